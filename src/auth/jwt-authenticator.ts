@@ -1,0 +1,98 @@
+// JWT authentication: no token → anonymous; a token → verified against a pinned key or rejected.
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { AuthConfig } from '../config/schema.js';
+import { createKeyRing, KeySourceError, type KeyRing, type KeyRingOptions, type KeySelector, type RingKey } from './key-ring.js';
+import { extractToken, invalidToken } from './token-source.js';
+import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from './types.js';
+
+/** Header parameters that would let the token name its own key (RFC 8725 §3.10): never honoured. */
+const KEY_INJECTION_HEADERS: readonly string[] = ['jku', 'x5u', 'jwk', 'x5c'];
+
+/** Compact JWS: three non-empty base64url parts. An unsigned token (alg none) has no third part. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Async because PEM keys are imported up front (a bad key fails at start-up, not per request).
+ * Rejections are PublicError(401); an unreachable JWKS endpoint is a KeySourceError (internal).
+ */
+export async function createJwtAuthenticator(config: AuthConfig, options: KeyRingOptions = {}): Promise<Authenticator> {
+  const ring = await createKeyRing(config.keys, options);
+  const verifyOptions: JWTVerifyOptions = {
+    requiredClaims: ['exp'],
+    clockTolerance: config.clockToleranceSeconds,
+    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    ...(config.audience === undefined ? {} : { audience: config.audience }),
+  };
+  const sourceOptions = { cookieName: config.cookieName, maxTokenBytes: config.maxTokenBytes };
+
+  return {
+    async authenticate(credentials: Credentials): Promise<Subject> {
+      const token = extractToken(credentials, sourceOptions);
+      if (token === null) return ANONYMOUS;
+      const payload = await verify(token, ring, verifyOptions);
+      return Object.freeze({
+        authenticated: true,
+        id: typeof payload.sub === 'string' ? payload.sub : null,
+        claims: Object.freeze(payload),
+      });
+    },
+  };
+}
+
+async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions): Promise<JWTPayload> {
+  const selector = selectorOf(token);
+  const candidates = ring.candidates(selector);
+  if (candidates.length === 0) throw invalidToken();
+  for (const key of candidates) {
+    try {
+      return await verifyWithKey(token, key, options);
+    } catch (error) {
+      if (error instanceof KeySourceError) throw error;
+      // A wrong signature means "maybe another key"; anything else (expired, wrong aud, ...)
+      // was judged on a verified signature, so another key would not change the verdict.
+      if (!isKeyMismatch(error)) throw invalidToken();
+    }
+  }
+  throw invalidToken();
+}
+
+/** Reads the unverified header just far enough to refuse dangerous tokens and pick keys. */
+function selectorOf(token: string): KeySelector {
+  if (!COMPACT_JWS.test(token)) throw invalidToken();
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw invalidToken();
+  }
+  const { alg, kid } = header;
+  if (typeof alg !== 'string' || alg === 'none') throw invalidToken();
+  if (KEY_INJECTION_HEADERS.some((name) => Object.hasOwn(header, name))) throw invalidToken();
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw invalidToken();
+  return { alg, kid };
+}
+
+async function verifyWithKey(token: string, key: RingKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+  const pinned: JWTVerifyOptions = { ...options, algorithms: [...key.algorithms] };
+  try {
+    return (await jwtVerify(token, key.key, pinned)).payload;
+  } catch (error) {
+    // Without a kid a JWKS may offer several keys of the right type; jose leaves trying them to us.
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error) {
+      try {
+        return (await jwtVerify(token, candidate, pinned)).payload;
+      } catch (inner) {
+        if (!isKeyMismatch(inner)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+function isKeyMismatch(error: unknown): boolean {
+  return (
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey
+  );
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `sluice` command line: serve | dev | token | nginx-config.
+import { Command } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { devCommand } from './dev.js';
+import { nginxConfigCommand } from './nginx-config-command.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token-command.js';
+
+const program = new Command('sluice')
+  .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
+  .showHelpAfterError();
+
+program.addCommand(serveCommand(() => loadConfig()));
+program.addCommand(devCommand());
+program.addCommand(tokenCommand(() => loadConfig()));
+program.addCommand(nginxConfigCommand(() => loadConfig()));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Configuration and usage problems are the operator's to fix: a message, never a stack.
+  const message = error instanceof ConfigError ? error.message : `sluice: ${(error as Error).message}`;
+  process.stderr.write(`${message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,143 @@
+// The one description of Sluice's settings. Everything else reads the typed result.
+import { z } from 'zod';
+
+const storeName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'store names are lowercase letters, digits, "-" or "_"');
+
+const cacheControl = z.string().min(1).default('private, no-store');
+
+const fsStoreSchema = z.strictObject({
+  type: z.literal('fs'),
+  root: z.string().min(1, 'root directory is required'),
+  delivery: z.enum(['nginx', 'stream']).default('nginx'),
+  cacheControl,
+});
+
+const s3StoreSchema = z.strictObject({
+  type: z.literal('s3'),
+  bucket: z.string().min(1),
+  /** Custom endpoint (MinIO, Swift, Ceph); omit for AWS. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  region: z.string().min(1).default('us-east-1'),
+  forcePathStyle: z.boolean().default(false),
+  /** Explicit credentials; when absent the standard AWS credential chain is used. */
+  accessKeyId: z.string().min(1).optional(),
+  secretAccessKey: z.string().min(1).optional(),
+  /** Lifetime of presigned URLs. nginx consumes them at once, so short is safe. */
+  presignTtlSeconds: z.number().int().min(1).max(3600).default(60),
+  delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx'),
+  cacheControl,
+});
+
+export const storeSchema = z.discriminatedUnion('type', [fsStoreSchema, s3StoreSchema]);
+
+const jwtKeySchema = z
+  .strictObject({
+    kid: z.string().min(1).optional(),
+    /** Algorithms this key may verify; pinned so a token cannot choose its own. */
+    algorithms: z
+      .array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+      .min(1),
+    /** Shared secret for HS* (at least 32 bytes). */
+    secret: z.string().min(32, 'HMAC secrets must be at least 32 characters').optional(),
+    /** PEM public key (SPKI) for RS/PS/ES/EdDSA. */
+    publicKey: z.string().min(1).optional(),
+    /** JWKS URL for RS/PS/ES/EdDSA. */
+    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((key, ctx) => {
+    const sources = [key.secret, key.publicKey, key.jwksUrl].filter((v) => v !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of secret, publicKey, jwksUrl' });
+      return;
+    }
+    const hmac = key.algorithms.filter((a) => a.startsWith('HS'));
+    if (key.secret !== undefined && hmac.length !== key.algorithms.length) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'a secret may only verify HS256/HS384/HS512' });
+    }
+    if (key.secret === undefined && hmac.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'HS* algorithms need a secret, not a public key' });
+    }
+  });
+
+const authSchema = z.strictObject({
+  keys: z.array(jwtKeySchema).default([]),
+  /** Cookie that may carry the token (in addition to the Authorization: Bearer header). */
+  cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).optional(),
+  issuer: z.string().min(1).optional(),
+  audience: z.string().min(1).optional(),
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  /** Tokens larger than this are refused before any parsing. */
+  maxTokenBytes: z.number().int().min(256).max(65536).default(8192),
+});
+
+const conditionSchema = z.union([
+  z.strictObject({ public: z.literal(true) }),
+  z.strictObject({ authenticated: z.literal(true) }),
+  z.strictObject({ claim: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }),
+  z.strictObject({ claim: z.string().min(1), contains: z.union([z.string(), z.number()]) }),
+  z.strictObject({ claim: z.string().min(1), equalsParam: z.string().min(1) }),
+]);
+
+export const actionSchema = z.enum(['read']);
+
+const ruleSchema = z.strictObject({
+  id: z.string().min(1).optional(),
+  /** Store name, or "*" for every store. */
+  store: z.union([storeName, z.literal('*')]).default('*'),
+  /** Key pattern: path-to-regexp syntax (":param" one segment, "*rest" any remaining segments). */
+  key: z.string().min(1),
+  actions: z.array(actionSchema).min(1).default(['read']),
+  effect: z.enum(['allow', 'deny']).default('allow'),
+  /** All conditions must hold for the rule to apply; an empty list always applies. */
+  when: z.array(conditionSchema).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    /** Address both nginx (dev config) and the app listen on. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Public port: where nginx listens in the embedded default and the rendered full config. */
+    port: z.number().int().min(1).max(65535).default(8080),
+    /** Port of the Sluice app itself (nginx proxies to it). 0 = any free port. */
+    appPort: z.number().int().min(0).max(65535).default(3000),
+    /** URL prefix of download routes: GET /files/<store>/<key>. */
+    prefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'prefix must look like /files')
+      .default('/files'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    stores: z.record(storeName, storeSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one store'),
+    auth: authSchema.default(authSchema.parse({})),
+    rules: z.array(ruleSchema).default([]),
+    nginx: z
+      .strictObject({
+        /** Prefix of the internal locations; never reachable from outside. */
+        internalPrefix: z.string().regex(/^\/[A-Za-z0-9_-]+$/).default('/_sluice'),
+      })
+      .default({ internalPrefix: '/_sluice' }),
+  })
+  .superRefine((config, ctx) => {
+    for (const [index, rule] of config.rules.entries()) {
+      if (rule.store !== '*' && !(rule.store in config.stores)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', index, 'store'], message: `unknown store "${rule.store}"` });
+      }
+    }
+    for (const [name, store] of Object.entries(config.stores)) {
+      if (store.type === 's3' && (store.accessKeyId === undefined) !== (store.secretAccessKey === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['stores', name, 'secretAccessKey'], message: 'set both accessKeyId and secretAccessKey, or neither' });
+      }
+    }
+  });
+
+export type SluiceConfig = z.infer<typeof configSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type FsStoreConfig = z.infer<typeof fsStoreSchema>;
+export type S3StoreConfig = z.infer<typeof s3StoreSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+export type JwtKeyConfig = z.infer<typeof jwtKeySchema>;
+export type RuleConfig = z.infer<typeof ruleSchema>;
+export type ConditionConfig = z.infer<typeof conditionSchema>;
+export type Action = z.infer<typeof actionSchema>;
+export type DeliveryMode = 'nginx' | 'redirect' | 'stream';

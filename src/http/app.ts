@@ -1,0 +1,57 @@
+// The Koa app: small middlewares composed in one direction (Koa's own style).
+import Koa, { type Context, type Next } from 'koa';
+import type { Authenticator } from '../auth/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Policy } from '../policy/types.js';
+import type { Store } from '../storage/types.js';
+import { errorResponses } from './error-responses.js';
+import { requestId } from './request-id.js';
+import { fileRoutes } from './routes/files.js';
+import { opsRoutes } from './routes/ops.js';
+
+export interface AppDeps {
+  readonly prefix: string;
+  readonly stores: ReadonlyMap<string, Store>;
+  readonly authenticator: Authenticator;
+  readonly policy: Policy;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = true; // behind nginx
+  app.silent = true; // errors are logged by errorResponses, once, as JSON
+  const files = fileRoutes(deps);
+  const ops = opsRoutes(deps.stores, deps.metrics);
+  app.use(requestId);
+  app.use(accessLog(deps.logger, deps.metrics, deps.prefix));
+  app.use(errorResponses(deps.logger));
+  app.use(files.routes());
+  app.use(files.allowedMethods());
+  app.use(ops.routes());
+  app.use(ops.allowedMethods());
+  return app;
+}
+
+function accessLog(logger: Logger, metrics: Metrics, prefix: string) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      // Bounded label values: never the raw path (unbounded cardinality, and keys are private).
+      const route = ctx.path.startsWith(`${prefix}/`) ? 'files' : OPS_PATHS.has(ctx.path) ? ctx.path : 'other';
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ route, method: ctx.method, status: String(ctx.status) });
+      metrics.duration.observe({ route }, seconds);
+      logger.debug(
+        { requestId: ctx.state.requestId, method: ctx.method, route, status: ctx.status, ms: Number((seconds * 1000).toFixed(3)) },
+        'request',
+      );
+    }
+  };
+}

@@ -1,0 +1,49 @@
+// Writes the rendered nginx files to a directory: the two includes, and optionally nginx.conf.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SluiceConfig } from '../config/schema.js';
+import { s3Origin } from '../storage/s3-store.js';
+import { renderFullConfig, renderHttpInclude, renderServerInclude, type RenderInput } from './render.js';
+
+export interface WrittenNginxConfig {
+  readonly httpIncludePath: string;
+  readonly serverIncludePath: string;
+  /** Present when a full config was requested. */
+  readonly fullConfigPath?: string;
+  readonly runtimeDir?: string;
+}
+
+export interface WriteOptions {
+  readonly outDir: string;
+  readonly appAddress: string;
+  /** Also write nginx.conf, with pid/temp files under runtimeDir. */
+  readonly full?: { readonly runtimeDir: string; readonly user?: string; readonly accessLog?: string };
+}
+
+export async function renderInput(config: SluiceConfig, appAddress: string): Promise<RenderInput> {
+  const s3Origins = new Map<string, string>();
+  for (const [name, store] of Object.entries(config.stores)) {
+    if (store.type === 's3') s3Origins.set(name, await s3Origin(store));
+  }
+  return { config, appAddress, s3Origins };
+}
+
+export async function writeNginxConfig(config: SluiceConfig, options: WriteOptions): Promise<WrittenNginxConfig> {
+  const outDir = path.resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const input = await renderInput(config, options.appAddress);
+  const httpIncludePath = path.join(outDir, 'sluice-http.conf');
+  const serverIncludePath = path.join(outDir, 'sluice-server.conf');
+  await writeFile(httpIncludePath, renderHttpInclude(input));
+  await writeFile(serverIncludePath, renderServerInclude(input));
+  if (options.full === undefined) return { httpIncludePath, serverIncludePath };
+  const runtimeDir = path.resolve(options.full.runtimeDir);
+  // nginx creates only the last level of its temp paths.
+  await mkdir(path.join(runtimeDir, 'tmp'), { recursive: true });
+  const fullConfigPath = path.join(outDir, 'nginx.conf');
+  await writeFile(
+    fullConfigPath,
+    renderFullConfig({ ...input, runtimeDir, httpIncludePath, serverIncludePath, user: options.full.user, accessLog: options.full.accessLog }),
+  );
+  return { httpIncludePath, serverIncludePath, fullConfigPath, runtimeDir };
+}

@@ -1,0 +1,193 @@
+// An S3 bucket (AWS, MinIO, Swift, Ceph). nginx and redirect modes only presign (no network);
+// stream mode talks to the bucket with short timeouts so a sick backend fails fast.
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3StoreConfig } from '../config/schema.js';
+import { PublicError, notFound } from '../errors.js';
+import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
+import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, Store } from './types.js';
+
+const CONNECT_TIMEOUT_MS = 3_000;
+/** Time until the response headers arrive; a slow body (client backpressure) is not cut off. */
+const REQUEST_TIMEOUT_MS = 10_000;
+const PROBE_KEY = 'sluice-origin-probe';
+/** Signing is offline: any well-formed credentials give the same URL shape. */
+const PROBE_CREDENTIALS = { accessKeyId: 'SLUICEPROBE', secretAccessKey: 'sluice-probe-secret' };
+
+/**
+ * scheme://host[:port] and the rest. A regex, not `new URL()`: the WHATWG parser would collapse
+ * "/../" inside keys and change the path that was signed.
+ */
+const URL_PARTS = /^(https?:\/\/[^/?#]+)(\/[^#]*)$/;
+
+export function createS3Store(name: string, config: S3StoreConfig, internalPrefix: string): Store {
+  const credentials =
+    config.accessKeyId !== undefined && config.secretAccessKey !== undefined
+      ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
+      : undefined; // undefined: the SDK's default credential chain
+  const client = new S3Client(clientConfig(config, credentials));
+  const location = s3Location(internalPrefix, name);
+  let expectedOrigin: Promise<string> | undefined;
+
+  const presign = (key: CanonicalKey, method: ReadMethod): Promise<string> =>
+    presignUrl(client, config, key.value, method);
+
+  return {
+    name,
+    kind: 's3',
+    delivery: config.delivery,
+    cacheControl: config.cacheControl,
+
+    async accelTarget(key: CanonicalKey, method: ReadMethod): Promise<AccelTarget> {
+      const url = await presign(key, method);
+      expectedOrigin ??= s3Origin(config);
+      const pathAndQuery = splitPresignedUrl(url, await expectedOrigin);
+      return { location, headers: { [S3_PATH_HEADER]: pathAndQuery } };
+    },
+
+    presignedUrl: presign,
+
+    async stat(key: CanonicalKey): Promise<ObjectInfo | null> {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: key.value }));
+        return {
+          size: head.ContentLength ?? 0,
+          ...(head.ETag !== undefined && { etag: head.ETag }),
+          ...(head.LastModified !== undefined && { lastModified: head.LastModified }),
+        };
+      } catch (error) {
+        if (isObjectMissing(error)) return null;
+        throw unavailable(error);
+      }
+    },
+
+    async read(key: CanonicalKey, range?: ByteRange): Promise<Readable> {
+      let body: unknown;
+      let contentLength: number | undefined;
+      try {
+        const response = await client.send(
+          new GetObjectCommand({
+            Bucket: config.bucket,
+            Key: key.value,
+            ...(range !== undefined && { Range: `bytes=${range.start}-${range.end}` }),
+          }),
+        );
+        body = response.Body;
+        contentLength = response.ContentLength;
+      } catch (error) {
+        if (isObjectMissing(error)) throw notFound();
+        throw unavailable(error);
+      }
+      if (!(body instanceof Readable)) throw new Error(`s3 store "${name}": response body is not a Node stream`);
+      // A backend that ignores Range would otherwise send the wrong bytes under a 206.
+      if (range !== undefined && contentLength !== undefined && contentLength !== range.end - range.start + 1) {
+        body.destroy();
+        throw unavailable(new Error(`s3 store "${name}": backend ignored the Range header`));
+      }
+      return body;
+    },
+
+    async check(): Promise<void> {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
+      } catch (error) {
+        throw new Error(`s3 store "${name}": bucket "${config.bucket}" is not reachable (${describe(error)})`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * The scheme://host[:port] every presigned URL of this store starts with (nginx's upstream and
+ * Host header). Found by presigning a probe key offline, so it is exactly what the SDK will
+ * produce, including virtual-hosted vs path-style and dotted bucket names.
+ */
+export async function s3Origin(config: S3StoreConfig): Promise<string> {
+  const client = new S3Client(clientConfig(config, PROBE_CREDENTIALS));
+  try {
+    const url = await presignUrl(client, config, PROBE_KEY, 'GET');
+    const match = URL_PARTS.exec(url);
+    if (match?.[1] === undefined) throw new Error('presigned URL has an unexpected shape');
+    return match[1];
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The path+query of a presigned URL, after checking it points at the store's own origin: a
+ * URL for any other host would turn the internal location into an open proxy.
+ */
+export function splitPresignedUrl(url: string, expectedOrigin: string): string {
+  const match = URL_PARTS.exec(url);
+  const origin = match?.[1];
+  const pathAndQuery = match?.[2];
+  if (origin === undefined || pathAndQuery === undefined || origin !== expectedOrigin) {
+    throw new Error('presigned URL does not point at the store origin');
+  }
+  return pathAndQuery;
+}
+
+function clientConfig(config: S3StoreConfig, credentials?: S3ClientConfig['credentials']): S3ClientConfig {
+  return {
+    region: config.region,
+    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
+    forcePathStyle: config.forcePathStyle,
+    ...(credentials !== undefined && { credentials }),
+    // Default checksum behaviour adds headers/parameters that Swift and older MinIO reject.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
+function presignUrl(client: S3Client, config: S3StoreConfig, key: string, method: ReadMethod): Promise<string> {
+  // SigV4 signs the method: a GET-signed URL is refused for HEAD, so each gets its own command.
+  const input = { Bucket: config.bucket, Key: key };
+  const command = method === 'HEAD' ? new HeadObjectCommand(input) : new GetObjectCommand(input);
+  return getSignedUrl(client, command, { expiresIn: config.presignTtlSeconds });
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+function errorName(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** A missing key, as opposed to a missing bucket (a configuration problem, not a 404). */
+function isObjectMissing(error: unknown): boolean {
+  const name = errorName(error);
+  if (name === 'NoSuchBucket') return false;
+  return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
+}
+
+/** Short public reason only; the SDK error (which may hold the URL) stays as the cause. */
+function unavailable(error: unknown): PublicError {
+  const failure = new PublicError(502, 'storage unavailable');
+  failure.cause = error;
+  return failure;
+}
+
+function describe(error: unknown): string {
+  const status = httpStatus(error);
+  return [errorName(error) ?? 'error', status === undefined ? undefined : `HTTP ${status}`]
+    .filter((part) => part !== undefined)
+    .join(', ');
+}

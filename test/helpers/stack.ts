@@ -1,0 +1,64 @@
+// Starts the real thing for integration tests: the Sluice app in-process and a private nginx
+// running the config rendered by Sluice's own renderer, on free loopback ports.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { validateConfig } from '../../src/config/load.js';
+import type { SluiceConfig } from '../../src/config/schema.js';
+import { startNginx, type NginxProcess } from '../../src/nginx/process.js';
+import { writeNginxConfig } from '../../src/nginx/write.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startSluice, type RunningSluice } from '../../src/server.js';
+import { freePort } from './ports.js';
+
+export interface Stack {
+  readonly config: SluiceConfig;
+  readonly app: RunningSluice;
+  readonly nginx: NginxProcess;
+  /** nginx's port: the one clients use. */
+  readonly port: number;
+  readonly dir: string;
+  /** Parsed JSON log lines the app wrote. */
+  logs(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startStack(rawConfig: Record<string, unknown>): Promise<Stack> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-stack-'));
+  const port = await freePort();
+  const config = validateConfig({ ...rawConfig, host: '127.0.0.1', port, appPort: 0 });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const app = await startSluice(config, { logger: createLogger('info', sink) });
+  const files = await writeNginxConfig(config, {
+    outDir: path.join(dir, 'nginx'),
+    appAddress: app.address,
+    full: { runtimeDir: path.join(dir, 'nginx', 'run'), user: process.getuid?.() === 0 ? 'root' : undefined },
+  });
+  let nginx: NginxProcess;
+  try {
+    nginx = await startNginx(files.fullConfigPath as string, files.runtimeDir as string, { host: '127.0.0.1', port });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    config,
+    app,
+    nginx,
+    port,
+    dir,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    async stop() {
+      await nginx.stop();
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
