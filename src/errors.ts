@@ -7,12 +7,14 @@ export class PublicError extends Error {
     readonly status: number,
     readonly reason: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** What really went wrong: logged for 5xx answers, never sent to the client. */
+    cause?: unknown,
   ) {
-    super(reason);
+    super(reason, cause === undefined ? undefined : { cause });
     this.name = 'PublicError';
   }
 }
 
 export const badRequest = (reason: string): PublicError => new PublicError(400, reason);
 export const notFound = (reason = 'not found'): PublicError => new PublicError(404, reason);
-export const storageUnavailable = (reason = 'storage error'): PublicError => new PublicError(502, reason);
+export const storageUnavailable = (cause?: unknown): PublicError => new PublicError(502, 'storage unavailable', {}, cause);

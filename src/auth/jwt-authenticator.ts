@@ -3,6 +3,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVeri
 import type { AuthConfig } from '../config/schema.js';
 import { createKeyRing, KeySourceError, type KeyRing, type KeyRingOptions, type KeySelector, type RingKey } from './key-ring.js';
 import { extractToken, invalidToken } from './token-source.js';
+import { PublicError } from '../errors.js';
 import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from './types.js';
 
 /** Header parameters that would let the token name its own key (RFC 8725 §3.10): never honoured. */
@@ -13,7 +14,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Async because PEM keys are imported up front (a bad key fails at start-up, not per request).
- * Rejections are PublicError(401); an unreachable JWKS endpoint is a KeySourceError (internal).
+ * Rejections are PublicError(401); an unreachable JWKS endpoint is PublicError(503).
  */
 export async function createJwtAuthenticator(config: AuthConfig, options: KeyRingOptions = {}): Promise<Authenticator> {
   const ring = await createKeyRing(config.keys, options);
@@ -47,7 +48,8 @@ async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions): 
     try {
       return await verifyWithKey(token, key, options);
     } catch (error) {
-      if (error instanceof KeySourceError) throw error;
+      // The key source (JWKS) is down: a dependency failure, not the caller's fault. Fail closed.
+      if (error instanceof KeySourceError) throw new PublicError(503, 'authentication unavailable', { 'Retry-After': '5' }, error);
       // A wrong signature means "maybe another key"; anything else (expired, wrong aud, ...)
       // was judged on a verified signature, so another key would not change the verdict.
       if (!isKeyMismatch(error)) throw invalidToken();

@@ -24,6 +24,7 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) respond(ctx, 404, GENERIC_REASONS[404] as string, {});
     } catch (error) {
       if (error instanceof PublicError) {
+        if (error.status >= 500) logger.warn({ err: error.cause ?? error, requestId: ctx.state.requestId, status: error.status }, error.reason);
         respond(ctx, error.status, error.reason, error.headers);
         return;
       }

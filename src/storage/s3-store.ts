@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
-import { PublicError, notFound } from '../errors.js';
+import { PublicError, notFound, storageUnavailable } from '../errors.js';
 import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, Store } from './types.js';
 
@@ -180,9 +180,7 @@ function isObjectMissing(error: unknown): boolean {
 
 /** Short public reason only; the SDK error (which may hold the URL) stays as the cause. */
 function unavailable(error: unknown): PublicError {
-  const failure = new PublicError(502, 'storage unavailable');
-  failure.cause = error;
-  return failure;
+  return storageUnavailable(error);
 }
 
 function describe(error: unknown): string {

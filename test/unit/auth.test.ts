@@ -390,11 +390,15 @@ describe('JWKS URL', () => {
     await assertRejected(rsaOnly, bearer(await sign(jwksEc.privateKey, 'ES256', {}, { header: { kid: 'ec-1' } })));
   });
 
-  it('reports an unreachable JWKS as a server-side KeySourceError, not a 401', async () => {
+  it('fails closed with 503 when the JWKS is unreachable (a dependency failure, not a 401)', async () => {
     const auth = await createJwtAuthenticator(authConfig([{ algorithms: ['RS256'], jwksUrl: jwksUrl.replace('/jwks.json', '/missing') }]));
     await assert.rejects(
       auth.authenticate(bearer(await sign(jwksRsa.privateKey, 'RS256', {}, { header: { kid: 'rsa-1' } }))),
-      (error: unknown) => error instanceof KeySourceError && /auth\.keys\[0\]/.test(error.message),
+      (error: unknown) =>
+        error instanceof PublicError &&
+        error.status === 503 &&
+        error.cause instanceof KeySourceError &&
+        /auth\.keys\[0\]/.test(error.cause.message),
     );
   });
 });
