@@ -17,9 +17,10 @@ export function devCommand(): Command {
   return new Command('dev')
     .description('start nginx + Sluice locally with a seeded fs store under ./data (the embedded default)')
     .option('--data <dir>', 'data directory', 'data')
-    .action(async (options: { data: string }) => {
+    .option('--state <dir>', 'generated nginx config, pid and the development secret', '.sluice')
+    .action(async (options: { data: string; state: string }) => {
       const dataDir = path.resolve(options.data);
-      const stateDir = path.resolve('.sluice');
+      const stateDir = path.resolve(options.state);
       const secret = process.env.SLUICE_JWT_SECRET ?? (await devSecret(stateDir));
       const config = loadConfig({
         defaults: {
@@ -46,11 +47,14 @@ export function devCommand(): Command {
         await app.close();
         throw error;
       });
+      let stopping = false;
       onShutdownSignal(async () => {
+        stopping = true;
         await nginx.stop();
         await app.close();
       });
       void nginx.exited.then(async (code) => {
+        if (stopping) return;
         process.stderr.write(`sluice: nginx exited (code ${String(code)}):\n${nginx.stderr()}\n`);
         await app.close();
         process.exit(1);
@@ -66,7 +70,7 @@ export function devCommand(): Command {
           'Download a file with a development token (valid 24 h):',
           `  curl -fsS -H 'Authorization: Bearer ${token}' '${base}/${encodeURIComponent(sample)}'`,
           `Other samples: ${samples.map((s) => `${base}/${encodeURIComponent(s)}`).join('  ')}`,
-          `Mint another token: SLUICE_JWT_SECRET=$(cat .sluice/dev-jwt-secret) npm run sluice -- token --sub alice   ·   Stop: Ctrl-C`,
+          `Mint another token: SLUICE_JWT_SECRET=$(cat ${path.relative(process.cwd(), path.join(stateDir, 'dev-jwt-secret'))}) npm run sluice -- token --sub alice   ·   Stop: Ctrl-C`,
           '',
         ].join('\n'),
       );

@@ -2,7 +2,7 @@
 // `sluice` command line: serve | dev | token | nginx-config.
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
+import { loadAuthConfig, loadConfig } from '../config/load.js';
 import { devCommand } from './dev.js';
 import { nginxConfigCommand } from './nginx-config-command.js';
 import { serveCommand } from './serve.js';
@@ -14,7 +14,7 @@ const program = new Command('sluice')
 
 program.addCommand(serveCommand(() => loadConfig()));
 program.addCommand(devCommand());
-program.addCommand(tokenCommand(() => loadConfig()));
+program.addCommand(tokenCommand(() => loadAuthConfig()));
 program.addCommand(nginxConfigCommand(() => loadConfig()));
 
 try {

@@ -1,6 +1,6 @@
 // `sluice token --sub alice --claim groups='["staff"]'`: prints a token the running gateway accepts.
 import { Command, InvalidArgumentError } from 'commander';
-import type { JwtKeyConfig, SluiceConfig } from '../config/schema.js';
+import type { AuthConfig, JwtKeyConfig } from '../config/schema.js';
 import { mintToken, parseClaimArgs, type HmacAlgorithm } from '../auth/mint.js';
 
 interface TokenOptions {
@@ -11,7 +11,7 @@ interface TokenOptions {
 }
 
 export function tokenCommand(
-  loadConfig: () => SluiceConfig,
+  loadAuthConfig: () => AuthConfig,
   write: (text: string) => void = (text) => process.stdout.write(text),
 ): Command {
   return new Command('token')
@@ -21,16 +21,16 @@ export function tokenCommand(
     .option('--claim <k=v>', 'extra claim; the value is parsed as JSON when it can be (repeatable)', collect, [])
     .option('--kid <kid>', 'use the HS* key with this kid and put it in the token header')
     .action(async (options: TokenOptions) => {
-      const config = loadConfig();
-      const key = signingKey(config.auth.keys, options.kid);
+      const auth = loadAuthConfig();
+      const key = signingKey(auth.keys, options.kid);
       const token = await mintToken({
         secret: key.secret,
         algorithm: key.algorithm,
         sub: options.sub,
         ttlSeconds: options.ttl,
         claims: parseClaimArgs(options.claim),
-        ...(config.auth.issuer === undefined ? {} : { issuer: config.auth.issuer }),
-        ...(config.auth.audience === undefined ? {} : { audience: config.auth.audience }),
+        ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+        ...(auth.audience === undefined ? {} : { audience: auth.audience }),
         ...(key.kid === undefined ? {} : { kid: key.kid }),
       });
       write(`${token}\n`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, type SluiceConfig } from './schema.js';
+import type { z } from 'zod';
+import { authSchema, configSchema, type AuthConfig, type SluiceConfig } from './schema.js';
 import { configFromEnv, mergeConfig } from './env.js';
 import { ConfigError, envNameFor } from './errors.js';
 
@@ -14,18 +15,30 @@ export interface LoadOptions {
 
 /** Reads the file (if any) and SLUICE_* variables, validates, and returns typed settings. */
 export function loadConfig(options: LoadOptions = {}): SluiceConfig {
-  const env = options.env ?? process.env;
-  const file = options.file ?? env.SLUICE_CONFIG;
-  const fromFile = file === undefined || file === '' ? {} : readConfigFile(file);
-  const merged = mergeConfig(mergeConfig(options.defaults ?? {}, fromFile), configFromEnv(env));
-  return validateConfig(merged);
+  return validateConfig(rawSettings(options));
+}
+
+/** Only the `auth` settings: what `sluice token` needs, without requiring stores. */
+export function loadAuthConfig(options: LoadOptions = {}): AuthConfig {
+  return validateWith(authSchema, rawSettings(options).auth ?? {}, ['auth']);
 }
 
 export function validateConfig(input: unknown): SluiceConfig {
-  const result = configSchema.safeParse(input);
+  return validateWith(configSchema, input, []);
+}
+
+function rawSettings(options: LoadOptions): Record<string, unknown> {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.SLUICE_CONFIG;
+  const fromFile = file === undefined || file === '' ? {} : readConfigFile(file);
+  return mergeConfig(mergeConfig(options.defaults ?? {}, fromFile), configFromEnv(env));
+}
+
+function validateWith<T>(schema: z.ZodType<T>, input: unknown, prefix: readonly string[]): T {
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     const key = path.length > 0 ? path.join('.') : '(root)';
     return `${key} (${envNameFor(path)}): ${issue.message}`;
   });

@@ -9,14 +9,14 @@ const cacheControl = z.string().min(1).default('private, no-store');
 
 const fsStoreSchema = z.strictObject({
   type: z.literal('fs'),
-  root: z.string().min(1, 'root directory is required'),
+  root: z.string({ error: 'root directory is required' }).min(1, 'root directory is required'),
   delivery: z.enum(['nginx', 'stream']).default('nginx'),
   cacheControl,
 });
 
 const s3StoreSchema = z.strictObject({
   type: z.literal('s3'),
-  bucket: z.string().min(1),
+  bucket: z.string({ error: 'bucket is required' }).min(1, 'bucket is required'),
   /** Custom endpoint (MinIO, Swift, Ceph); omit for AWS. */
   endpoint: z.url({ protocol: /^https?$/ }).optional(),
   region: z.string().min(1).default('us-east-1'),
@@ -61,7 +61,7 @@ const jwtKeySchema = z
     }
   });
 
-const authSchema = z.strictObject({
+export const authSchema = z.strictObject({
   keys: z.array(jwtKeySchema).default([]),
   /** Cookie that may carry the token (in addition to the Authorization: Bearer header). */
   cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).optional(),

@@ -35,7 +35,11 @@ export async function testNginxConfig(confPath: string, runtimeDir: string): Pro
 
 export async function startNginx(confPath: string, runtimeDir: string, listen: { host: string; port: number }): Promise<NginxProcess> {
   await testNginxConfig(confPath, runtimeDir);
-  const child: ChildProcess = spawn(nginxBinary(), ['-p', runtimeDir, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches us, and we stop nginx in order (QUIT).
+  const child: ChildProcess = spawn(nginxBinary(), ['-p', runtimeDir, '-c', confPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

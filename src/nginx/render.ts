@@ -29,7 +29,7 @@ export interface FullConfigInput extends RenderInput {
 
 const DISPOSITION_VAR = upstreamVar(DISPOSITION_HEADER);
 const CONDITIONAL_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since'];
-const HIDDEN_S3_HEADERS = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'x-amz-request-id', 'x-amz-id-2', 'x-amz-meta-*', 'X-Trans-Id', 'X-Openstack-Request-Id'];
+const HIDDEN_S3_HEADERS = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'x-amz-request-id', 'x-amz-id-2', 'X-Trans-Id', 'X-Openstack-Request-Id'];
 
 export function renderHttpInclude(input: RenderInput): string {
   const lines = [

@@ -19,7 +19,7 @@ import { KeySourceError } from '../../src/auth/key-ring.js';
 import { mintToken, parseClaimArgs } from '../../src/auth/mint.js';
 import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from '../../src/auth/types.js';
 import { tokenCommand } from '../../src/cli/token-command.js';
-import { validateConfig } from '../../src/config/load.js';
+import { loadAuthConfig } from '../../src/config/load.js';
 import type { AuthConfig, JwtKeyConfig } from '../../src/config/schema.js';
 import { PublicError } from '../../src/errors.js';
 
@@ -461,8 +461,7 @@ describe('parseClaimArgs', () => {
 });
 
 describe('token command', () => {
-  const config = (auth: Record<string, unknown>) => () =>
-    validateConfig({ stores: { docs: { type: 'fs', root: 'data' } }, auth });
+  const config = (auth: Record<string, unknown>) => () => loadAuthConfig({ env: { SLUICE_AUTH: JSON.stringify(auth) } });
 
   it('prints a token the authenticator accepts', async () => {
     const auth = { keys: [{ algorithms: ['RS256'], publicKey: rsaPem }, { kid: 'dev', algorithms: ['HS512'], secret: SECRET }], audience: 'sluice' };
@@ -470,7 +469,7 @@ describe('token command', () => {
     const command = tokenCommand(config(auth), (text) => (output += text)).exitOverride();
     await command.parseAsync(['--sub', 'alice', '--ttl', '60', '--claim', 'groups=["staff"]', '--claim', 'n=3'], { from: 'user' });
     assert.match(output, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    const authenticator = await createJwtAuthenticator(config(auth)().auth);
+    const authenticator = await createJwtAuthenticator(config(auth)());
     const subject = await assertSubject(authenticator, bearer(output.trim()));
     assert.deepEqual(subject.claims.groups, ['staff']);
     assert.equal(subject.claims.n, 3);
