@@ -24,7 +24,7 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) respond(ctx, 404, GENERIC_REASONS[404] as string, {});
     } catch (error) {
       if (error instanceof PublicError) {
-        if (error.status >= 500) logger.warn({ err: error.cause ?? error, requestId: ctx.state.requestId, status: error.status }, error.reason);
+        if (error.status >= 500) logger.warn({ cause: summarize(error.cause), requestId: ctx.state.requestId, status: error.status }, error.reason);
         respond(ctx, error.status, error.reason, error.headers);
         return;
       }
@@ -50,6 +50,16 @@ function respond(ctx: Context, status: number, reason: string, headers: Readonly
   ctx.set('Cache-Control', 'no-store');
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.body = { error: reason };
+}
+
+/**
+ * Name, code and message only: SDK errors carry request objects (headers, signed URLs) that
+ * must never reach a log.
+ */
+function summarize(cause: unknown): Record<string, unknown> | undefined {
+  if (!(cause instanceof Error)) return cause === undefined ? undefined : { value: String(cause) };
+  const { code, $metadata } = cause as { code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return { name: cause.name, message: cause.message, code, httpStatus: $metadata?.httpStatusCode };
 }
 
 function httpStatusOf(error: unknown): number | undefined {

@@ -434,7 +434,7 @@ def start(argv):
                 write(os.path.join(d, 'ready'), '%.3f\n' % (time.time() - t0))
                 log('all servers accept connections after %.2fs'
                     % (time.time() - t0))
-            time.sleep(0.05 if not ready else 0.5)
+            time.sleep(0.05 if not ready else 0.1)
     finally:
         stop_children()
         log('stopped')
