@@ -25,6 +25,8 @@ export interface FullConfigInput extends RenderInput {
   /** Worker user; set it when the master runs as root and store files are not world-readable. */
   readonly user?: string;
   readonly accessLog?: string;
+  /** Extra directives for the server block (benchmarks add their comparison locations here). */
+  readonly extraServerConfig?: string;
 }
 
 const DISPOSITION_VAR = upstreamVar(DISPOSITION_HEADER);
@@ -109,6 +111,7 @@ export function renderFullConfig(input: FullConfigInput): string {
     `        listen ${input.config.host}:${input.config.port};`,
     '        server_name localhost;',
     `        include ${quote(input.serverIncludePath)};`,
+    ...(input.extraServerConfig === undefined ? [] : input.extraServerConfig.split('\n').map((l) => `        ${l}`)),
     '    }',
     '}',
   ];

@@ -17,7 +17,7 @@ export interface WriteOptions {
   readonly outDir: string;
   readonly appAddress: string;
   /** Also write nginx.conf, with pid/temp files under runtimeDir. */
-  readonly full?: { readonly runtimeDir: string; readonly user?: string; readonly accessLog?: string };
+  readonly full?: { readonly runtimeDir: string; readonly user?: string; readonly accessLog?: string; readonly extraServerConfig?: string };
 }
 
 export async function renderInput(config: SluiceConfig, appAddress: string): Promise<RenderInput> {
@@ -43,7 +43,7 @@ export async function writeNginxConfig(config: SluiceConfig, options: WriteOptio
   const fullConfigPath = path.join(outDir, 'nginx.conf');
   await writeFile(
     fullConfigPath,
-    renderFullConfig({ ...input, runtimeDir, httpIncludePath, serverIncludePath, user: options.full.user, accessLog: options.full.accessLog }),
+    renderFullConfig({ ...input, ...options.full, runtimeDir, httpIncludePath, serverIncludePath }),
   );
   return { httpIncludePath, serverIncludePath, fullConfigPath, runtimeDir };
 }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
-import { PublicError, notFound, storageUnavailable } from '../errors.js';
+import { notFound, storageUnavailable } from '../errors.js';
 import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, Store } from './types.js';
 
@@ -64,7 +64,7 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
         };
       } catch (error) {
         if (isObjectMissing(error)) return null;
-        throw unavailable(error);
+        throw storageUnavailable(error);
       }
     },
 
@@ -83,13 +83,13 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
         contentLength = response.ContentLength;
       } catch (error) {
         if (isObjectMissing(error)) throw notFound();
-        throw unavailable(error);
+        throw storageUnavailable(error);
       }
       if (!(body instanceof Readable)) throw new Error(`s3 store "${name}": response body is not a Node stream`);
       // A backend that ignores Range would otherwise send the wrong bytes under a 206.
       if (range !== undefined && contentLength !== undefined && contentLength !== range.end - range.start + 1) {
         body.destroy();
-        throw unavailable(new Error(`s3 store "${name}": backend ignored the Range header`));
+        throw storageUnavailable(new Error(`s3 store "${name}": backend ignored the Range header`));
       }
       return body;
     },
@@ -176,11 +176,6 @@ function isObjectMissing(error: unknown): boolean {
   const name = errorName(error);
   if (name === 'NoSuchBucket') return false;
   return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
-}
-
-/** Short public reason only; the SDK error (which may hold the URL) stays as the cause. */
-function unavailable(error: unknown): PublicError {
-  return storageUnavailable(error);
 }
 
 function describe(error: unknown): string {

@@ -24,7 +24,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(rawConfig: Record<string, unknown>): Promise<Stack> {
+export interface StackOptions {
+  /** Extra nginx server directives (benchmark peers such as a plain static location). */
+  readonly extraServerConfig?: string;
+  readonly logLevel?: string;
+}
+
+export async function startStack(rawConfig: Record<string, unknown>, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-stack-'));
   const port = await freePort();
   const config = validateConfig({ ...rawConfig, host: '127.0.0.1', port, appPort: 0 });
@@ -35,11 +41,15 @@ export async function startStack(rawConfig: Record<string, unknown>): Promise<St
       done();
     },
   });
-  const app = await startSluice(config, { logger: createLogger('info', sink) });
+  const app = await startSluice(config, { logger: createLogger(options.logLevel ?? 'info', sink) });
   const files = await writeNginxConfig(config, {
     outDir: path.join(dir, 'nginx'),
     appAddress: app.address,
-    full: { runtimeDir: path.join(dir, 'nginx', 'run'), user: process.getuid?.() === 0 ? 'root' : undefined },
+    full: {
+      runtimeDir: path.join(dir, 'nginx', 'run'),
+      user: process.getuid?.() === 0 ? 'root' : undefined,
+      extraServerConfig: options.extraServerConfig,
+    },
   });
   let nginx: NginxProcess;
   try {

@@ -144,7 +144,6 @@ function spawnLogged(name: string, command: string, args: string[], dir: string,
       cwd: dir,
       detached: true, // own process group, so we can signal -pgid
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     });
   } finally {
     fs.closeSync(fd);
@@ -299,6 +298,8 @@ async function startOnce(): Promise<S3TestServer> {
     'launcher',
     PYTHON,
     [
+      '-I', // isolated: ignore PYTHONPATH & co. and the user site (e.g. a venv's)
+      '-B',
       LAUNCHER,
       'start',
       dir,

@@ -3,6 +3,7 @@
  * signatures (a permissive fake would let the negative cases through).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
@@ -17,6 +18,29 @@ import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.j
 const BUCKET = 'sluice-test-bucket';
 const KEY = 'dir/hello world.txt';
 const BODY = 'The quick brown fox jumps over the lazy dog';
+
+/** Live processes that belong to `dir`: Swift ones name it on their command
+ * line, memcached runs with it as working directory (Linux /proc). */
+function processesOf(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // zombie
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      let cwd = '';
+      try {
+        cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        // not ours to inspect
+      }
+      if (cmdline.includes(dir) || cwd === dir) found.push(`${pid} ${cmdline.trim()}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
 
 describe('Swift S3 test server', () => {
   let server: S3TestServer;
@@ -109,5 +133,17 @@ describe('Swift S3 test server', () => {
     } finally {
       bad.destroy();
     }
+  });
+
+  // keep last: it stops the server (after() then finds stop() already done)
+  test('stop() ends every process it started and removes the directory', { skip: process.platform !== 'linux' }, async () => {
+    const running = processesOf(server.dir);
+    assert.ok(running.some((p) => p.includes('memcached')), `memcached not found:\n${running.join('\n')}`);
+    assert.ok(running.length >= 6, `expected memcached + launcher + 4 servers:\n${running.join('\n')}`);
+    await server.stop();
+    await server.stop(); // idempotent
+    assert.deepEqual(processesOf(server.dir), []);
+    assert.equal(fs.existsSync(server.dir), false);
+    assert.match(server.logs(), /proxy-server/); // logs survive stop()
   });
 });

@@ -6,12 +6,14 @@ Run with the system interpreter (the one that has Debian's python3-swift):
     launch.py start DIR PROXY_PORT ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT \
         MEMCACHED_PORT [--watch-pid PID] [--memcached-pid PID]
 
-        Writes swift.conf, the four server confs and the three rings into DIR,
-        imports Swift once and forks one child per server, writes DIR/ready once every
-        server reports that it is serving (DIR/run/<server>.ready) and
-        accepts TCP connections, then supervises the children until it
-        receives SIGTERM/SIGINT, a child dies, or the watched process (the
-        test runner) disappears. Children are always stopped before exit.
+        Writes swift.conf, the four server confs and the three rings into
+        DIR, imports Swift once and forks one child per server, writes
+        DIR/ready once every server reports that it is serving
+        (DIR/run/<server>.ready) and accepts TCP connections, then
+        supervises the children until it receives SIGTERM/SIGINT, a child
+        dies, or the watched process (the test runner) disappears; in the
+        last case it also stops memcached and removes DIR. Children are
+        always stopped before exit.
         Server logs go to DIR/logs/<server>.log; this process logs to its own
         stdout/stderr (the caller redirects them to DIR/logs/launcher.log).
 
@@ -54,7 +56,7 @@ def run_user():
         return 'root'
     try:
         return getpass.getuser()
-    except Exception:  # pragma: no cover - exotic environments
+    except Exception:  # no passwd entry for the uid
         import pwd
         return pwd.getpwuid(os.geteuid()).pw_name
 
@@ -502,7 +504,7 @@ def serve_forever(d, conf, name, launcher_pid):
             original(self)
             write(ready_file, '%d\n' % os.getpid())
         strategy.signal_ready = signal_ready
-    else:  # pragma: no cover - other Swift versions: best effort
+    else:  # other Swift versions: best effort
         write(ready_file, '%d\n' % os.getpid())
 
     utils.set_swift_dir(d)
