@@ -30,9 +30,16 @@ async function deliverAccel(ctx: Context, store: Store, key: CanonicalKey, metho
   ctx.body = '';
 }
 
-/** 302 to a short-lived presigned URL (leaks a reusable link for its lifetime; documented). */
+/**
+ * 302 to a short-lived presigned URL (a reusable link for its lifetime; documented). The type,
+ * disposition and caching the app chose are signed into the URL, so storage answers with them.
+ */
 async function deliverRedirect(ctx: Context, store: Store, key: CanonicalKey, method: ReadMethod): Promise<void> {
-  const url = await store.presignedUrl(key, method);
+  const url = await store.presignedUrl(key, method, {
+    contentType: ctx.response.get('Content-Type') || undefined,
+    contentDisposition: ctx.response.get('Content-Disposition') || undefined,
+    cacheControl: ctx.response.get('Cache-Control') || undefined,
+  });
   ctx.remove('Content-Disposition');
   ctx.remove('Content-Type');
   ctx.set('Cache-Control', 'no-store');

@@ -12,7 +12,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
 import { notFound, storageUnavailable } from '../errors.js';
 import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
-import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, Store } from './types.js';
+import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, ResponseOverrides, Store } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 3_000;
 /** Time until the response headers arrive; a slow body (client backpressure) is not cut off. */
@@ -36,8 +36,8 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
   const location = s3Location(internalPrefix, name);
   let expectedOrigin: Promise<string> | undefined;
 
-  const presign = (key: CanonicalKey, method: ReadMethod): Promise<string> =>
-    presignUrl(client, config, key.value, method);
+  const presign = (key: CanonicalKey, method: ReadMethod, overrides?: ResponseOverrides): Promise<string> =>
+    presignUrl(client, config, key.value, method, overrides);
 
   return {
     name,
@@ -155,9 +155,22 @@ function clientConfig(config: S3StoreConfig, credentials?: S3ClientConfig['crede
   };
 }
 
-function presignUrl(client: S3Client, config: S3StoreConfig, key: string, method: ReadMethod): Promise<string> {
+function presignUrl(
+  client: S3Client,
+  config: S3StoreConfig,
+  key: string,
+  method: ReadMethod,
+  overrides: ResponseOverrides = {},
+): Promise<string> {
   // SigV4 signs the method: a GET-signed URL is refused for HEAD, so each gets its own command.
-  const input = { Bucket: config.bucket, Key: key };
+  // The response-* overrides are signed too, so the client cannot change them.
+  const input = {
+    Bucket: config.bucket,
+    Key: key,
+    ...(overrides.contentType !== undefined && { ResponseContentType: overrides.contentType }),
+    ...(overrides.contentDisposition !== undefined && { ResponseContentDisposition: overrides.contentDisposition }),
+    ...(overrides.cacheControl !== undefined && { ResponseCacheControl: overrides.cacheControl }),
+  };
   const command = method === 'HEAD' ? new HeadObjectCommand(input) : new GetObjectCommand(input);
   return getSignedUrl(client, command, { expiresIn: config.presignTtlSeconds });
 }

@@ -23,6 +23,13 @@ export interface ByteRange {
 
 export type ReadMethod = 'GET' | 'HEAD';
 
+/** Response headers the storage itself should send (redirect mode: the client talks to S3). */
+export interface ResponseOverrides {
+  readonly contentType?: string;
+  readonly contentDisposition?: string;
+  readonly cacheControl?: string;
+}
+
 /** Where nginx should go for the bytes: the internal location and the private headers it reads. */
 export interface AccelTarget {
   readonly location: string;
@@ -41,7 +48,7 @@ export interface Store {
   /** nginx mode: internal redirect target for this key. */
   accelTarget(key: CanonicalKey, method: ReadMethod): Promise<AccelTarget>;
   /** redirect mode: a short-lived URL the client may fetch itself. */
-  presignedUrl(key: CanonicalKey, method: ReadMethod): Promise<string>;
+  presignedUrl(key: CanonicalKey, method: ReadMethod, overrides?: ResponseOverrides): Promise<string>;
   /** stream mode: metadata, or null when the object does not exist. */
   stat(key: CanonicalKey): Promise<ObjectInfo | null>;
   /** stream mode: the bytes (a range of them when given). */

@@ -208,6 +208,13 @@ describe('s3 store, redirect delivery', () => {
     const fetched = await fetch(location);
     assert.equal(fetched.status, 200);
     assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), contentFor('ü ñ 日本.pdf'));
+    // The app's headers travel signed inside the URL: storage answers with them.
+    assert.equal(fetched.headers.get('content-type'), 'application/pdf');
+    assert.equal(fetched.headers.get('content-disposition'), `inline; filename="u n __.pdf"; filename*=UTF-8''%C3%BC%20%C3%B1%20%E6%97%A5%E6%9C%AC.pdf`);
+    assert.equal(fetched.headers.get('cache-control'), 'private, no-store');
+    const tampered = location.replace('response-content-disposition=inline', 'response-content-disposition=attachment');
+    assert.notEqual(tampered, location);
+    assert.equal((await fetch(tampered)).status, 403, 'the overrides are part of the signature');
   });
 
   it('HEAD redirects to a URL presigned for HEAD', async () => {
