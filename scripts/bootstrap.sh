@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sluice needs when they are missing, and says what it does.
 #   bootstrap.sh            runtime: nginx
-#   bootstrap.sh --test     runtime + test stack: python3-swift, memcached (real S3 for tests)
+#   bootstrap.sh --test     runtime + test stack: python3-swift, memcached (real S3 for tests),
+#                           redis-server (shared state tests)
 # Safe to run repeatedly: it only calls apt-get when something is actually missing.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "$want_test" = 1 ]; then
   /usr/bin/python3 -c 'import swift' >/dev/null 2>&1 || missing+=(python3-swift)
   command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing+=(memcached)
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,7 +1,11 @@
 // The one description of Sluice's settings. Everything else reads the typed result.
 import { z } from 'zod';
+import { ruleSchema } from './policy-schema.js';
+import { sharingSchema } from './sharing-schema.js';
+import { transformSchema } from './transform-schema.js';
+import { workerSchema } from './worker-schema.js';
 
-const storeName = z
+export const storeName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'store names are lowercase letters, digits, "-" or "_"');
 
@@ -72,28 +76,6 @@ export const authSchema = z.strictObject({
   maxTokenBytes: z.number().int().min(256).max(65536).default(8192),
 });
 
-const conditionSchema = z.union([
-  z.strictObject({ public: z.literal(true) }),
-  z.strictObject({ authenticated: z.literal(true) }),
-  z.strictObject({ claim: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }),
-  z.strictObject({ claim: z.string().min(1), contains: z.union([z.string(), z.number()]) }),
-  z.strictObject({ claim: z.string().min(1), equalsParam: z.string().min(1) }),
-]);
-
-export const actionSchema = z.enum(['read']);
-
-const ruleSchema = z.strictObject({
-  id: z.string().min(1).optional(),
-  /** Store name, or "*" for every store. */
-  store: z.union([storeName, z.literal('*')]).default('*'),
-  /** Key pattern: path-to-regexp syntax (":param" one segment, "*rest" any remaining segments). */
-  key: z.string().min(1),
-  actions: z.array(actionSchema).min(1).default(['read']),
-  effect: z.enum(['allow', 'deny']).default('allow'),
-  /** All conditions must hold for the rule to apply; an empty list always applies. */
-  when: z.array(conditionSchema).default([]),
-});
-
 export const configSchema = z
   .strictObject({
     /** Address both nginx (dev config) and the app listen on. */
@@ -111,6 +93,11 @@ export const configSchema = z
     stores: z.record(storeName, storeSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one store'),
     auth: authSchema.default(authSchema.parse({})),
     rules: z.array(ruleSchema).default([]),
+    /** Shared state (revocations, one-time links, decision cache, rate limits). */
+    redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+    sharing: sharingSchema,
+    transform: transformSchema,
+    worker: workerSchema,
     nginx: z
       .strictObject({
         /** Prefix of the internal locations; never reachable from outside. */
@@ -137,7 +124,5 @@ export type FsStoreConfig = z.infer<typeof fsStoreSchema>;
 export type S3StoreConfig = z.infer<typeof s3StoreSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 export type JwtKeyConfig = z.infer<typeof jwtKeySchema>;
-export type RuleConfig = z.infer<typeof ruleSchema>;
-export type ConditionConfig = z.infer<typeof conditionSchema>;
-export type Action = z.infer<typeof actionSchema>;
+export type { Action, ConditionConfig, RuleConfig } from './policy-schema.js';
 export type DeliveryMode = 'nginx' | 'redirect' | 'stream';

@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Authenticator, Subject } from '../../auth/types.js';
+import type { Action } from '../../config/schema.js';
 import { notFound, PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -84,7 +85,8 @@ function authorize(deps: FileRouteDeps) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const state = ctx.state as FileState;
     const started = performance.now();
-    const decision = await deps.policy.decide({ store: state.store.name, key: state.key, action: 'read' }, state.subject);
+    const action: Action = ctx.method === 'HEAD' ? 'head' : 'read';
+    const decision = await deps.policy.decide({ store: state.store.name, key: state.key, action }, state.subject);
     deps.metrics.decisions.inc({ store: state.store.name, decision: decision.effect });
     deps.logger.info(
       {
@@ -94,8 +96,7 @@ function authorize(deps: FileRouteDeps) {
           authenticated: state.subject.authenticated,
           store: state.store.name,
           key: state.key.value,
-          action: 'read',
-          method: ctx.method,
+          action,
           decision: decision.effect,
           rule: decision.ruleId,
           reason: decision.reason,
