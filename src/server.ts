@@ -1,4 +1,5 @@
 // Composition root: builds every part from the validated config and starts the HTTP server.
+import type Router from '@koa/router';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
@@ -7,6 +8,7 @@ import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRulePolicy } from './policy/rule-policy.js';
+import { createRedis } from './state/redis.js';
 import { createStores } from './storage/registry.js';
 
 export interface RunningSluice {
@@ -27,8 +29,12 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger(config.logLevel);
   const stores = await createStores(config);
   const authenticator = await createJwtAuthenticator(config.auth);
+  const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
+  redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
+  const metrics = createMetrics();
   const policy = createRulePolicy(config.rules);
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy, logger, metrics: createMetrics() });
+  const extraRoutes: Router[] = [];
+  const app = createApp({ prefix: config.prefix, stores, authenticator, policy, logger, metrics, extraRoutes });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.host, () => resolve(s));
     s.once('error', reject);
@@ -41,10 +47,12 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     address,
     port,
     logger,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      redis?.disconnect();
+    },
   };
 }

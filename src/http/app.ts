@@ -1,4 +1,5 @@
 // The Koa app: small middlewares composed in one direction (Koa's own style).
+import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Authenticator } from '../auth/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,6 +12,8 @@ import { fileRoutes } from './routes/files.js';
 import { opsRoutes } from './routes/ops.js';
 
 export interface AppDeps {
+  /** Further routers (images, sharing, auth_request …), built by the composition root. */
+  readonly extraRoutes?: readonly Router[];
   readonly prefix: string;
   readonly stores: ReadonlyMap<string, Store>;
   readonly authenticator: Authenticator;
@@ -32,6 +35,10 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorResponses(deps.logger));
   app.use(files.routes());
   app.use(files.allowedMethods());
+  for (const router of deps.extraRoutes ?? []) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   app.use(ops.routes());
   app.use(ops.allowedMethods());
   return app;
