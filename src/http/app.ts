@@ -1,25 +1,16 @@
 // The Koa app: small middlewares composed in one direction (Koa's own style).
 import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
-import type { Authenticator } from '../auth/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Policy } from '../policy/types.js';
-import type { Store } from '../storage/types.js';
 import { errorResponses } from './error-responses.js';
 import { requestId } from './request-id.js';
-import { fileRoutes } from './routes/files.js';
+import { fileRoutes, type FileRouteDeps } from './routes/files.js';
 import { opsRoutes } from './routes/ops.js';
 
-export interface AppDeps {
+export interface AppDeps extends FileRouteDeps {
   /** Further routers (images, sharing, auth_request …), built by the composition root. */
   readonly extraRoutes?: readonly Router[];
-  readonly prefix: string;
-  readonly stores: ReadonlyMap<string, Store>;
-  readonly authenticator: Authenticator;
-  readonly policy: Policy;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);

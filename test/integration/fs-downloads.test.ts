@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keyPath, request } from '../helpers/http.js';
 import { contentFor, TRICKY_KEYS } from '../helpers/fixtures.js';
+import { assertConditionalRequests, assertRangesAndHead, RANGE_FIXTURE } from '../helpers/http-semantics.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 
@@ -41,7 +42,7 @@ before(async () => {
   await put('public/logo.txt', Buffer.from('public logo'));
   await put('page.html', Buffer.from('<script>alert(1)</script>'));
   await put('image.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'));
-  await put('big/range.bin', Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'));
+  await put('big/range.bin', Buffer.from(RANGE_FIXTURE));
   await mkdir(path.join(root, 'a-directory'), { recursive: true });
   await symlink(outside, path.join(root, 'escape.txt'));
   stack = await startStack({
@@ -71,31 +72,11 @@ for (const store of ['docs', 'streamed']) {
     });
 
     it('serves ranges, suffix ranges and HEAD', async () => {
-      const url = `/files/${store}/big/range.bin`;
-      const first = await request(stack.port, url, { headers: { ...alice, Range: 'bytes=0-6' } });
-      assert.equal(first.status, 206);
-      assert.equal(first.text(), '0123456');
-      assert.equal(first.headers['content-range'], 'bytes 0-6/36');
-      const suffix = await request(stack.port, url, { headers: { ...alice, Range: 'bytes=-5' } });
-      assert.equal(suffix.status, 206);
-      assert.equal(suffix.text(), 'vwxyz');
-      const head = await request(stack.port, url, { method: 'HEAD', headers: alice });
-      assert.equal(head.status, 200);
-      assert.equal(head.headers['content-length'], '36');
-      assert.equal(head.body.length, 0);
+      await assertRangesAndHead(stack.port, `/files/${store}/big/range.bin`, alice);
     });
 
     it('answers conditional requests with 304', async () => {
-      const url = `/files/${store}/big/range.bin`;
-      const full = await request(stack.port, url, { headers: alice });
-      const etag = full.headers.etag as string;
-      const lastModified = full.headers['last-modified'] as string;
-      assert.ok(etag && lastModified, 'validators present');
-      const inm = await request(stack.port, url, { headers: { ...alice, 'If-None-Match': etag } });
-      assert.equal(inm.status, 304);
-      assert.equal(inm.body.length, 0);
-      const ims = await request(stack.port, url, { headers: { ...alice, 'If-Modified-Since': lastModified } });
-      assert.equal(ims.status, 304);
+      await assertConditionalRequests(stack.port, `/files/${store}/big/range.bin`, alice);
     });
 
     it('sets type, disposition, caching and nosniff headers', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { download, keyPath, request } from '../helpers/http.js';
 import { contentFor, TRICKY_KEYS } from '../helpers/fixtures.js';
+import { assertConditionalRequests, assertRangesAndHead, RANGE_FIXTURE } from '../helpers/http-semantics.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
@@ -57,7 +58,7 @@ before(async () => {
   for (const key of TRICKY_KEYS) {
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: contentFor(key) }));
   }
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'range.bin', Body: '0123456789abcdefghijklmnopqrstuvwxyz' }));
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'range.bin', Body: RANGE_FIXTURE }));
   // Stored with a type S3 would send; the app's type must win.
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'report.pdf', Body: '%PDF-1.4 fake', ContentType: 'binary/octet-stream', ContentDisposition: 'attachment; filename="from-s3.pdf"', CacheControl: 'public, max-age=31536000' }));
   const big = randomBytes(BIG_SIZE);
@@ -106,28 +107,11 @@ for (const store of ['media', 'streamed']) {
     });
 
     it('serves ranges, suffix ranges and HEAD (presigned for HEAD)', async () => {
-      const url = `/files/${store}/range.bin`;
-      const first = await request(stack.port, url, { headers: { ...alice, Range: 'bytes=0-6' } });
-      assert.equal(first.status, 206);
-      assert.equal(first.text(), '0123456');
-      assert.equal(first.headers['content-range'], 'bytes 0-6/36');
-      const suffix = await request(stack.port, url, { headers: { ...alice, Range: 'bytes=-5' } });
-      assert.equal(suffix.status, 206);
-      assert.equal(suffix.text(), 'vwxyz');
-      const head = await request(stack.port, url, { method: 'HEAD', headers: alice });
-      assert.equal(head.status, 200);
-      assert.equal(head.headers['content-length'], '36');
-      assert.equal(head.body.length, 0);
+      await assertRangesAndHead(stack.port, `/files/${store}/range.bin`, alice);
     });
 
     it('answers conditional requests with 304', async () => {
-      const url = `/files/${store}/range.bin`;
-      const full = await request(stack.port, url, { headers: alice });
-      const etag = full.headers.etag as string;
-      const lastModified = full.headers['last-modified'] as string;
-      assert.ok(etag && lastModified, 'validators present');
-      assert.equal((await request(stack.port, url, { headers: { ...alice, 'If-None-Match': etag } })).status, 304);
-      assert.equal((await request(stack.port, url, { headers: { ...alice, 'If-Modified-Since': lastModified } })).status, 304);
+      await assertConditionalRequests(stack.port, `/files/${store}/range.bin`, alice);
     });
 
     it("uses the app's type, disposition and caching, once each", async () => {
