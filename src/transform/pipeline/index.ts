@@ -1,0 +1,87 @@
+// The image pipeline: a plan and source bytes in, encoded bytes out. Named steps in imgproxy's
+// order — limits, trim, crop, resize (one decode), rotate/flip, result crop, filters, extend,
+// padding, flatten, watermark, encode — each in its own file.
+import sharp from 'sharp';
+import type { TransformPlan } from '../plan.js';
+import { applyFilters } from './effects.js';
+import { extendCanvas, flatten } from './canvas.js';
+import { decodeScaled, orientedSize, smartCropRect, trimRect, type SourceReader } from './decode.js';
+import { FORMAT_MAX_DIMENSION, encode } from './encode.js';
+import { computeGeometry, type Geometry, type Size } from './geometry.js';
+import { assertWithinLimits, decodeOptions } from './limits.js';
+import { keptExif } from './metadata.js';
+import { cropToResult, rotateAndFlip } from './orient-crop.js';
+import { cropRect, gravityInSourceFrame, type Rect } from './position.js';
+import { inspectSource } from './probe.js';
+import { DEFAULT_QUALITY, type RenderOptions, type RenderResult } from './types.js';
+import { applyWatermark } from './watermark.js';
+
+export { assertWithinLimits } from './limits.js';
+export { probeImage } from './probe.js';
+export { DEFAULT_AVIF_EFFORT, DEFAULT_QUALITY, DEFAULT_RENDER_LIMITS } from './types.js';
+export type { ProbeResult, RenderLimits, RenderOptions, RenderResult } from './types.js';
+
+// Every source is different: libvips' operation cache would only hold memory. (Run the worker
+// with MALLOC_ARENA_MAX=2 so freed pixel buffers go back to the system.)
+sharp.cache(false);
+
+/**
+ * Renders `plan` from `source`. Checks the header against `options.limits` first (so calling
+ * probeImage/assertWithinLimits beforehand is optional). Throws PublicError 422/415 for sources
+ * it cannot or will not decode; anything else thrown is an internal error.
+ */
+export async function renderImage(source: Buffer, plan: TransformPlan, options: RenderOptions): Promise<RenderResult> {
+  const info = await inspectSource(source);
+  assertWithinLimits(info, options.limits);
+  const reader: SourceReader = { source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate };
+
+  const trimmed = plan.trim === null ? null : await trimRect(reader, plan.trim);
+  const base: Size = trimmed ?? orientedSize(reader);
+  const quarterTurn = plan.rotate % 180 === 90;
+  const maxSide = Math.min(options.limits.maxResultDimension, FORMAT_MAX_DIMENSION[options.format]);
+  const geometry = computeGeometry(quarterTurn ? swap(base) : base, plan, maxSide);
+
+  const region = await sourceRegion(reader, plan, geometry, trimmed);
+  const scaled = { width: geometry.scaledWidth, height: geometry.scaledHeight };
+  let frame = await decodeScaled(reader, region, quarterTurn ? swap(scaled) : scaled);
+  frame = await rotateAndFlip(frame, plan);
+  frame = await cropToResult(frame, geometry.resultCropWidth, geometry.resultCropHeight, plan.gravity, geometry.dprScale);
+  frame = await applyFilters(frame, plan, geometry.dprScale);
+  frame = await extendCanvas(frame, plan, geometry);
+  frame = await flatten(frame, plan.background, options.format);
+  frame = await applyWatermark(frame, plan.watermark, options.watermark, geometry.dprScale);
+  return encode(frame, {
+    format: options.format,
+    quality: resolveQuality(plan, options),
+    avifEffort: options.avifEffort,
+    maxBytes: plan.maxBytes,
+    exif: keptExif(info.exif, plan),
+    iccProfile: !plan.stripColorProfile,
+  });
+}
+
+const swap = (size: Size): Size => ({ width: size.height, height: size.width });
+
+/**
+ * What to decode, in the oriented source frame: the trimmed box, narrowed by `crop`. The crop's
+ * size and gravity are written for the final frame (after `rotate`/`flip`), so they are mapped
+ * back first. Null = the whole image.
+ */
+async function sourceRegion(reader: SourceReader, plan: TransformPlan, geometry: Geometry, trimmed: Rect | null): Promise<Rect | null> {
+  if (geometry.cropWidth === 0 && geometry.cropHeight === 0) return trimmed;
+  const whole = orientedSize(reader);
+  const within: Rect = trimmed ?? { left: 0, top: 0, width: whole.width, height: whole.height };
+  const quarterTurn = plan.rotate % 180 === 90;
+  const width = (quarterTurn ? geometry.cropHeight : geometry.cropWidth) || within.width;
+  const height = (quarterTurn ? geometry.cropWidth : geometry.cropHeight) || within.height;
+  const gravity = gravityInSourceFrame(plan.crop?.gravity ?? plan.gravity, plan.rotate, plan.flip.horizontal, plan.flip.vertical);
+  if (gravity.type === 'sm') return smartCropRect(reader, within, width, height);
+  const rect = cropRect(within.width, within.height, width, height, gravity, 1);
+  return { ...rect, left: rect.left + within.left, top: rect.top + within.top };
+}
+
+/** format_quality, then quality, then the configured and built-in defaults. */
+function resolveQuality(plan: TransformPlan, options: RenderOptions): number {
+  const format = options.format;
+  return plan.formatQuality[format] ?? (plan.quality > 0 ? plan.quality : (options.defaultQuality[format] ?? DEFAULT_QUALITY[format]));
+}
