@@ -1,6 +1,6 @@
 // The one description of Sluice's settings. Everything else reads the typed result.
 import { z } from 'zod';
-import { ruleSchema } from './policy-schema.js';
+import { policySchema, ruleSchema } from './policy-schema.js';
 import { sharingSchema } from './sharing-schema.js';
 import { transformSchema } from './transform-schema.js';
 import { workerSchema } from './worker-schema.js';
@@ -93,6 +93,8 @@ export const configSchema = z
     stores: z.record(storeName, storeSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one store'),
     auth: authSchema.default(authSchema.parse({})),
     rules: z.array(ruleSchema).default([]),
+    /** Roles claim, plugins, webhook and decision cache of the authorization engine. */
+    policy: policySchema,
     /** Shared state (revocations, one-time links, decision cache, rate limits). */
     redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
     sharing: sharingSchema,
@@ -115,6 +117,10 @@ export const configSchema = z
       if (store.type === 's3' && (store.accessKeyId === undefined) !== (store.secretAccessKey === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['stores', name, 'secretAccessKey'], message: 'set both accessKeyId and secretAccessKey, or neither' });
       }
+    }
+    const local = config.transform.localStore;
+    if (local !== undefined && config.stores[local]?.type !== 'fs') {
+      ctx.addIssue({ code: 'custom', path: ['transform', 'localStore'], message: `"${local}" is not a configured fs store` });
     }
   });
 

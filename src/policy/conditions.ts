@@ -1,23 +1,28 @@
 // The `when` conditions of a rule. One compiler per condition kind, so a new kind is one
-// entry in the table (and one branch in the config schema).
+// entry in the table (and one entry in CONDITION_KINDS of the config schema).
 import type { Subject } from '../auth/types.js';
 import type { ConditionConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import type { KeyParams } from './key-pattern.js';
+import { compileTimeWindow } from './time-window.js';
 
 export interface ConditionContext {
   readonly subject: Subject;
   readonly params: KeyParams;
+  /** Decision time (ms since the epoch), read once per decision. */
+  readonly now: number;
 }
 
 export type ConditionCheck = (context: ConditionContext) => boolean;
 
-type ConditionKind = 'public' | 'authenticated' | 'equals' | 'contains' | 'equalsParam';
+type ConditionKind = 'public' | 'authenticated' | 'equals' | 'contains' | 'equalsParam' | 'role' | 'anyRole' | 'time';
 type ConditionOf<K extends ConditionKind> = Extract<ConditionConfig, Record<K, unknown>>;
 
-/** What a condition may refer to besides claims: the params of its rule's key pattern. */
+/** What a condition may refer to besides claims: its rule's key-pattern params, the roles claims. */
 export interface ConditionScope {
   readonly paramNames: readonly string[];
+  /** Claim paths holding roles/groups (policy.rolesClaim). */
+  readonly rolesClaims: readonly string[];
   /** Names the rule in start-up errors. */
   readonly ruleLabel: string;
 }
@@ -42,6 +47,13 @@ const COMPILERS: { readonly [K in ConditionKind]: (condition: ConditionOf<K>, sc
       return typeof value === 'string' && value === context.params[equalsParam];
     };
   },
+  role: ({ role }, scope) => rolesCheck(scope.rolesClaims, [role]),
+  anyRole: ({ anyRole }, scope) => rolesCheck(scope.rolesClaims, anyRole),
+  // Not about the subject: a time window holds for anonymous callers too (embargoes).
+  time: ({ time }) => {
+    const holds = compileTimeWindow(time);
+    return ({ now }) => holds(now);
+  },
 };
 
 export function compileCondition(condition: ConditionConfig, scope: ConditionScope): ConditionCheck {
@@ -49,12 +61,24 @@ export function compileCondition(condition: ConditionConfig, scope: ConditionSco
   if ('authenticated' in condition) return COMPILERS.authenticated(condition, scope);
   if ('equals' in condition) return COMPILERS.equals(condition, scope);
   if ('contains' in condition) return COMPILERS.contains(condition, scope);
+  if ('role' in condition) return COMPILERS.role(condition, scope);
+  if ('anyRole' in condition) return COMPILERS.anyRole(condition, scope);
+  if ('time' in condition) return COMPILERS.time(condition, scope);
   return COMPILERS.equalsParam(condition, scope);
 }
 
 /** Claim conditions never hold for anonymous subjects, whatever their (empty) claims say. */
 function claimCheck(claim: string, test: (value: unknown) => boolean): ConditionCheck {
   return ({ subject }) => subject.authenticated && test(lookupClaim(subject.claims, claim));
+}
+
+/** Holds when any roles claim contains any wanted role (same matching as `contains`). */
+function rolesCheck(claims: readonly string[], wanted: readonly string[]): ConditionCheck {
+  return ({ subject }) =>
+    subject.authenticated && claims.some((claim) => {
+      const value = lookupClaim(subject.claims, claim);
+      return wanted.some((role) => containsValue(value, role));
+    });
 }
 
 /** An array member, the string itself, or one word of a space-separated scope string. */

@@ -81,6 +81,10 @@ describe('configuration', () => {
       configError(() => loadConfig({ env: { ...minimal, SLUICE_RULES: '[{"store":"nope","key":"*p"}]' } })),
       /rules\.0\.store .*unknown store "nope"/,
     );
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_TRANSFORM__LOCAL_STORE: 'nope' } })),
+      /transform\.localStore \(SLUICE_TRANSFORM__LOCAL_STORE\): "nope" is not a configured fs store/,
+    );
   });
 
   it('refuses key/secret pairs that invite algorithm confusion', () => {

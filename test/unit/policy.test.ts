@@ -73,9 +73,9 @@ describe('rule policy: per-user folders', () => {
 
   it('names the deciding rule in ruleId and reason', async () => {
     const allowed = await assertAllowed(policy, 'docs', 'users/alice/a.txt', alice);
-    assert.deepEqual(allowed, { effect: 'allow', ruleId: 'owner-files', reason: 'rule "owner-files" allowed' });
+    assert.deepEqual(allowed, { effect: 'allow', ruleId: 'owner-files', reason: 'rule "owner-files" allowed', source: 'rule' });
     const denied = await assertDenied(policy, 'docs', 'users/bob/a.txt', alice);
-    assert.deepEqual(denied, { effect: 'deny', ruleId: null, reason: 'no rule matched' });
+    assert.deepEqual(denied, { effect: 'deny', ruleId: null, reason: 'no rule matched', source: 'default' });
   });
 });
 
@@ -164,7 +164,7 @@ describe('rule policy: ordering, scoping and defaults', () => {
       ownerRule,
     ]);
     const denied = await assertDenied(policy, 'docs', 'users/alice/secret/x', alice);
-    assert.deepEqual(denied, { effect: 'deny', ruleId: '#0', reason: 'rule #0 denied' });
+    assert.deepEqual(denied, { effect: 'deny', ruleId: '#0', reason: 'rule #0 denied', source: 'rule' });
     await assertAllowed(policy, 'docs', 'users/alice/public/x', alice);
   });
 
@@ -196,7 +196,7 @@ describe('rule policy: ordering, scoping and defaults', () => {
 
   it('no rules at all → deny with "no rule matched"', async () => {
     const decision = await assertDenied(createRulePolicy([]), 'docs', 'anything', alice);
-    assert.deepEqual(decision, { effect: 'deny', ruleId: null, reason: 'no rule matched' });
+    assert.deepEqual(decision, { effect: 'deny', ruleId: null, reason: 'no rule matched', source: 'default' });
   });
 
   it('works with rules straight from validated config', async () => {

@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Policy } from '../../policy/types.js';
+import type { Decision, Policy } from '../../policy/types.js';
 import type { AccessState } from './access-state.js';
 
 export interface AuthorizeDeps {
@@ -12,31 +12,31 @@ export interface AuthorizeDeps {
 }
 
 /** Asks the policy about state.store/key/action for state.subject, writes the audit line, and
- * ends the request with 401 (anonymous) or 403 (authenticated) unless allowed. */
+ * ends the request with 401 (anonymous) or 403 (authenticated) unless allowed. A policy that
+ * cannot decide (webhook or plugin down: 503) is audited as "error" and the error passes on. */
 export function authorize(deps: AuthorizeDeps) {
   return async function authorizeMiddleware(ctx: Context, next: Next): Promise<void> {
     const state = ctx.state as AccessState;
     const started = performance.now();
-    const decision = await deps.policy.decide({ store: state.store.name, key: state.key, action: state.action }, state.subject);
+    let decision: Decision;
+    try {
+      decision = await deps.policy.decide({ store: state.store.name, key: state.key, action: state.action }, state.subject);
+    } catch (error) {
+      audit(deps.logger, state, started, { decision: 'error', reason: error instanceof PublicError ? error.reason : 'internal error' });
+      throw error;
+    }
     state.decision = decision;
     deps.metrics.decisions.inc({ store: state.store.name, decision: decision.effect });
-    deps.logger.info(
-      {
-        audit: {
-          requestId: state.requestId,
-          subject: state.subject.id,
-          authenticated: state.subject.authenticated,
-          store: state.store.name,
-          key: state.key.value,
-          action: state.action,
-          decision: decision.effect,
-          rule: decision.ruleId,
-          reason: decision.reason,
-          latencyMs: Number((performance.now() - started).toFixed(3)),
-        },
-      },
-      'access decision',
-    );
+    audit(deps.logger, state, started, {
+      decision: decision.effect,
+      rule: decision.ruleId,
+      source: decision.source ?? 'rule',
+      plugin: decision.plugin,
+      reason: decision.reason,
+      cacheHit: decision.cacheHit ?? false,
+      ttl: decision.ttlSeconds ?? null,
+      limitRate: decision.limitRate,
+    });
     if (decision.effect === 'allow') {
       await next();
       return;
@@ -47,4 +47,23 @@ export function authorize(deps: AuthorizeDeps) {
     }
     throw new PublicError(403, 'forbidden');
   };
+}
+
+/** One line per decision. Subject id and key only: never tokens, claims or presigned URLs. */
+function audit(logger: Logger, state: AccessState, started: number, outcome: Record<string, unknown>): void {
+  logger.info(
+    {
+      audit: {
+        requestId: state.requestId,
+        subject: state.subject.id,
+        authenticated: state.subject.authenticated,
+        store: state.store.name,
+        key: state.key.value,
+        action: state.action,
+        ...outcome,
+        latencyMs: Number((performance.now() - started).toFixed(3)),
+      },
+    },
+    'access decision',
+  );
 }

@@ -1,0 +1,68 @@
+// Builds the policy from config: loads plugins, sets up the webhook and the decision cache
+// (Redis when configured, else in-memory), and compiles the rules that delegate to them.
+import type { PolicyConfig, RuleConfig } from '../config/policy-schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { Redis } from '../state/redis.js';
+import type { Authority } from './authority.js';
+import { MemoryDecisionCache, type DecisionCache } from './decision-cache.js';
+import { pluginAuthority } from './plugin-authority.js';
+import { loadPlugins } from './plugin-loader.js';
+import { RedisDecisionCache } from './redis-cache.js';
+import { createRulePolicy } from './rule-policy.js';
+import type { Policy } from './types.js';
+import { webhookAuthority } from './webhook.js';
+
+export interface PolicyEngineConfig {
+  readonly rules: readonly RuleConfig[];
+  readonly policy: PolicyConfig;
+}
+
+export interface PolicyEngineDeps {
+  readonly logger: Logger;
+  /** Shared decision cache when given (the app's one ioredis client); else in-memory. */
+  readonly redis?: Redis | null;
+  /** Relative plugin paths resolve against this directory (default: the working directory). */
+  readonly baseDir?: string;
+  /** Clock (ms since the epoch) for time conditions and the in-memory cache. */
+  readonly now?: () => number;
+  /** How long start-up waits for Redis before serving with cache misses (default 2000 ms). */
+  readonly redisReadyTimeoutMs?: number;
+}
+
+export async function createPolicyEngine(config: PolicyEngineConfig, deps: PolicyEngineDeps): Promise<Policy> {
+  const { policy } = config;
+  const redis = deps.redis ?? null;
+  const cache: DecisionCache =
+    redis === null ? new MemoryDecisionCache(policy.cache.maxEntries, deps.now) : new RedisDecisionCache(redis, policy.cache.redisPrefix, deps.logger);
+  const shared = { cache, ttl: { defaultSeconds: policy.cache.defaultTtlSeconds, maxSeconds: policy.cache.maxTtlSeconds }, logger: deps.logger };
+  const authorities = new Map<string, Authority>();
+  if (policy.webhook !== undefined) authorities.set('webhook', webhookAuthority(policy.webhook, shared));
+  for (const loaded of await loadPlugins(policy.plugins, deps.baseDir ?? process.cwd())) {
+    authorities.set(loaded.plugin.name, pluginAuthority(loaded, shared));
+  }
+  const compiled = createRulePolicy(config.rules, { rolesClaims: policy.rolesClaim, authorities, ...(deps.now ? { now: deps.now } : {}) });
+  const delegatedTo = new Set(config.rules.flatMap((rule) => (rule.effect === 'delegate' && rule.to !== undefined ? [rule.to] : [])));
+  for (const name of authorities.keys()) {
+    if (!delegatedTo.has(name)) deps.logger.warn({ authority: name }, 'no rule delegates to this authority: it is never asked');
+  }
+  if (redis !== null && delegatedTo.size > 0 && !(await whenReady(redis, deps.redisReadyTimeoutMs ?? 2000))) {
+    deps.logger.warn('Redis is not ready: decisions are not cached until it is');
+  }
+  return compiled;
+}
+
+/** Starting with a connected cache avoids a burst of uncached calls right after start-up. */
+function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      redis.removeListener('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
