@@ -5,10 +5,12 @@ import type { Server } from 'node:http';
 import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
+import { imageRoutes } from './http/routes/images.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { createRulePolicy } from './policy/rule-policy.js';
+import { createPolicyEngine } from './policy/engine.js';
 import { createRedis } from './state/redis.js';
+import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
 
 export interface RunningSluice {
@@ -28,13 +30,23 @@ export interface StartOptions {
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const stores = await createStores(config);
-  const authenticator = await createJwtAuthenticator(config.auth);
+  const tokenAuthenticator = await createJwtAuthenticator(config.auth);
   const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
   redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
   const metrics = createMetrics();
-  const policy = createRulePolicy(config.rules);
-  const extraRoutes: Router[] = [];
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy, logger, metrics, extraRoutes });
+  const policy = await createPolicyEngine(config, { logger, redis }).catch((error: unknown) => {
+    redis?.disconnect(); // a plugin that fails to load must not leave a connection open
+    throw error;
+  });
+  // Share links, revocation, rate limits, auth_request: around the token authenticator and the policy.
+  const access = await createAccessControl(config, { redis, logger, metrics, stores, authenticator: tokenAuthenticator, policy }).catch((error: unknown) => {
+    redis?.disconnect();
+    throw error;
+  });
+  const authenticator = access.authenticator;
+  const extraRoutes: Router[] = [...access.routes];
+  if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
+  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.host, () => resolve(s));
     s.once('error', reject);

@@ -5,6 +5,23 @@ export interface Subject {
   readonly id: string | null;
   /** Verified JWT claims (empty when anonymous). */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** How access was proven; absent means a bearer token (or nothing, when anonymous). */
+  readonly via?: 'token' | 'share-link';
+  /** What a share link grants (only when via is 'share-link'). */
+  readonly share?: ShareGrant;
+}
+
+/** The scope of a share link: read/head of one key, or of every key under a prefix. */
+export interface ShareGrant {
+  readonly linkId: string;
+  readonly store: string;
+  /** Exactly one of key and prefix is set; prefix has no trailing "/". */
+  readonly key?: string;
+  readonly prefix?: string;
+  /** Number of GET downloads allowed (absent = unlimited until expiry). */
+  readonly maxDownloads?: number;
+  /** Expiry, seconds since the epoch. */
+  readonly expiresAt: number;
 }
 
 export const ANONYMOUS: Subject = Object.freeze({ authenticated: false, id: null, claims: Object.freeze({}) });
@@ -13,6 +30,8 @@ export const ANONYMOUS: Subject = Object.freeze({ authenticated: false, id: null
 export interface Credentials {
   readonly authorization?: string | undefined;
   readonly cookie?: string | undefined;
+  /** A share link token (the `share` query parameter). */
+  readonly shareToken?: string | undefined;
 }
 
 export interface Authenticator {

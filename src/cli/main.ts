@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `sluice` command line: serve | dev | token | nginx-config.
+// `sluice` command line: serve | dev | token | nginx-config | worker.
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadAuthConfig, loadConfig } from '../config/load.js';
@@ -7,6 +7,7 @@ import { devCommand } from './dev.js';
 import { nginxConfigCommand } from './nginx-config-command.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token-command.js';
+import { workerCommand } from './worker-command.js';
 
 const program = new Command('sluice')
   .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
@@ -16,6 +17,7 @@ program.addCommand(serveCommand(() => loadConfig()));
 program.addCommand(devCommand());
 program.addCommand(tokenCommand(() => loadAuthConfig()));
 program.addCommand(nginxConfigCommand(() => loadConfig()));
+program.addCommand(workerCommand(() => loadConfig()));
 
 try {
   await program.parseAsync(process.argv);

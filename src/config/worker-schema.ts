@@ -1,4 +1,79 @@
 // The image transform worker: where it listens, its limits, formats and cache.
+import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_AVIF_EFFORT } from '../transform/pipeline/types.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../transform/plan.js';
+import { ConfigError } from './errors.js';
 
-export const workerSchema = z.strictObject({}).default({});
+/** nginx size (`512m`, `1g`) and time (`30s`, `7d`) literals, as the directives take them. */
+const nginxSize = z.string().regex(/^\d+[kKmMgG]?$/, 'an nginx size such as 512m or 2g');
+const nginxTime = z.string().regex(/^\d+(ms|s|m|h|d|w|M|y)?$/, 'an nginx time such as 30m or 7d');
+
+/** The worker refuses anything it did not get through nginx: it never listens beyond loopback. */
+const loopbackHost = z
+  .string()
+  .refine((h) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === 'localhost', 'the worker listens on loopback only (127.x.x.x, ::1 or localhost)');
+
+const quality = z.number().int().min(1).max(100);
+
+const limitsSchema = z.strictObject({
+  /** Source resolution (width × height × frames), read from the header before decoding. */
+  maxInputPixels: z.number().int().min(1).default(50_000_000),
+  maxFrames: z.number().int().min(1).default(1),
+  /** Largest width or height of a result. */
+  maxResultDimension: z.number().int().min(1).max(65_535).default(8192),
+});
+
+const cacheSchema = z.strictObject({
+  /** nginx proxy_cache for results; off = every request reaches the worker. */
+  enabled: z.boolean().default(true),
+  /** Relative paths are resolved by nginx against its prefix (`-p`; the runtime dir of the full config). */
+  dir: z.string().min(1).regex(/^[^$"'{};\\\s]+$/, 'a path without spaces, quotes, $ { } ; or \\').default('sluice-img-cache'),
+  maxSize: nginxSize.default('1g'),
+  /** Entries not requested for this long are evicted. */
+  inactive: nginxTime.default('7d'),
+  /** How long a 200 stays fresh (the key already changes when the source changes). */
+  valid: nginxTime.default('7d'),
+});
+
+export const workerSchema = z
+  .strictObject({
+    host: loopbackHost.default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(3001),
+    /** HMAC key shared by app and worker: proof that a request came through Sluice. */
+    secret: z.string().min(32, 'the worker secret must be at least 32 characters').optional(),
+    /** Images processed at once; the rest wait in the queue. */
+    concurrency: z.number().int().min(1).max(256).default(os.availableParallelism()),
+    /** Requests waiting for a slot; beyond that the worker answers 429. */
+    queueSize: z.number().int().min(0).max(10_000).default(32),
+    retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
+    /** Source download (fetch of a presigned URL, or a disk read) → 504 when exceeded. */
+    downloadTimeoutMs: z.number().int().min(100).max(120_000).default(5_000),
+    /** The whole job (queue wait, download, decode, transform, encode) → 503 when exceeded. */
+    requestTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    maxSourceBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+    limits: limitsSchema.prefault({}),
+    /** Quality per format when the URL sets none; unset formats keep imgproxy's (jpeg 80, webp 79, avif 63). */
+    defaultQuality: z.strictObject(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, quality.optional()])) as Record<OutputFormat, z.ZodOptional<typeof quality>>).prefault({}),
+    /** AVIF encoder effort 0 (fastest) – 9; see the README for the measurement behind the default. */
+    avifEffort: z.number().int().min(0).max(9).default(DEFAULT_AVIF_EFFORT),
+    /** Image used by the `watermark` option (PNG with alpha works best). */
+    watermark: z.string().min(1).optional(),
+    /** Pick AVIF/WebP from the Accept header when the URL names no format. */
+    negotiate: z.boolean().default(true),
+    /** With negotiation, AVIF before WebP when the client accepts both. */
+    preferAvif: z.boolean().default(true),
+    /** libvips threads per image; concurrency × threads should not exceed the cores. */
+    vipsThreads: z.number().int().min(1).max(64).default(1),
+    cache: cacheSchema.prefault({}),
+  })
+  .prefault({});
+
+export type WorkerConfig = z.infer<typeof workerSchema>;
+export type WorkerLimits = z.infer<typeof limitsSchema>;
+
+/** Cross-setting check for start-up: transforms need the app↔worker secret. */
+export function assertWorkerSecret(worker: WorkerConfig): string {
+  if (worker.secret === undefined) throw ConfigError.forKey('worker.secret', 'required for image transforms (app and worker share it)');
+  return worker.secret;
+}

@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from './locations.js';
+import { renderAccessLocations } from './render-auth-request.js';
+import { renderTransformHttp, renderTransformServer } from './render-transform.js';
 
 export interface RenderInput {
   readonly config: SluiceConfig;
@@ -45,6 +47,7 @@ export function renderHttpInclude(input: RenderInput): string {
     const origin = originParts(name, input.s3Origins);
     lines.push('', `upstream ${s3UpstreamName(name)} {`, `    server ${origin.hostPort};`, '    keepalive 16;', '}');
   }
+  lines.push(...renderTransformHttp(input.config));
   return `${lines.join('\n')}\n`;
 }
 
@@ -86,6 +89,8 @@ export function renderServerInclude(input: RenderInput): string {
   for (const [name, store] of Object.entries(config.stores)) {
     blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins)));
   }
+  blocks.push(...renderTransformServer(config));
+  blocks.push(...renderAccessLocations(config));
   return `${blocks.join('\n')}\n`;
 }
 

@@ -11,11 +11,14 @@ import { writeNginxConfig } from '../../src/nginx/write.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSluice, type RunningSluice } from '../../src/server.js';
 import { freePort } from './ports.js';
+import { startWorkerProcess, type WorkerProcess } from './worker.js';
 
 export interface Stack {
   readonly config: SluiceConfig;
   readonly app: RunningSluice;
   readonly nginx: NginxProcess;
+  /** The transform worker process, when started with `worker: true`. */
+  readonly worker?: WorkerProcess;
   /** nginx's port: the one clients use. */
   readonly port: number;
   readonly dir: string;
@@ -28,12 +31,17 @@ export interface StackOptions {
   /** Extra nginx server directives (benchmark peers such as a plain static location). */
   readonly extraServerConfig?: string;
   readonly logLevel?: string;
+  /** Also run `sluice worker` (a separate process, on a free port) for image transforms. */
+  readonly worker?: boolean;
 }
 
 export async function startStack(rawConfig: Record<string, unknown>, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-stack-'));
   const port = await freePort();
-  const config = validateConfig({ ...rawConfig, host: '127.0.0.1', port, appPort: 0 });
+  const workerSettings = options.worker ? { worker: { ...(rawConfig.worker as object | undefined), port: await freePort() } } : {};
+  const settings = { ...rawConfig, host: '127.0.0.1', port, appPort: 0, ...workerSettings };
+  const config = validateConfig(settings);
+  const worker = options.worker ? await startWorkerProcess(settings, dir) : undefined;
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -56,18 +64,21 @@ export async function startStack(rawConfig: Record<string, unknown>, options: St
     nginx = await startNginx(files.fullConfigPath as string, files.runtimeDir as string, { host: '127.0.0.1', port });
   } catch (error) {
     await app.close();
+    await worker?.stop();
     throw error;
   }
   return {
     config,
     app,
     nginx,
+    ...(worker !== undefined && { worker }),
     port,
     dir,
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     async stop() {
       await nginx.stop();
       await app.close();
+      await worker?.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 // GET|HEAD <prefix>/<store>/<key…> — the download pipeline, one middleware per step:
-// resolve target → authenticate → authorize (+ audit) → deliver.
+// resolve target → authenticate → [rate limit] → authorize (+ audit) → [count share-link use] → deliver.
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type { Authenticator } from '../../auth/types.js';
 import { notFound, PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -22,13 +22,17 @@ export interface FileRouteDeps {
   readonly policy: Policy;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Request rate limit, run after authenticate (absent = no limit). */
+  readonly rateLimit?: Middleware | undefined;
+  /** Counts uses of counted share links, run after authorize. */
+  readonly shareLinkUse?: Middleware | undefined;
 }
 
 export function fileRoutes(deps: FileRouteDeps): Router {
   const router = new Router();
   // @koa/router answers HEAD with the GET route.
-  router.get(`${deps.prefix}/{*rest}`, resolveTarget(deps), authenticate(deps.authenticator), authorize(deps), async (ctx: Context) => {
-    const { store, key } = ctx.state as AccessState;
+  router.get(`${deps.prefix}/{*rest}`, resolveTarget(deps), authenticate(deps.authenticator), ...optional(deps.rateLimit), authorize(deps), ...optional(deps.shareLinkUse), async (ctx: Context) => {
+    const { store, key, decision } = ctx.state as AccessState;
     ctx.set(
       downloadHeaders({
         fileName: key.segments[key.segments.length - 1] as string,
@@ -36,9 +40,15 @@ export function fileRoutes(deps: FileRouteDeps): Router {
         cacheControl: store.cacheControl,
       }),
     );
+    // Bandwidth of the rule that allowed this; nginx applies it (also across X-Accel-Redirect) and never forwards it.
+    if (decision.limitRate !== undefined) ctx.set('X-Accel-Limit-Rate', String(decision.limitRate));
     await deliver(ctx, store, key);
   });
   return router;
+}
+
+function optional(middleware: Middleware | undefined): Middleware[] {
+  return middleware === undefined ? [] : [middleware];
 }
 
 /** Splits the RAW request path (never the router's decoded params) into store and canonical key. */

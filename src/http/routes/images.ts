@@ -1,0 +1,186 @@
+// Image transforms, two ways in, one way out:
+//   GET|HEAD <imgproxyPrefix>/<signature>/<options…>/<source>   imgproxy URL: the signature is the authorization
+//   GET|HEAD <nativePrefix>/<store>/<key…>?rs=fit:400:300…      token + policy, action "transform"
+// Both end in an empty 200 with X-Accel-Redirect to the internal image location: nginx serves the
+// cached result or asks the worker, carrying the app's signed ticket. The app never touches pixels.
+import Router from '@koa/router';
+import contentDisposition from 'content-disposition';
+import type { Context, Middleware, Next } from 'koa';
+import type { Authenticator } from '../../auth/types.js';
+import type { SluiceConfig } from '../../config/schema.js';
+import { assertWorkerSecret } from '../../config/worker-schema.js';
+import { notFound, PublicError } from '../../errors.js';
+import { DISPOSITION_HEADER } from '../../nginx/locations.js';
+import { IMAGE_CACHE_CONTROL_HEADER, imageLocation } from '../../nginx/render-transform.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Policy } from '../../policy/types.js';
+import { canonicalizeKey } from '../../storage/key.js';
+import type { CanonicalKey, Store } from '../../storage/types.js';
+import { chooseOutputFormat } from '../../transform/format.js';
+import { CACHE_KEY_HEADER, cacheKey, signTicket, TICKET_HEADER, TICKET_TTL_SECONDS, type SourceLocator } from '../../transform/internal-token.js';
+import type { OutputFormat, SourceRef, TransformPlan } from '../../transform/plan.js';
+import { parseImgproxyPath, parseNativeOptions } from '../../transform/url.js';
+import { asciiFallback, contentTypeFor, safeFileName } from '../download-headers.js';
+import type { AccessState } from '../middleware/access-state.js';
+import { authenticate } from '../middleware/authenticate.js';
+import { authorize } from '../middleware/authorize.js';
+
+export interface ImageRouteDeps {
+  readonly config: SluiceConfig;
+  readonly stores: ReadonlyMap<string, Store>;
+  readonly authenticator: Authenticator;
+  readonly policy: Policy;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Per-subject rate limit for the native form (floods of unique sizes are floods of renders). */
+  readonly rateLimit?: Middleware | undefined;
+}
+
+interface ImageState extends AccessState {
+  plan: TransformPlan;
+}
+
+/** File extensions whose format the output negotiation may keep (the worker probes the real one). */
+const SOURCE_FORMATS: Readonly<Record<string, OutputFormat>> = { jpg: 'jpeg', jpeg: 'jpeg', jpe: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
+const FILE_EXTENSIONS: Readonly<Record<OutputFormat, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
+
+export function imageRoutes(deps: ImageRouteDeps): Router {
+  const secret = assertWorkerSecret(deps.config.worker);
+  const { imgproxyPrefix, nativePrefix } = deps.config.transform;
+  const deliver = deliverTransform(deps, secret);
+  const router = new Router();
+  router.get(`${imgproxyPrefix}/{*rest}`, resolveSigned(deps, imgproxyPrefix), deliver);
+  router.get(
+    `${nativePrefix}/{*rest}`,
+    resolveNative(deps, nativePrefix),
+    authenticate(deps.authenticator),
+    ...(deps.rateLimit === undefined ? [] : [deps.rateLimit]),
+    authorize(deps),
+    async (ctx: Context, next: Next) => {
+      // Options are read after the decision: an unauthorized caller learns nothing from them.
+      (ctx.state as ImageState).plan = parseNativeOptions(new URLSearchParams(ctx.querystring), deps.config.transform);
+      await next();
+    },
+    deliver,
+  );
+  return router;
+}
+
+/** The RAW request path after `<prefix>/`: never the router's decoded params (the key is canonicalized once). */
+function pathAfter(ctx: Context, prefix: string): string {
+  const raw = (ctx.req.url ?? '').split('?', 1)[0] as string;
+  if (!raw.startsWith(`${prefix}/`)) throw notFound();
+  return raw.slice(prefix.length + 1);
+}
+
+/** imgproxy form: the verified signature (and expiry) is the decision; it is audited like one. */
+function resolveSigned(deps: ImageRouteDeps, prefix: string) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    const parsed = parseImgproxyPath(`/${pathAfter(ctx, prefix)}`, deps.config.transform);
+    const state = ctx.state as ImageState;
+    const target = sourceTarget(parsed.source, deps);
+    state.store = target.store;
+    state.key = target.key;
+    state.action = 'transform';
+    state.plan = parsed.plan;
+    deps.metrics.decisions.inc({ store: target.store.name, decision: 'allow' });
+    deps.logger.info(
+      {
+        audit: {
+          requestId: state.requestId,
+          subject: null,
+          authenticated: false,
+          store: target.store.name,
+          key: target.key.value,
+          action: 'transform',
+          decision: 'allow',
+          rule: null,
+          source: 'imgproxy-signature',
+          reason: 'valid signature',
+          latencyMs: Number((performance.now() - started).toFixed(3)),
+        },
+      },
+      'access decision',
+    );
+    await next();
+  };
+}
+
+/** `local:///path` → transform.localStore; `s3://bucket/key` → the S3 store of that bucket. */
+function sourceTarget(source: SourceRef, deps: ImageRouteDeps): { store: Store; key: CanonicalKey } {
+  let storeName: string | undefined;
+  let path: string;
+  if (source.kind === 'local') {
+    storeName = deps.config.transform.localStore;
+    path = source.path;
+  } else if (source.kind === 's3') {
+    storeName = Object.entries(deps.config.stores).find(([, s]) => s.type === 's3' && s.bucket === source.bucket)?.[0];
+    path = source.key;
+  } else {
+    storeName = source.store;
+    path = source.key;
+  }
+  const store = storeName === undefined ? undefined : deps.stores.get(storeName);
+  if (store === undefined) throw notFound('source not allowed');
+  // Same canonical key as downloads: traversal and ambiguous spellings are refused (400).
+  return { store, key: canonicalizeKey(path.split('/').map(encodeURIComponent).join('/')) };
+}
+
+/** Native form: <prefix>/<store>/<key…>, split on the raw path exactly like downloads. */
+function resolveNative(deps: ImageRouteDeps, prefix: string) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const rest = pathAfter(ctx, prefix);
+    const slash = rest.indexOf('/');
+    const store = deps.stores.get(slash < 0 ? rest : rest.slice(0, slash));
+    if (store === undefined) throw notFound('unknown store');
+    if (slash < 0) throw new PublicError(400, 'missing key');
+    const state = ctx.state as ImageState;
+    state.store = store;
+    state.key = canonicalizeKey(rest.slice(slash + 1));
+    state.action = 'transform';
+    await next();
+  };
+}
+
+function deliverTransform(deps: ImageRouteDeps, secret: string) {
+  const { worker } = deps.config;
+  const location = imageLocation(deps.config.nginx.internalPrefix);
+  return async (ctx: Context): Promise<void> => {
+    const { store, key, plan } = ctx.state as ImageState;
+    // The source's version goes into the cache key: a changed file is never served stale.
+    const info = await store.stat(key);
+    if (info === null) throw notFound('source not found');
+    const validator = info.etag ?? `${info.size}-${info.lastModified?.getTime() ?? 0}`;
+    const fileName = key.segments[key.segments.length - 1] as string;
+    const extension = /\.([^.]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
+    const { format, varyAccept } = chooseOutputFormat(plan, SOURCE_FORMATS[extension] ?? null, ctx.get('Accept'), {
+      negotiate: worker.negotiate,
+      preferAvif: worker.preferAvif,
+    });
+    const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format });
+    const source: SourceLocator =
+      store.kind === 's3' ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
+    const ticket = signTicket({ plan, source, format, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS }, secret);
+
+    // imgproxy's naming: the filename option (or the source's stem) plus the result's extension.
+    const stem = plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image');
+    const resultName = safeFileName(`${stem}.${FILE_EXTENSIONS[format]}`);
+    const disposition = contentDisposition(resultName, { type: plan.returnAttachment ? 'attachment' : 'inline', fallback: asciiFallback(resultName) });
+    ctx.set({
+      // Charset-less: nginx would append a charset to the worker's type.
+      'Content-Type': contentTypeFor(resultName),
+      // nginx re-adds it on success only (an error page is never a named download).
+      [DISPOSITION_HEADER]: disposition,
+      [IMAGE_CACHE_CONTROL_HEADER]: store.cacheControl,
+      // nosniff and imgproxy's CSP are added by the image location itself, to every answer.
+      ...(varyAccept && { Vary: 'Accept' }),
+      [TICKET_HEADER]: ticket,
+      [CACHE_KEY_HEADER]: resultKey,
+      'X-Accel-Redirect': location,
+    });
+    ctx.status = 200;
+    ctx.body = '';
+  };
+}

@@ -1,0 +1,139 @@
+// Share links API (JSON), next to the downloads: <prefix>/_share (store names cannot start
+// with "_", so no store can shadow it).
+//   POST   <prefix>/_share                    mint a link (policy action `share` on the key)
+//   DELETE <prefix>/_share/links/<id>         revoke one link (its creator, or an admin)
+//   DELETE <prefix>/_share/subjects/<sub>     revoke every link <sub> minted so far (self, or an admin)
+//   DELETE <prefix>/_share/tokens/<jti>       revoke a bearer token before it expires (own token, or an admin)
+import Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import type { Authenticator } from '../../auth/types.js';
+import { notFound, PublicError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Policy } from '../../policy/types.js';
+import type { AdminCheck } from '../../sharing/admin.js';
+import type { LinkKeyRing } from '../../sharing/link-token.js';
+import { linkScope, mintLink, parseMintRequest, type LinkScope, type MintRequest } from '../../sharing/mint.js';
+import type { SharingState } from '../../sharing/state.js';
+import type { Store } from '../../storage/types.js';
+import type { AccessState } from '../middleware/access-state.js';
+import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
+import { authorize } from '../middleware/authorize.js';
+
+export interface ShareRouteDeps {
+  readonly prefix: string;
+  readonly stores: ReadonlyMap<string, Store>;
+  readonly authenticator: Authenticator;
+  readonly policy: Policy;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly ring: LinkKeyRing;
+  readonly state: SharingState;
+  readonly maxExpiresInSeconds: number;
+  /** How long an admin's revocation of someone else's token jti is kept. */
+  readonly tokenRevocationSeconds: number;
+  readonly isAdmin: AdminCheck;
+  readonly rateLimit?: Middleware | undefined;
+  readonly now?: () => number;
+}
+
+interface MintState extends AccessState {
+  mint: { request: MintRequest; scope: LinkScope };
+}
+
+const MAX_BODY_BYTES = 8192;
+
+export function shareRoutes(deps: ShareRouteDeps): Router {
+  const base = `${deps.prefix}/_share`;
+  const now = deps.now ?? Date.now;
+  // Managing links takes a real token: a share link never authenticates these calls.
+  const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...(deps.rateLimit ? [deps.rateLimit] : [])];
+  const router = new Router();
+
+  router.post(base, ...caller, parseMint(deps), authorize(deps), async (ctx: Context) => {
+    const { mint, subject } = ctx.state as MintState;
+    const { token, claims } = await mintLink({ ring: deps.ring, state: deps.state, now }, mint.request, mint.scope, subject);
+    const url = mint.scope.key === undefined ? undefined : `${deps.prefix}/${claims.store}/${mint.scope.key.segments.map(encodeURIComponent).join('/')}?share=${token}`;
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { id: claims.id, token, ...(url === undefined ? {} : { url }), expiresAt: new Date(claims.expiresAt * 1000).toISOString() };
+  });
+
+  router.delete(`${base}/links/:id`, ...caller, async (ctx: Context) => {
+    const { subject } = ctx.state as AccessState;
+    const id = ctx.params.id as string;
+    const record = await deps.state.linkRecord(id);
+    const admin = deps.isAdmin(subject);
+    // Someone else's link, or none at all: the same answer, so ids cannot be probed.
+    if (!admin && (record === null || record.createdBy === null || record.createdBy !== subject.id)) throw notFound('unknown link');
+    await deps.state.revokeLink(id, record?.expiresAt ?? now() / 1000 + deps.maxExpiresInSeconds);
+    revoked(ctx, deps.logger, 'link', id);
+  });
+
+  router.delete(`${base}/subjects/:subject`, ...caller, async (ctx: Context) => {
+    const { subject } = ctx.state as AccessState;
+    const target = ctx.params.subject as string;
+    if (target !== subject.id && !deps.isAdmin(subject)) throw new PublicError(403, 'forbidden');
+    const at = now() / 1000;
+    // No link outlives maxExpiresInSeconds, so neither does this revocation.
+    await deps.state.revokeSubjectLinks(target, at, at + deps.maxExpiresInSeconds);
+    revoked(ctx, deps.logger, 'subject-links', target);
+  });
+
+  router.delete(`${base}/tokens/:jti`, ...caller, async (ctx: Context) => {
+    const { subject } = ctx.state as AccessState;
+    const jti = ctx.params.jti as string;
+    const own = subject.claims.jti === jti && typeof subject.claims.exp === 'number';
+    if (!own && !deps.isAdmin(subject)) throw new PublicError(403, 'forbidden');
+    await deps.state.revokeToken(jti, own ? (subject.claims.exp as number) : now() / 1000 + deps.tokenRevocationSeconds);
+    revoked(ctx, deps.logger, 'token', jti);
+  });
+
+  return router;
+}
+
+async function requireToken(ctx: Context, next: Next): Promise<void> {
+  if (!(ctx.state as AccessState).subject.authenticated) {
+    throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+  }
+  await next();
+}
+
+/** Body → mint request → the store, key and action the `share` decision is about. */
+function parseMint(deps: ShareRouteDeps) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const request = parseMintRequest(await readJson(ctx), deps.maxExpiresInSeconds);
+    const store = deps.stores.get(request.store);
+    if (store === undefined) throw notFound('unknown store');
+    const scope = linkScope(request);
+    const state = ctx.state as MintState;
+    state.store = store;
+    state.key = scope.decisionKey;
+    state.action = 'share';
+    state.mint = { request, scope };
+    await next();
+  };
+}
+
+async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new PublicError(415, 'expected application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PublicError(413, 'payload too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new PublicError(400, 'invalid JSON');
+  }
+}
+
+function revoked(ctx: Context, logger: Logger, kind: string, id: string): void {
+  const { subject, requestId } = ctx.state as AccessState;
+  logger.info({ revocation: { requestId, kind, id, by: subject.id } }, 'revoked');
+  ctx.status = 204;
+  ctx.set('Cache-Control', 'no-store');
+}

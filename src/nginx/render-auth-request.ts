@@ -1,0 +1,79 @@
+// nginx locations for the access endpoints, rendered only when they are configured:
+//   - the internal auth_request target (sharing.authRequest.locations), which passes the
+//     client's raw request line to the app;
+//   - the share links API (sharing.keys), which, unlike downloads, carries a small JSON body.
+// The protected locations themselves are the operator's (see renderProtectedLocation).
+import path from 'node:path';
+import type { SluiceConfig } from '../config/schema.js';
+import { ConfigError } from '../config/errors.js';
+
+/** The auth_request target; the app answers on the same path. */
+export function authRequestLocation(internalPrefix: string): string {
+  return `${internalPrefix}/auth`;
+}
+
+export function renderAccessLocations(config: SluiceConfig): string[] {
+  const lines: string[] = [];
+  if (Object.keys(config.sharing.authRequest.locations).length > 0) {
+    lines.push(
+      '',
+      '# auth_request target: nginx asks Sluice before serving a protected location itself.',
+      `location = ${authRequestLocation(config.nginx.internalPrefix)} {`,
+      '    internal;',
+      '    proxy_pass http://sluice_app;',
+      '    proxy_http_version 1.1;',
+      '    proxy_set_header Connection "";',
+      '    proxy_set_header Host $host;',
+      '    # The raw request line, not $uri: Sluice refuses what nginx would normalize.',
+      '    proxy_set_header X-Original-URI $request_uri;',
+      '    proxy_set_header X-Original-Method $request_method;',
+      '    proxy_set_header X-Request-Id $request_id;',
+      '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      '    proxy_pass_request_body off;',
+      '    proxy_set_header Content-Length "";',
+      '}',
+    );
+  }
+  if (config.sharing.keys.length > 0) {
+    lines.push(
+      '',
+      '# Share links API: mint (POST) and revoke (DELETE), with a small JSON body.',
+      `location ^~ ${config.prefix}/_share {`,
+      '    proxy_pass http://sluice_app;',
+      '    proxy_http_version 1.1;',
+      '    proxy_set_header Connection "";',
+      '    proxy_set_header Host $host;',
+      '    proxy_set_header X-Request-Id $request_id;',
+      '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      '    proxy_set_header X-Forwarded-Proto $scheme;',
+      '    client_max_body_size 8k;',
+      '}',
+    );
+  }
+  return lines;
+}
+
+export interface ProtectedLocationInput {
+  /** URL path prefix, as in sharing.authRequest.locations (e.g. /protected). */
+  readonly path: string;
+  /** Directory nginx serves under that prefix: the root of the store the prefix maps to. */
+  readonly root: string;
+  readonly internalPrefix: string;
+}
+
+/** A location nginx serves itself, guarded by Sluice (documentation and tests). */
+export function renderProtectedLocation(input: ProtectedLocationInput): string {
+  const root = path.resolve(input.root).replace(/\/+$/, '');
+  if (/[$"'{};\\\n\r]/.test(root + input.path)) throw ConfigError.forKey('sharing.authRequest.locations', 'path or root contains a character nginx cannot take');
+  return [
+    `location ^~ ${input.path}/ {`,
+    `    auth_request ${authRequestLocation(input.internalPrefix)};`,
+    // Trailing slashes on both sides: the "off-by-slash" alias traversal needs a mismatch.
+    `    alias "${root}/";`,
+    `    disable_symlinks on from="${root}";`,
+    '    try_files $uri =404;',
+    '    add_header Cache-Control "private, no-store" always;',
+    '    add_header X-Content-Type-Options nosniff always;',
+    '}',
+  ].join('\n');
+}

@@ -1,0 +1,128 @@
+// nginx configuration for image transforms: the public image prefixes (proxied to the app like
+// downloads), the worker upstream and result cache, and the internal location the app's
+// X-Accel-Redirect points at. Nothing is rendered while transforms are disabled.
+import type { SluiceConfig } from '../config/schema.js';
+import { CACHE_KEY_HEADER, RENDER_PATH, TICKET_HEADER } from '../transform/internal-token.js';
+import { DISPOSITION_HEADER } from './locations.js';
+
+const UPSTREAM = 'sluice_worker';
+const CACHE_ZONE = 'sluice_img';
+
+/** imgproxy's response policy: an image can never become an active document. */
+export const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+
+/**
+ * The app's Cache-Control for a successful result, in a private header: nginx adds it on success
+ * only, so an error (worker refusal, worker down) never inherits the image's caching.
+ */
+export const IMAGE_CACHE_CONTROL_HEADER = 'X-Sluice-Img-Cache-Control';
+
+export function imageLocation(internalPrefix: string): string {
+  return `${internalPrefix}/img`;
+}
+
+/** Lines for the http include: the worker upstream and the result cache. */
+export function renderTransformHttp(config: SluiceConfig): string[] {
+  if (!config.transform.enabled) return [];
+  const { worker } = config;
+  const host = worker.host.includes(':') ? `[${worker.host}]` : worker.host;
+  const lines = ['', '# Image transform worker (loopback only).', `upstream ${UPSTREAM} {`, `    server ${host}:${worker.port};`, '    keepalive 16;', '}'];
+  if (worker.cache.enabled) {
+    lines.push(
+      '# Transform results. A relative path is under nginx\'s prefix (-p).',
+      `proxy_cache_path ${worker.cache.dir} levels=1:2 keys_zone=${CACHE_ZONE}:16m max_size=${worker.cache.maxSize} inactive=${worker.cache.inactive} use_temp_path=off;`,
+    );
+  }
+  return lines;
+}
+
+/** Lines for the server include: public image prefixes and the internal worker location. */
+export function renderTransformServer(config: SluiceConfig): string[] {
+  if (!config.transform.enabled) return [];
+  const { transform, worker } = config;
+  const prefixes = [...new Set([transform.imgproxyPrefix, transform.nativePrefix])];
+  const lines: string[] = [];
+  for (const prefix of prefixes) lines.push('', ...publicImageLocation(prefix));
+  lines.push('', ...internalImageLocation(config.nginx.internalPrefix, worker.cache.enabled, worker.cache.valid, worker.requestTimeoutMs));
+  return lines;
+}
+
+function publicImageLocation(prefix: string): string[] {
+  return [
+    `# Image transforms under ${prefix}/: Sluice authorizes, then redirects internally to the worker.`,
+    `location ^~ ${prefix}/ {`,
+    '    proxy_pass http://sluice_app;',
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Connection "";',
+    '    proxy_set_header Host $host;',
+    '    proxy_set_header X-Request-Id $request_id;',
+    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '    proxy_set_header X-Forwarded-Proto $scheme;',
+    '    proxy_pass_request_body off;',
+    '    proxy_set_header Content-Length "";',
+    '    # The ticket (plan + presigned source URL) travels in a response header.',
+    '    proxy_buffer_size 16k;',
+    '    proxy_buffers 8 16k;',
+    '}',
+  ];
+}
+
+function internalImageLocation(internalPrefix: string, cache: boolean, valid: string, requestTimeoutMs: number): string[] {
+  const ticketVar = upstreamVar(TICKET_HEADER);
+  return [
+    '# The worker renders what the app authorized; nginx caches the result under the key the app',
+    '# computed (plan + source version + format). A hit is served only after a fresh decision.',
+    `location = ${imageLocation(internalPrefix)} {`,
+    '    internal;',
+    // `set` runs before proxy_pass replaces the upstream, so these still see the app's headers.
+    `    set $sluice_img_ticket ${ticketVar};`,
+    `    set $sluice_img_key ${upstreamVar(CACHE_KEY_HEADER)};`,
+    '    set $sluice_img_vary $upstream_http_vary;',
+    `    set $sluice_disposition ${upstreamVar(DISPOSITION_HEADER)};`,
+    `    set $sluice_img_cache_control ${upstreamVar(IMAGE_CACHE_CONTROL_HEADER)};`,
+    `    proxy_pass http://${UPSTREAM}${RENDER_PATH};`,
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Connection "";',
+    "    # The worker needs the ticket only: never the client's Authorization or Cookie.",
+    '    proxy_pass_request_headers off;',
+    '    proxy_pass_request_body off;',
+    '    proxy_set_header Content-Length "";',
+    `    proxy_set_header ${TICKET_HEADER} $sluice_img_ticket;`,
+    '    proxy_set_header X-Request-Id $request_id;',
+    ...(cache
+      ? [
+          `    proxy_cache ${CACHE_ZONE};`,
+          '    proxy_cache_key $sluice_img_key;',
+          `    proxy_cache_valid 200 ${valid};`,
+          '    # Concurrent misses for one result wait for the first instead of rendering it N times.',
+          '    proxy_cache_lock on;',
+          `    proxy_cache_lock_timeout ${Math.ceil(requestTimeoutMs / 1000)}s;`,
+          '    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires X-Accel-Redirect X-Accel-Limit-Rate X-Accel-Buffering X-Accel-Charset;',
+        ]
+      : ['    proxy_set_header If-None-Match $http_if_none_match;']),
+    `    proxy_read_timeout ${Math.ceil(requestTimeoutMs / 1000) + 5}s;`,
+    '    proxy_hide_header X-Request-Id;',
+    '    proxy_hide_header X-Content-Type-Options;',
+    '    add_header X-Content-Type-Options nosniff always;',
+    `    add_header Content-Security-Policy "${IMAGE_CSP}" always;`,
+    '    add_header Vary $sluice_img_vary;',
+    '    add_header Content-Disposition $sluice_disposition;',
+    "    # Success only; the worker's own errors say no-store.",
+    '    add_header Cache-Control $sluice_img_cache_control;',
+    '    # The worker down or silent: a short JSON answer, not nginx\'s HTML page.',
+    '    error_page 502 504 = @sluice_worker_unavailable;',
+    '}',
+    '',
+    'location @sluice_worker_unavailable {',
+    '    default_type application/json;',
+    '    add_header X-Content-Type-Options nosniff always;',
+    '    add_header Cache-Control no-store always;',
+    `    return 503 '{"error":"transform worker unavailable"}\\n';`,
+    '}',
+  ];
+}
+
+/** nginx's variable for a header of the app's response. */
+function upstreamVar(header: string): string {
+  return `$upstream_http_${header.toLowerCase().replace(/-/g, '_')}`;
+}

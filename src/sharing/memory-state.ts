@@ -1,0 +1,69 @@
+// Sharing state in process memory: correct for ONE app instance only (revocations made on one
+// instance are unknown to the others). Counted links are refused here: see countingUnavailable.
+import { countingUnavailable, type LinkRecord, type RevocableLink, type SharingState } from './state.js';
+
+interface Entry {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/** Expired entries are swept once the map has grown by this many since the last sweep. */
+const SWEEP_EVERY = 1024;
+
+export function createMemorySharingState(now: () => number = Date.now): SharingState {
+  const entries = new Map<string, Entry>();
+  let sizeAtSweep = 0;
+  const seconds = (): number => now() / 1000;
+
+  const put = (key: string, value: string, expiresAt: number): void => {
+    if (expiresAt <= seconds()) return;
+    entries.set(key, { value, expiresAt });
+    if (entries.size - sizeAtSweep >= SWEEP_EVERY) {
+      const t = seconds();
+      for (const [k, entry] of entries) if (entry.expiresAt <= t) entries.delete(k);
+      sizeAtSweep = entries.size;
+    }
+  };
+  const get = (key: string): string | null => {
+    const entry = entries.get(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt > seconds()) return entry.value;
+    entries.delete(key);
+    return null;
+  };
+
+  return {
+    shared: false,
+    async recordLink(id: string, record: LinkRecord) {
+      put(`link:${id}`, JSON.stringify(record), record.expiresAt);
+    },
+    async linkRecord(id: string) {
+      const value = get(`link:${id}`);
+      return value === null ? null : (JSON.parse(value) as LinkRecord);
+    },
+    async revokeLink(id: string, expiresAt: number) {
+      put(`revoked-link:${id}`, '1', expiresAt);
+    },
+    async revokeSubjectLinks(subject: string, at: number, expiresAt: number) {
+      put(`revoked-links-of:${subject}`, String(at), expiresAt);
+    },
+    async isLinkRevoked(link: RevocableLink) {
+      if (get(`revoked-link:${link.id}`) !== null) return true;
+      if (link.createdBy === undefined) return false;
+      const at = get(`revoked-links-of:${link.createdBy}`);
+      return at !== null && link.issuedAt <= Number(at);
+    },
+    async revokeToken(jti: string, expiresAt: number) {
+      put(`revoked-token:${jti}`, '1', expiresAt);
+    },
+    async isTokenRevoked(jti: string) {
+      return get(`revoked-token:${jti}`) !== null;
+    },
+    async countDownload() {
+      throw countingUnavailable();
+    },
+    async downloadsUsed() {
+      throw countingUnavailable();
+    },
+  };
+}

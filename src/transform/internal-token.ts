@@ -1,0 +1,86 @@
+// The app ↔ worker contract. The app answers an allowed transform with a "ticket" in a private
+// response header; nginx forwards it to the worker, which acts only on a ticket whose HMAC
+// (worker.secret) verifies and which has not expired — a direct request to the worker gets 403.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { OUTPUT_FORMATS, canonicalPlan, type OutputFormat, type TransformPlan } from './plan.js';
+
+/** The worker's render endpoint (nginx's proxy_pass target). */
+export const RENDER_PATH = '/render';
+
+/** App response header → nginx → worker request header. Never reaches the client. */
+export const TICKET_HEADER = 'X-Sluice-Img-Ticket';
+/** App response header nginx uses as proxy_cache_key (also inside the ticket, for the ETag). */
+export const CACHE_KEY_HEADER = 'X-Sluice-Img-Key';
+
+/** nginx forwards the ticket at once; a minute covers proxy_cache_lock waits. */
+export const TICKET_TTL_SECONDS = 60;
+
+/** Where the worker finds the source bytes. */
+export type SourceLocator =
+  /** An fs store and the canonical key's segments: the worker confines the read to the store root. */
+  | { readonly kind: 'store'; readonly store: string; readonly segments: readonly string[] }
+  /** A presigned GET URL of an S3 store (a bearer credential: never logged). */
+  | { readonly kind: 'url'; readonly url: string };
+
+export interface Ticket {
+  readonly plan: TransformPlan;
+  readonly source: SourceLocator;
+  readonly format: OutputFormat;
+  /** Hex digest naming the result; nginx's cache key and the worker's ETag. */
+  readonly cacheKey: string;
+  /** Unix seconds. */
+  readonly expires: number;
+}
+
+export interface CacheKeyInput {
+  readonly plan: TransformPlan;
+  readonly store: string;
+  readonly key: string;
+  /** Changes whenever the source bytes change: fs size+mtime, S3 ETag. */
+  readonly validator: string;
+  readonly format: OutputFormat;
+}
+
+/**
+ * Everything the result's bytes depend on. Options that only change headers or the URL's
+ * lifetime (expires, filename, return_attachment) are left out, so rolling `expires:` values
+ * still hit the same cache entry.
+ */
+export function cacheKey(input: CacheKeyInput): string {
+  const pixels: TransformPlan = { ...input.plan, expires: null, filename: null, returnAttachment: false };
+  return createHash('sha256')
+    .update(JSON.stringify(['v1', canonicalPlan(pixels), input.store, input.key, input.validator, input.format]))
+    .digest('hex');
+}
+
+export function signTicket(ticket: Ticket, secret: string): string {
+  const payload = Buffer.from(
+    JSON.stringify({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires }),
+  ).toString('base64url');
+  return `${payload}.${mac(payload, secret)}`;
+}
+
+/** The ticket, or null when it is missing, malformed, forged or expired. */
+export function verifyTicket(value: string | undefined, secret: string, now = Date.now() / 1000): Ticket | null {
+  if (value === undefined) return null;
+  const dot = value.indexOf('.');
+  if (dot < 0) return null;
+  const payload = value.slice(0, dot);
+  const given = Buffer.from(value.slice(dot + 1), 'base64url');
+  const expected = Buffer.from(mac(payload, secret), 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  let ticket: Ticket;
+  try {
+    const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Omit<Ticket, 'plan'> & { plan: string };
+    ticket = { ...raw, plan: JSON.parse(raw.plan) as TransformPlan };
+  } catch {
+    return null;
+  }
+  if (typeof ticket.expires !== 'number' || ticket.expires < now) return null;
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(ticket.format)) return null;
+  return ticket;
+}
+
+function mac(payload: string, secret: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}

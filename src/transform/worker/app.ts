@@ -1,0 +1,112 @@
+// The worker's HTTP surface (Koa, like the app): GET|HEAD /render for nginx, /healthz, /metrics.
+// A render request acts only on a valid ticket; everything else about it was decided by the app.
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import mime from 'mime-types';
+import fresh from 'fresh';
+import { PublicError } from '../../errors.js';
+import { errorResponses } from '../../http/error-responses.js';
+import { requestId } from '../../http/request-id.js';
+import type { Logger } from '../../observability/logger.js';
+import { RENDER_PATH, TICKET_HEADER, verifyTicket, type Ticket } from '../internal-token.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { Limiter } from './queue.js';
+import type { SourceFetcher } from './source.js';
+
+export interface RenderedImage {
+  readonly data: Buffer;
+  /** Format name of the bytes (the ticket's, or the source's when processing was skipped). */
+  readonly format: string;
+}
+
+/** Probe, limits, transform: the image work proper (src/transform/pipeline). */
+export type Renderer = (source: Buffer, ticket: Ticket) => Promise<RenderedImage>;
+
+export interface WorkerAppDeps {
+  readonly secret: string;
+  /** The whole job: queue wait, download and processing. */
+  readonly requestTimeoutMs: number;
+  readonly limiter: Limiter;
+  readonly fetcher: SourceFetcher;
+  readonly render: Renderer;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+}
+
+export function createWorkerApp(deps: WorkerAppDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  const router = new Router();
+  router.get(RENDER_PATH, (ctx) => renderRoute(ctx, deps));
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.set('Content-Type', deps.metrics.registry.contentType);
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  app.use(requestId);
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      if (ctx.path === RENDER_PATH) {
+        deps.metrics.renders.inc({ status: String(ctx.status) });
+        // Never the ticket or the source: a presigned URL is a credential.
+        deps.logger.info({ requestId: ctx.state.requestId, status: ctx.status, format: ctx.state.format, ms: Math.round(performance.now() - started) }, 'render');
+      }
+    }
+  });
+  app.use(errorResponses(deps.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
+  const ticket = verifyTicket(ctx.get(TICKET_HEADER) || undefined, deps.secret);
+  if (ticket === null) throw new PublicError(403, 'forbidden');
+  // The key names the exact result (plan, source version, format): a strong validator.
+  const etag = `"${ticket.cacheKey}"`;
+  ctx.set('ETag', etag);
+  if (fresh({ 'if-none-match': ctx.get('If-None-Match') }, { etag })) {
+    ctx.status = 304;
+    return;
+  }
+  const started = performance.now();
+  const result = await withDeadline(ctx, deps, (signal) =>
+    deps.limiter.run(async () => deps.render(await deps.fetcher.fetch(ticket.source, signal), ticket), signal),
+  );
+  deps.metrics.duration.observe({ format: result.format }, (performance.now() - started) / 1000);
+  ctx.state.format = result.format;
+  ctx.type = mime.lookup(result.format) || 'application/octet-stream';
+  ctx.body = result.data;
+}
+
+/**
+ * Runs `job` with a signal that aborts when the deadline passes (→ 503) or the client leaves.
+ * A transform already running keeps its slot until libvips finishes, so the concurrency bound
+ * holds even for jobs whose answer was given up.
+ */
+async function withDeadline<T>(ctx: Context, deps: WorkerAppDeps, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = AbortSignal.timeout(deps.requestTimeoutMs);
+  const clientGone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) clientGone.abort();
+  });
+  const signal = AbortSignal.any([deadline, clientGone.signal]);
+  const running = job(signal);
+  running.catch(() => undefined); // its outcome may arrive after we have answered
+  let onAbort = (): void => undefined;
+  const abandoned = new Promise<never>((_, reject) => {
+    onAbort = () => reject(deadline.aborted ? new PublicError(503, 'processing timed out') : new PublicError(499, 'client closed request'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([running, abandoned]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

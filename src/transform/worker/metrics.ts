@@ -1,0 +1,46 @@
+// Prometheus metrics of the worker process (its own registry; GET /metrics on the worker port).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Limiter } from './queue.js';
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  readonly renders: Counter<'status'>;
+  readonly duration: Histogram<'format'>;
+}
+
+export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'sluice_worker_active',
+    help: 'Images being fetched or processed now',
+    registers: [registry],
+    collect() {
+      this.set(limiter.active);
+    },
+  });
+  new Gauge({
+    name: 'sluice_worker_waiting',
+    help: 'Requests waiting in the queue',
+    registers: [registry],
+    collect() {
+      this.set(limiter.waiting);
+    },
+  });
+  return {
+    registry,
+    renders: new Counter({
+      name: 'sluice_worker_requests_total',
+      help: 'Render requests that reached the worker, by answer status (a cache hit in nginx never gets here)',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'sluice_worker_render_seconds',
+      help: 'Fetch + transform time of successful renders',
+      labelNames: ['format'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}

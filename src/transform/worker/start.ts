@@ -1,0 +1,86 @@
+// Composition root of `sluice worker`: a separate process on loopback that turns tickets into
+// images. Bytes never pass through the app; the worker never decides who may see them.
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { ConfigError } from '../../config/errors.js';
+import type { SluiceConfig } from '../../config/schema.js';
+import { assertWorkerSecret } from '../../config/worker-schema.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
+import { createStores } from '../../storage/registry.js';
+import { s3Origin } from '../../storage/s3-store.js';
+import { createWorkerApp, type Renderer } from './app.js';
+import { createWorkerMetrics } from './metrics.js';
+import { createLimiter } from './queue.js';
+import { createRenderer } from './render.js';
+import { createSourceFetcher } from './source.js';
+
+export interface RunningWorker {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface WorkerStartOptions {
+  readonly logger?: Logger;
+  /** Overrides config.worker.port (0 = any free port). */
+  readonly port?: number;
+  /** Replaces the sharp pipeline (unit tests). */
+  readonly render?: Renderer;
+}
+
+export async function startWorker(config: SluiceConfig, options: WorkerStartOptions = {}): Promise<RunningWorker> {
+  const worker = config.worker;
+  const secret = assertWorkerSecret(worker);
+  const logger = (options.logger ?? createLogger(config.logLevel)).child({ process: 'worker' });
+  // Bounded memory: no libvips operation cache, a fixed thread count per image.
+  sharp.cache(false);
+  sharp.concurrency(worker.vipsThreads);
+  if (process.env.MALLOC_ARENA_MAX === undefined) {
+    logger.warn('MALLOC_ARENA_MAX is not set: start the worker with MALLOC_ARENA_MAX=2 so glibc returns memory after bursts');
+  }
+  const stores = await createStores(config);
+  const origins = new Set<string>();
+  for (const store of Object.values(config.stores)) {
+    if (store.type === 's3') origins.add(await s3Origin(store));
+  }
+  const limiter = createLimiter({ concurrency: worker.concurrency, queueSize: worker.queueSize, retryAfterSeconds: worker.retryAfterSeconds });
+  const app = createWorkerApp({
+    secret,
+    requestTimeoutMs: worker.requestTimeoutMs,
+    limiter,
+    fetcher: createSourceFetcher(stores, origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
+    render: options.render ?? createRenderer(worker, await loadWatermark(worker.watermark)),
+    logger,
+    metrics: createWorkerMetrics(limiter),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port ?? worker.port, worker.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000; // longer than nginx's upstream keepalive_timeout
+  const port = (server.address() as AddressInfo).port;
+  const address = `${worker.host}:${port}`;
+  logger.info({ address, concurrency: worker.concurrency, queueSize: worker.queueSize }, 'sluice worker listening');
+  return {
+    address,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function loadWatermark(file: string | undefined): Promise<Buffer | null> {
+  if (file === undefined) return null;
+  try {
+    const image = await readFile(file);
+    await sharp(image).metadata();
+    return image;
+  } catch (error) {
+    throw ConfigError.forKey('worker.watermark', `"${file}" is not a readable image (${(error as Error).message})`);
+  }
+}

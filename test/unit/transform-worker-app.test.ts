@@ -1,0 +1,191 @@
+// The worker's HTTP behaviour with the real ticket check, queue and source fetcher (fs store
+// and a plain HTTP server standing in for presigned URLs) and a stub renderer.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/observability/logger.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { signTicket, TICKET_HEADER, type SourceLocator, type Ticket } from '../../src/transform/internal-token.js';
+import { DEFAULT_PLAN } from '../../src/transform/plan.js';
+import { createWorkerApp, type Renderer } from '../../src/transform/worker/app.js';
+import { createWorkerMetrics } from '../../src/transform/worker/metrics.js';
+import { createLimiter } from '../../src/transform/worker/queue.js';
+import { createSourceFetcher } from '../../src/transform/worker/source.js';
+import { request, type RawResponse } from '../helpers/http.js';
+
+const SECRET = 'worker-secret-0123456789abcdef0123456789';
+const MAX_BYTES = 2048;
+
+let base: string;
+let worker: http.Server;
+let workerPort: number;
+let origin: http.Server;
+let originUrl: string;
+/** What the stub renderer does; reset before each test. */
+let renderImpl: Renderer;
+let renderCalls: number;
+
+const render: Renderer = (source, ticket) => {
+  renderCalls += 1;
+  return renderImpl(source, ticket);
+};
+
+function ticketFor(source: SourceLocator, overrides: Partial<Ticket> = {}): string {
+  return signTicket({ plan: DEFAULT_PLAN, source, format: 'webp', cacheKey: 'a'.repeat(64), expires: Date.now() / 1000 + 60, ...overrides }, SECRET);
+}
+
+const local = (...segments: string[]): SourceLocator => ({ kind: 'store', store: 'photos', segments });
+
+function renderWith(ticket: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return request(workerPort, '/render', { headers: { [TICKET_HEADER]: ticket, ...headers } });
+}
+
+before(async () => {
+  base = await mkdtemp(path.join(os.tmpdir(), 'sluice-worker-unit-'));
+  const root = path.join(base, 'store');
+  await mkdir(path.join(root, 'dir'), { recursive: true });
+  await writeFile(path.join(root, 'dir', 'small.jpg'), 'small source');
+  await writeFile(path.join(root, 'big.jpg'), Buffer.alloc(MAX_BYTES + 1));
+  await writeFile(path.join(base, 'secret.jpg'), 'outside the store');
+
+  origin = http.createServer((req, res) => {
+    if (req.url === '/bucket/ok.jpg?X-Amz-Signature=x') res.end('remote source');
+    else if (req.url?.startsWith('/bucket/chunked-big')) {
+      res.write(Buffer.alloc(MAX_BYTES));
+      res.end(Buffer.alloc(10));
+    } else if (req.url?.startsWith('/bucket/slow')) setTimeout(() => res.end('late'), 2000).unref();
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+
+  const limiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
+  const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root, delivery: 'nginx', cacheControl: 'private' }, '/_sluice')]]);
+  const app = createWorkerApp({
+    secret: SECRET,
+    requestTimeoutMs: 400,
+    limiter,
+    fetcher: createSourceFetcher(stores, new Set([originUrl]), { maxBytes: MAX_BYTES, timeoutMs: 200 }),
+    render,
+    logger: createLogger('silent', new Writable({ write: (_c, _e, done) => done() })),
+    metrics: createWorkerMetrics(limiter),
+  });
+  worker = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => worker.once('listening', resolve));
+  workerPort = (worker.address() as AddressInfo).port;
+});
+
+after(async () => {
+  worker?.closeAllConnections();
+  origin?.closeAllConnections();
+  await Promise.all([new Promise((r) => worker?.close(r)), new Promise((r) => origin?.close(r))]);
+  if (base !== undefined) await rm(base, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  renderCalls = 0;
+  renderImpl = async (source) => ({ data: Buffer.concat([Buffer.from('rendered:'), source]), format: 'webp' });
+});
+
+describe('transform worker', () => {
+  it('refuses requests without a valid ticket (403), before any work', async () => {
+    for (const ticket of [undefined, 'garbage', ticketFor(local('dir', 'small.jpg')).slice(0, -3) + 'AAA']) {
+      const res = await request(workerPort, '/render', { headers: ticket === undefined ? {} : { [TICKET_HEADER]: ticket } });
+      assert.equal(res.status, 403);
+      assert.deepEqual(res.json(), { error: 'forbidden' });
+    }
+    const expired = await renderWith(ticketFor(local('dir', 'small.jpg'), { expires: Date.now() / 1000 - 1 }));
+    assert.equal(expired.status, 403);
+    assert.equal(renderCalls, 0);
+  });
+
+  it('renders a store source with type, length and an ETag naming the result', async () => {
+    const res = await renderWith(ticketFor(local('dir', 'small.jpg')));
+    assert.equal(res.status, 200);
+    assert.equal(res.text(), 'rendered:small source');
+    assert.equal(res.headers['content-type'], 'image/webp');
+    assert.equal(res.headers['content-length'], String(res.body.length));
+    assert.equal(res.headers.etag, `"${'a'.repeat(64)}"`);
+  });
+
+  it('answers If-None-Match with 304 without fetching or rendering', async () => {
+    const res = await renderWith(ticketFor(local('dir', 'small.jpg')), { 'If-None-Match': `"${'a'.repeat(64)}"` });
+    assert.equal(res.status, 304);
+    assert.equal(res.body.length, 0);
+    assert.equal(renderCalls, 0);
+  });
+
+  it('confines store sources to the store root, even with a valid ticket', async () => {
+    for (const segments of [['..', 'secret.jpg'], ['dir', '..', '..', 'secret.jpg'], ['missing.jpg']]) {
+      const res = await renderWith(ticketFor(local(...segments)));
+      assert.equal(res.status, 404, segments.join('/'));
+    }
+    const unknownStore = await renderWith(ticketFor({ kind: 'store', store: 'nope', segments: ['x.jpg'] }));
+    assert.equal(unknownStore.status, 404);
+    assert.equal(renderCalls, 0);
+  });
+
+  it('refuses sources over maxSourceBytes with 422, by size or while streaming', async () => {
+    assert.equal((await renderWith(ticketFor(local('big.jpg')))).status, 422);
+    assert.equal((await renderWith(ticketFor({ kind: 'url', url: `${originUrl}/bucket/chunked-big.jpg` }))).status, 422);
+    assert.equal(renderCalls, 0);
+  });
+
+  it('fetches presigned URLs only from the configured S3 origins', async () => {
+    const ok = await renderWith(ticketFor({ kind: 'url', url: `${originUrl}/bucket/ok.jpg?X-Amz-Signature=x` }));
+    assert.equal(ok.text(), 'rendered:remote source');
+    assert.equal((await renderWith(ticketFor({ kind: 'url', url: `${originUrl}/bucket/gone.jpg` }))).status, 404);
+    const elsewhere = await renderWith(ticketFor({ kind: 'url', url: 'http://127.0.0.2:9/bucket/ok.jpg' }));
+    assert.equal(elsewhere.status, 404);
+    assert.deepEqual(elsewhere.json(), { error: 'source not allowed' });
+  });
+
+  it('answers 504 when the source download times out', async () => {
+    const res = await renderWith(ticketFor({ kind: 'url', url: `${originUrl}/bucket/slow.jpg` }));
+    assert.equal(res.status, 504);
+    assert.deepEqual(res.json(), { error: 'source download timed out' });
+  });
+
+  it('answers 503 when processing exceeds the request timeout', async () => {
+    renderImpl = () => new Promise((resolve) => setTimeout(() => resolve({ data: Buffer.from('late'), format: 'webp' }), 700));
+    const res = await renderWith(ticketFor(local('dir', 'small.jpg')));
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.json(), { error: 'processing timed out' });
+    // The slot stays taken until libvips really finishes: the bound holds for abandoned jobs.
+    const meanwhile = await renderWith(ticketFor(local('dir', 'small.jpg')));
+    assert.equal(meanwhile.status, 429);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  });
+
+  it('answers 429 with Retry-After when every slot and queue place is taken', async () => {
+    let release = (): void => undefined;
+    renderImpl = () => new Promise((resolve) => {
+      release = () => resolve({ data: Buffer.from('x'), format: 'webp' });
+    });
+    const busy = renderWith(ticketFor(local('dir', 'small.jpg')));
+    while (renderCalls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const refused = await renderWith(ticketFor(local('dir', 'small.jpg')));
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], '2');
+    release();
+    assert.equal((await busy).status, 200);
+  });
+
+  it('maps pipeline refusals to their status and counts every answer in /metrics', async () => {
+    const { PublicError } = await import('../../src/errors.js');
+    renderImpl = () => Promise.reject(new PublicError(422, 'source image resolution too large'));
+    const res = await renderWith(ticketFor(local('dir', 'small.jpg')));
+    assert.equal(res.status, 422);
+    const metrics = (await request(workerPort, '/metrics')).text();
+    assert.match(metrics, /sluice_worker_requests_total\{status="422"\} [1-9]/);
+    assert.match(metrics, /sluice_worker_requests_total\{status="403"\} \d+/);
+  });
+});

@@ -1,0 +1,104 @@
+// nginx rendering and settings for the transform worker.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/errors.js';
+import { validateConfig } from '../../src/config/load.js';
+import { assertWorkerSecret } from '../../src/config/worker-schema.js';
+import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
+import { renderInput } from '../../src/nginx/write.js';
+
+const stores = { photos: { type: 'fs', root: '/srv/photos' } };
+const enabled = (worker: Record<string, unknown> = {}): Record<string, unknown> => ({
+  stores,
+  transform: { enabled: true, keys: ['736563726574'], salts: ['68656c6c6f'], localStore: 'photos' },
+  worker: { secret: 's'.repeat(32), port: 3999, ...worker },
+});
+
+async function render(raw: Record<string, unknown>): Promise<{ http: string; server: string }> {
+  const input = await renderInput(validateConfig(raw), '127.0.0.1:3000');
+  return { http: renderHttpInclude(input), server: renderServerInclude(input) };
+}
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('nginx config for transforms', () => {
+  it('renders nothing for transforms while they are disabled', async () => {
+    const { http, server } = await render({ stores });
+    assert.doesNotMatch(http + server, /sluice_worker|proxy_cache|\/_sluice\/img|location \^~ \/img\//);
+  });
+
+  it('declares the worker upstream and the result cache in the http include', async () => {
+    const { http } = await render(enabled({ cache: { dir: '/var/cache/sluice-img', maxSize: '2g', inactive: '3d' } }));
+    assert.match(http, /upstream sluice_worker \{\n    server 127\.0\.0\.1:3999;\n    keepalive 16;\n\}/);
+    assert.match(http, /proxy_cache_path \/var\/cache\/sluice-img levels=1:2 keys_zone=sluice_img:16m max_size=2g inactive=3d use_temp_path=off;/);
+  });
+
+  it('proxies both public image prefixes to the app, like downloads', async () => {
+    const { server } = await render(enabled());
+    for (const prefix of ['/img/', '/images/']) {
+      const block = server.slice(server.indexOf(`location ^~ ${prefix} {`));
+      assert.match(block, /^location \^~ \S+ \{\n    proxy_pass http:\/\/sluice_app;/);
+      assert.match(block.slice(0, block.indexOf('}')), /proxy_pass_request_body off;/);
+    }
+  });
+
+  it('sends only the ticket to the worker and keys the cache on the app\'s key', async () => {
+    const { server } = await render(enabled());
+    const start = server.indexOf('location = /_sluice/img {');
+    const block = server.slice(start, server.indexOf('\n}', start));
+    assert.match(block, /\n    internal;\n/);
+    assert.ok(block.indexOf('set $sluice_img_ticket $upstream_http_x_sluice_img_ticket;') < block.indexOf('proxy_pass http://sluice_worker/render;'));
+    assert.match(block, /proxy_pass_request_headers off;/);
+    assert.match(block, /proxy_set_header X-Sluice-Img-Ticket \$sluice_img_ticket;/);
+    assert.doesNotMatch(block, /\$http_authorization|\$http_cookie/);
+    assert.match(block, /proxy_cache sluice_img;\n    proxy_cache_key \$sluice_img_key;\n    proxy_cache_valid 200 7d;/);
+    assert.match(block, /proxy_cache_lock on;/);
+    assert.match(block, /proxy_ignore_headers Cache-Control Expires Set-Cookie Vary /);
+    assert.match(block, /add_header Content-Security-Policy "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox" always;/);
+    assert.match(block, /add_header Content-Disposition \$sluice_disposition;/);
+    // Success only (no "always"): errors keep the worker's no-store.
+    assert.match(block, /add_header Cache-Control \$sluice_img_cache_control;/);
+  });
+
+  it('without the cache, lets the worker answer conditional requests', async () => {
+    const { http, server } = await render(enabled({ cache: { enabled: false } }));
+    assert.doesNotMatch(http + server, /proxy_cache/);
+    assert.match(server, /proxy_set_header If-None-Match \$http_if_none_match;/);
+  });
+});
+
+describe('worker settings', () => {
+  it('has bounded defaults', () => {
+    const { worker } = validateConfig({ stores });
+    assert.equal(worker.host, '127.0.0.1');
+    assert.deepEqual(worker.limits, { maxInputPixels: 50_000_000, maxFrames: 1, maxResultDimension: 8192 });
+    assert.ok(worker.concurrency >= 1);
+    assert.ok(worker.maxSourceBytes > 0);
+    assert.equal(worker.negotiate, true);
+  });
+
+  it('refuses bad values, naming the setting and its variable', () => {
+    const message = configError(() =>
+      validateConfig({ stores, worker: { host: '0.0.0.0', secret: 'short', queueSize: -1, cache: { maxSize: 'lots', dir: '/tmp/a b' }, defaultQuality: { jpeg: 101 } } }),
+    );
+    assert.match(message, /worker\.host \(SLUICE_WORKER__HOST\): the worker listens on loopback only/);
+    assert.match(message, /worker\.secret \(SLUICE_WORKER__SECRET\): the worker secret must be at least 32 characters/);
+    assert.match(message, /worker\.queueSize \(SLUICE_WORKER__QUEUE_SIZE\)/);
+    assert.match(message, /worker\.cache\.maxSize \(SLUICE_WORKER__CACHE__MAX_SIZE\): an nginx size/);
+    assert.match(message, /worker\.cache\.dir/);
+    assert.match(message, /worker\.defaultQuality\.jpeg/);
+  });
+
+  it('requires the app↔worker secret when transforms are on', () => {
+    const { worker } = validateConfig({ ...enabled(), worker: { port: 3999 } });
+    assert.match(configError(() => assertWorkerSecret(worker)), /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms \(app and worker share it\)/);
+  });
+});
