@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
+import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY } from './app-proxy.js';
 
 /** The auth_request target; the app answers on the same path. */
 export function authRequestLocation(internalPrefix: string): string {
@@ -20,17 +21,11 @@ export function renderAccessLocations(config: SluiceConfig): string[] {
       '# auth_request target: nginx asks Sluice before serving a protected location itself.',
       `location = ${authRequestLocation(config.nginx.internalPrefix)} {`,
       '    internal;',
-      '    proxy_pass http://sluice_app;',
-      '    proxy_http_version 1.1;',
-      '    proxy_set_header Connection "";',
-      '    proxy_set_header Host $host;',
+      ...indent(APP_PROXY_DIRECTIVES),
       '    # The raw request line, not $uri: Sluice refuses what nginx would normalize.',
       '    proxy_set_header X-Original-URI $request_uri;',
       '    proxy_set_header X-Original-Method $request_method;',
-      '    proxy_set_header X-Request-Id $request_id;',
-      '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-      '    proxy_pass_request_body off;',
-      '    proxy_set_header Content-Length "";',
+      ...indent(NO_REQUEST_BODY),
       '}',
     );
   }
@@ -39,13 +34,7 @@ export function renderAccessLocations(config: SluiceConfig): string[] {
       '',
       '# Share links API: mint (POST) and revoke (DELETE), with a small JSON body.',
       `location ^~ ${config.prefix}/_share {`,
-      '    proxy_pass http://sluice_app;',
-      '    proxy_http_version 1.1;',
-      '    proxy_set_header Connection "";',
-      '    proxy_set_header Host $host;',
-      '    proxy_set_header X-Request-Id $request_id;',
-      '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-      '    proxy_set_header X-Forwarded-Proto $scheme;',
+      ...indent(APP_PROXY_DIRECTIVES),
       '    client_max_body_size 8k;',
       '}',
     );

@@ -4,6 +4,7 @@
 import type { SluiceConfig } from '../config/schema.js';
 import { CACHE_KEY_HEADER, RENDER_PATH, TICKET_HEADER } from '../transform/internal-token.js';
 import { DISPOSITION_HEADER } from './locations.js';
+import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY } from './app-proxy.js';
 
 const UPSTREAM = 'sluice_worker';
 const CACHE_ZONE = 'sluice_img';
@@ -51,18 +52,10 @@ function publicImageLocation(prefix: string): string[] {
   return [
     `# Image transforms under ${prefix}/: Sluice authorizes, then redirects internally to the worker.`,
     `location ^~ ${prefix}/ {`,
-    '    proxy_pass http://sluice_app;',
-    '    proxy_http_version 1.1;',
-    '    proxy_set_header Connection "";',
-    '    proxy_set_header Host $host;',
-    '    proxy_set_header X-Request-Id $request_id;',
-    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    '    proxy_set_header X-Forwarded-Proto $scheme;',
-    '    proxy_pass_request_body off;',
-    '    proxy_set_header Content-Length "";',
+    ...indent(APP_PROXY_DIRECTIVES),
+    ...indent(NO_REQUEST_BODY),
     '    # The ticket (plan + presigned source URL) travels in a response header.',
-    '    proxy_buffer_size 16k;',
-    '    proxy_buffers 8 16k;',
+    ...indent(LONG_RESPONSE_HEADERS),
     '}',
   ];
 }

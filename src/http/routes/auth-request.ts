@@ -6,27 +6,19 @@
 // knows no other statuses), 5xx when a dependency is down (nginx then answers 500: fail closed).
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Authenticator, Credentials } from '../../auth/types.js';
+import type { Credentials } from '../../auth/types.js';
 import { PublicError } from '../../errors.js';
 import { authRequestLocation } from '../../nginx/render-auth-request.js';
-import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
-import type { Policy } from '../../policy/types.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
-import type { AccessState } from '../middleware/access-state.js';
+import { type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, shareTokenOf, tokenCredentials } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
 
-export interface AuthRequestDeps {
+export interface AuthRequestDeps extends AccessPipelineDeps {
   readonly internalPrefix: string;
   /** URL path prefix of each protected location → the store whose rules (and names) apply. */
   readonly locations: ReadonlyMap<string, Store>;
-  readonly authenticator: Authenticator;
-  readonly policy: Policy;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly rateLimit?: Middleware | undefined;
   readonly shareLinkUse?: Middleware | undefined;
 }
 

@@ -2,28 +2,18 @@
 // resolve target → authenticate → [rate limit] → authorize (+ audit) → [count share-link use] → deliver.
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Authenticator } from '../../auth/types.js';
 import { notFound, PublicError } from '../../errors.js';
-import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
 import { deliver } from '../../offload/deliver.js';
-import type { Policy } from '../../policy/types.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
 import { downloadHeaders } from '../download-headers.js';
-import type { AccessState } from '../middleware/access-state.js';
+import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
 
-export interface FileRouteDeps {
+export interface FileRouteDeps extends AccessPipelineDeps {
   readonly prefix: string;
   readonly stores: ReadonlyMap<string, Store>;
-  readonly authenticator: Authenticator;
-  readonly policy: Policy;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Request rate limit, run after authenticate (absent = no limit). */
-  readonly rateLimit?: Middleware | undefined;
   /** Counts uses of counted share links, run after authorize. */
   readonly shareLinkUse?: Middleware | undefined;
 }
@@ -45,10 +35,6 @@ export function fileRoutes(deps: FileRouteDeps): Router {
     await deliver(ctx, store, key);
   });
   return router;
-}
-
-function optional(middleware: Middleware | undefined): Middleware[] {
-  return middleware === undefined ? [] : [middleware];
 }
 
 /** Splits the RAW request path (never the router's decoded params) into store and canonical key. */

@@ -5,16 +5,12 @@
 // cached result or asks the worker, carrying the app's signed ticket. The app never touches pixels.
 import Router from '@koa/router';
 import contentDisposition from 'content-disposition';
-import type { Context, Middleware, Next } from 'koa';
-import type { Authenticator } from '../../auth/types.js';
+import type { Context, Next } from 'koa';
 import type { SluiceConfig } from '../../config/schema.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
 import { notFound, PublicError } from '../../errors.js';
 import { DISPOSITION_HEADER } from '../../nginx/locations.js';
 import { IMAGE_CACHE_CONTROL_HEADER, imageLocation } from '../../nginx/render-transform.js';
-import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
-import type { Policy } from '../../policy/types.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { CanonicalKey, Store } from '../../storage/types.js';
 import { chooseOutputFormat } from '../../transform/format.js';
@@ -22,19 +18,14 @@ import { CACHE_KEY_HEADER, cacheKey, signTicket, TICKET_HEADER, TICKET_TTL_SECON
 import type { OutputFormat, SourceRef, TransformPlan } from '../../transform/plan.js';
 import { parseImgproxyPath, parseNativeOptions } from '../../transform/url.js';
 import { asciiFallback, contentTypeFor, safeFileName } from '../download-headers.js';
-import type { AccessState } from '../middleware/access-state.js';
+import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
 
-export interface ImageRouteDeps {
+/** rateLimit applies to the native form: floods of unique sizes are floods of renders. */
+export interface ImageRouteDeps extends AccessPipelineDeps {
   readonly config: SluiceConfig;
   readonly stores: ReadonlyMap<string, Store>;
-  readonly authenticator: Authenticator;
-  readonly policy: Policy;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Per-subject rate limit for the native form (floods of unique sizes are floods of renders). */
-  readonly rateLimit?: Middleware | undefined;
 }
 
 interface ImageState extends AccessState {
@@ -55,7 +46,7 @@ export function imageRoutes(deps: ImageRouteDeps): Router {
     `${nativePrefix}/{*rest}`,
     resolveNative(deps, nativePrefix),
     authenticate(deps.authenticator),
-    ...(deps.rateLimit === undefined ? [] : [deps.rateLimit]),
+    ...optional(deps.rateLimit),
     authorize(deps),
     async (ctx: Context, next: Next) => {
       // Options are read after the decision: an unauthorized caller learns nothing from them.

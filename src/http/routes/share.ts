@@ -5,35 +5,27 @@
 //   DELETE <prefix>/_share/subjects/<sub>     revoke every link <sub> minted so far (self, or an admin)
 //   DELETE <prefix>/_share/tokens/<jti>       revoke a bearer token before it expires (own token, or an admin)
 import Router from '@koa/router';
-import type { Context, Middleware, Next } from 'koa';
-import type { Authenticator } from '../../auth/types.js';
+import type { Context, Next } from 'koa';
 import { notFound, PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
-import type { Policy } from '../../policy/types.js';
 import type { AdminCheck } from '../../sharing/admin.js';
 import type { LinkKeyRing } from '../../sharing/link-token.js';
 import { linkScope, mintLink, parseMintRequest, type LinkScope, type MintRequest } from '../../sharing/mint.js';
 import type { SharingState } from '../../sharing/state.js';
 import type { Store } from '../../storage/types.js';
-import type { AccessState } from '../middleware/access-state.js';
+import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
 
-export interface ShareRouteDeps {
+export interface ShareRouteDeps extends AccessPipelineDeps {
   readonly prefix: string;
   readonly stores: ReadonlyMap<string, Store>;
-  readonly authenticator: Authenticator;
-  readonly policy: Policy;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
   readonly ring: LinkKeyRing;
   readonly state: SharingState;
   readonly maxExpiresInSeconds: number;
   /** How long an admin's revocation of someone else's token jti is kept. */
   readonly tokenRevocationSeconds: number;
   readonly isAdmin: AdminCheck;
-  readonly rateLimit?: Middleware | undefined;
   readonly now?: () => number;
 }
 
@@ -47,7 +39,7 @@ export function shareRoutes(deps: ShareRouteDeps): Router {
   const base = `${deps.prefix}/_share`;
   const now = deps.now ?? Date.now;
   // Managing links takes a real token: a share link never authenticates these calls.
-  const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...(deps.rateLimit ? [deps.rateLimit] : [])];
+  const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...optional(deps.rateLimit)];
   const router = new Router();
 
   router.post(base, ...caller, parseMint(deps), authorize(deps), async (ctx: Context) => {

@@ -1,0 +1,22 @@
+// Directives shared by every location that hands a public request to the Sluice app.
+
+/** Proxy to the app over keepalive, with the request id and client address it logs. */
+export const APP_PROXY_DIRECTIVES: readonly string[] = [
+  'proxy_pass http://sluice_app;',
+  'proxy_http_version 1.1;',
+  'proxy_set_header Connection "";',
+  'proxy_set_header Host $host;',
+  'proxy_set_header X-Request-Id $request_id;',
+  'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+  'proxy_set_header X-Forwarded-Proto $scheme;',
+];
+
+/** For routes that only read: the body is never needed by the app. */
+export const NO_REQUEST_BODY: readonly string[] = ['proxy_pass_request_body off;', 'proxy_set_header Content-Length "";'];
+
+/** The app answers with a private header carrying a long presigned path or ticket. */
+export const LONG_RESPONSE_HEADERS: readonly string[] = ['proxy_buffer_size 16k;', 'proxy_buffers 8 16k;'];
+
+export function indent(lines: readonly string[], prefix = '    '): string[] {
+  return lines.map((line) => `${prefix}${line}`);
+}
