@@ -2,15 +2,20 @@
 # Installs the Debian packages Sluice needs when they are missing, and says what it does.
 #   bootstrap.sh            runtime: nginx
 #   bootstrap.sh --test     runtime + test stack: python3-swift, memcached (real S3 for tests),
-#                           redis-server (shared state tests)
+#                           redis-server (shared state tests), chromium (browser tests),
+#                           docker-compose (validates docker-compose.yml offline)
+#   bootstrap.sh --bench    runtime + test stack + benchmark peers: nginx's image_filter module,
+#                           libvips-tools (vipsthumbnail), wrk
 # Safe to run repeatedly: it only calls apt-get when something is actually missing.
 set -euo pipefail
 
 want_test=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_test=1 ;;
-    *) echo "bootstrap: unknown option $arg (use --test)" >&2; exit 2 ;;
+    --bench) want_test=1; want_bench=1 ;;
+    *) echo "bootstrap: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
   esac
 done
 
@@ -20,6 +25,13 @@ if [ "$want_test" = 1 ]; then
   /usr/bin/python3 -c 'import swift' >/dev/null 2>&1 || missing+=(python3-swift)
   command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing+=(memcached)
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+fi
+if [ "$want_bench" = 1 ]; then
+  [ -f /usr/lib/nginx/modules/ngx_http_image_filter_module.so ] || missing+=(libnginx-mod-http-image-filter)
+  command -v vipsthumbnail >/dev/null 2>&1 || missing+=(libvips-tools)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
