@@ -4,6 +4,7 @@ import type { AuthConfig } from '../config/schema.js';
 import { createKeyRing, KeySourceError, type KeyRing, type KeyRingOptions, type KeySelector, type RingKey } from './key-ring.js';
 import { extractToken, invalidToken } from './token-source.js';
 import { PublicError } from '../errors.js';
+import { hasCanonicalSignature } from './jws.js';
 import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from './types.js';
 
 /** Header parameters that would let the token name its own key (RFC 8725 §3.10): never honoured. */
@@ -60,7 +61,7 @@ async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions): 
 
 /** Reads the unverified header just far enough to refuse dangerous tokens and pick keys. */
 function selectorOf(token: string): KeySelector {
-  if (!COMPACT_JWS.test(token)) throw invalidToken();
+  if (!COMPACT_JWS.test(token) || !hasCanonicalSignature(token)) throw invalidToken();
   let header: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(token);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { PublicError } from '../errors.js';
+import { hasCanonicalSignature } from '../auth/jws.js';
 
 export const LINK_TYPE = 'sluice-link+jwt';
 const ALGORITHM = 'HS256';
@@ -102,16 +103,6 @@ export function createLinkKeyRing(keys: readonly LinkKey[], now: () => number = 
       return claimsOf(payload);
     },
   };
-}
-
-/**
- * The last base64url character of a 32-byte signature carries 4 unused bits, which decoders
- * ignore: without this check, changing it (e.g. "A" → "B") would still verify. A link that is
- * not byte-for-byte the one we issued is refused.
- */
-function hasCanonicalSignature(token: string): boolean {
-  const signature = token.slice(token.lastIndexOf('.') + 1);
-  return Buffer.from(signature, 'base64url').toString('base64url') === signature;
 }
 
 function kidOf(token: string): string {

@@ -280,6 +280,17 @@ describe('JWT verification: rejected tokens', () => {
     await assertRejected(rsaAuth, bearer(await sign(other.privateKey, 'RS256', {})));
   });
 
+  it('rejects a signature whose unused trailing bits were changed (no malleable twins)', async () => {
+    const auth = await createJwtAuthenticator(authConfig([hsKey()]));
+    const token = await sign(secretBytes(SECRET), 'HS256', {});
+    await assertSubject(auth, bearer(token));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1) as string);
+    const twin = `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+    assert.deepEqual(Buffer.from(twin.split('.')[2] as string, 'base64url'), Buffer.from(token.split('.')[2] as string, 'base64url'), 'same signature bytes');
+    await assertRejected(auth, bearer(twin));
+  });
+
   it('rejects garbage', async () => {
     const auth = await createJwtAuthenticator(authConfig([hsKey()]));
     const valid = await sign(secretBytes(), 'HS256', {});
