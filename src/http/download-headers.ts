@@ -29,9 +29,14 @@ const ACTIVE_TYPES = new Set([
 
 export const SANDBOX_CSP = "default-src 'none'; sandbox";
 
-/** Content type from the file name, without a charset (nginx would append it to the upstream's type). */
+/**
+ * Content type from the file name. Text gets `charset=utf-8` (what nearly all text files are
+ * today; without it browsers guess and garble non-ASCII names and contents); binary types get
+ * no charset, which nginx would otherwise carry over onto the storage's type.
+ */
 export function contentTypeFor(fileName: string): string {
-  return mime.lookup(fileName) || 'application/octet-stream';
+  const type = mime.lookup(fileName) || 'application/octet-stream';
+  return type.startsWith('text/') ? `${type}; charset=utf-8` : type;
 }
 
 export function isActiveContent(contentType: string): boolean {
@@ -57,7 +62,7 @@ export function asciiFallback(name: string): string {
 
 export function downloadHeaders(options: DownloadHeaderOptions): Record<string, string> {
   const contentType = contentTypeFor(options.fileName);
-  const active = isActiveContent(contentType);
+  const active = isActiveContent(contentType.split(';', 1)[0] as string);
   const headers: Record<string, string> = {
     'Content-Type': contentType,
     // RFC 6266 with an ASCII fallback plus RFC 5987 filename* for non-ASCII names.

@@ -90,7 +90,7 @@ for (const store of ['docs', 'streamed']) {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       const download = await request(stack.port, `/files/${store}/plain.txt?download=1`, { headers: alice });
       assert.equal(download.headers['content-disposition'], 'attachment; filename="plain.txt"');
-      assert.equal(download.headers['content-type'], 'text/plain', 'no charset appended');
+      assert.equal(download.headers['content-type'], 'text/plain; charset=utf-8', 'exactly one charset, ours');
     });
 
     it('sends HTML and SVG as sandboxed attachments', async () => {

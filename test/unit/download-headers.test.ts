@@ -5,11 +5,11 @@ import { contentTypeFor, downloadHeaders, safeFileName, SANDBOX_CSP } from '../.
 const base = { attachment: false, cacheControl: 'private, no-store' };
 
 describe('download headers', () => {
-  it('types binary files without a charset (nginx would append it to the storage type)', () => {
+  it('types binary files without a charset and text as UTF-8', () => {
     assert.equal(contentTypeFor('x.png'), 'image/png');
     assert.equal(contentTypeFor('x.pdf'), 'application/pdf');
     assert.equal(contentTypeFor('no-extension'), 'application/octet-stream');
-    assert.equal(downloadHeaders({ ...base, fileName: 'a.txt' })['Content-Type'], 'text/plain');
+    assert.equal(downloadHeaders({ ...base, fileName: 'a.txt' })['Content-Type'], 'text/plain; charset=utf-8', 'text is UTF-8 by default');
   });
 
   it('serves inline by default and as attachment on request', () => {
