@@ -12,13 +12,18 @@ import { createPolicyEngine } from './policy/engine.js';
 import { createRedis } from './state/redis.js';
 import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
+import { drain } from './http/drain.js';
 
 export interface RunningSluice {
   /** host:port the app listens on. */
   readonly address: string;
   readonly port: number;
   readonly logger: Logger;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `graceMs` (default 0: close at once),
+   * then closes every connection and Redis.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -46,7 +51,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const authenticator = access.authenticator;
   const extraRoutes: Router[] = [...access.routes];
   if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse });
+  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.host, () => resolve(s));
     s.once('error', reject);
@@ -59,11 +64,8 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     address,
     port,
     logger,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    close: async (graceMs = 0) => {
+      await drain(server, graceMs, logger);
       redis?.disconnect();
     },
   };

@@ -6,9 +6,12 @@ import { onShutdownSignal } from './signals.js';
 /** `sluice serve`: the app alone, behind an nginx you run (see `sluice nginx-config`). */
 export function serveCommand(loadConfig: () => SluiceConfig): Command {
   return new Command('serve').description('run the Sluice app (behind your nginx)').action(async () => {
-    const running = await startSluice(loadConfig());
+    const config = loadConfig();
+    const running = await startSluice(config);
     onShutdownSignal(async () => {
-      await running.close();
+      // Stop accepting, let in-flight decisions finish (bounded), then exit 0.
+      await running.close(config.ops.shutdownGraceMs);
+      running.logger.info('sluice app stopped');
     });
   });
 }

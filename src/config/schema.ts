@@ -1,9 +1,11 @@
 // The one description of Sluice's settings. Everything else reads the typed result.
 import { z } from 'zod';
+import { templateProblems } from '../ops/dynamic-bucket.js';
 import { policySchema, ruleSchema } from './policy-schema.js';
 import { sharingSchema } from './sharing-schema.js';
 import { transformSchema } from './transform-schema.js';
 import { workerSchema } from './worker-schema.js';
+import { opsSchema } from './ops-schema.js';
 
 export const storeName = z
   .string()
@@ -30,6 +32,10 @@ const s3StoreSchema = z.strictObject({
   secretAccessKey: z.string().min(1).optional(),
   /** Lifetime of presigned URLs. nginx consumes them at once, so short is safe. */
   presignTtlSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Dynamic buckets: e.g. "media-<year>-<month>-<suffix>"; keys "<period>/…" live there (see src/ops/dynamic-bucket.ts). */
+  bucketTemplate: z.string().min(1).optional(),
+  /** Secret behind <suffix> (at least 32 characters). */
+  bucketSecret: z.string().min(32, 'bucketSecret must be at least 32 characters').optional(),
   delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx'),
   cacheControl,
 });
@@ -100,6 +106,7 @@ export const configSchema = z
     sharing: sharingSchema,
     transform: transformSchema,
     worker: workerSchema,
+    ops: opsSchema,
     nginx: z
       .strictObject({
         /** Prefix of the internal locations; never reachable from outside. */
@@ -116,6 +123,13 @@ export const configSchema = z
     for (const [name, store] of Object.entries(config.stores)) {
       if (store.type === 's3' && (store.accessKeyId === undefined) !== (store.secretAccessKey === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['stores', name, 'secretAccessKey'], message: 'set both accessKeyId and secretAccessKey, or neither' });
+      }
+      if (store.type === 's3' && store.bucketTemplate !== undefined) {
+        for (const message of templateProblems(store.bucketTemplate, store.bucketSecret)) {
+          ctx.addIssue({ code: 'custom', path: ['stores', name, 'bucketTemplate'], message });
+        }
+        // Path-style keeps one host for every bucket, so nginx's fixed upstream still fits.
+        if (!store.forcePathStyle) ctx.addIssue({ code: 'custom', path: ['stores', name, 'forcePathStyle'], message: 'dynamic buckets need forcePathStyle: true' });
       }
     }
     const local = config.transform.localStore;

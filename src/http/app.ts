@@ -6,21 +6,23 @@ import type { Metrics } from '../observability/metrics.js';
 import { errorResponses } from './error-responses.js';
 import { requestId } from './request-id.js';
 import { fileRoutes, type FileRouteDeps } from './routes/files.js';
-import { opsRoutes } from './routes/ops.js';
+import { opsRoutes, type OpsOptions } from './routes/ops.js';
 
 export interface AppDeps extends FileRouteDeps {
   /** Further routers (images, sharing, auth_request …), built by the composition root. */
   readonly extraRoutes?: readonly Router[];
+  /** Maintenance file and Redis for /ping and /readyz. */
+  readonly ops?: OpsOptions;
 }
 
-const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/ping', '/metrics']);
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = true; // behind nginx
   app.silent = true; // errors are logged by errorResponses, once, as JSON
   const files = fileRoutes(deps);
-  const ops = opsRoutes(deps.stores, deps.metrics);
+  const ops = opsRoutes(deps.stores, deps.metrics, deps.ops);
   app.use(requestId);
   app.use(accessLog(deps.logger, deps.metrics, deps.prefix));
   app.use(errorResponses(deps.logger));

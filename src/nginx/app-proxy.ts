@@ -9,6 +9,8 @@ export const APP_PROXY_DIRECTIVES: readonly string[] = [
   'proxy_set_header X-Request-Id $request_id;',
   'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
   'proxy_set_header X-Forwarded-Proto $scheme;',
+  // Only errors nginx itself produces (app down or not answering), never the app's own answers.
+  'error_page 502 504 = @sluice_app_unavailable;',
 ];
 
 /** For routes that only read: the body is never needed by the app. */

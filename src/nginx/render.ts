@@ -73,6 +73,14 @@ export function renderServerInclude(input: RenderInput): string {
     `    return 404 '{"error":"not found"}\\n';`,
     '}',
     '',
+    `location @sluice_app_unavailable {`,
+    '    default_type application/json;',
+    '    add_header Cache-Control no-store always;',
+    '    add_header X-Content-Type-Options nosniff always;',
+    '    add_header Retry-After 5 always;',
+    `    return 503 '{"error":"service unavailable"}\\n';`,
+    '}',
+    '',
     `location @sluice_storage_error {`,
     '    default_type application/json;',
     '    add_header X-Content-Type-Options nosniff always;',
@@ -80,7 +88,7 @@ export function renderServerInclude(input: RenderInput): string {
     '}',
   ];
   for (const [name, store] of Object.entries(config.stores)) {
-    blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins)));
+    blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
   }
   blocks.push(...renderTransformServer(config));
   blocks.push(...renderAccessLocations(config));
@@ -140,7 +148,7 @@ function fsLocation(internal: string, name: string, root: string): string[] {
   ];
 }
 
-function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<string, string>): string[] {
+function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<string, string>, timeoutSeconds: number): string[] {
   const origin = originParts(name, origins);
   const headerVar = upstreamVar(S3_PATH_HEADER);
   return [
@@ -171,6 +179,10 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     '    proxy_buffer_size 16k;',
     '    proxy_buffers 8 16k;',
     '    proxy_max_temp_file_size 0;',
+    // A stopped or stalled backend answers 502 within this bound instead of nginx's 60 s default.
+    `    proxy_connect_timeout ${Math.min(timeoutSeconds, 75)}s;`,
+    `    proxy_read_timeout ${timeoutSeconds}s;`,
+    `    proxy_send_timeout ${timeoutSeconds}s;`,
     '    proxy_intercept_errors on;',
     '    error_page 404 = @sluice_not_found;',
     '    error_page 400 403 405 500 501 502 503 504 = @sluice_storage_error;',

@@ -1,22 +1,38 @@
-// Operational endpoints on the app port: liveness, readiness, Prometheus metrics.
+// Operational endpoints on the app port: liveness, readiness, load-balancer ping, metrics.
 // The nginx snippet does not expose them publicly.
+import { access } from 'node:fs/promises';
 import Router from '@koa/router';
 import type { Metrics } from '../../observability/metrics.js';
+import type { Redis } from '../../state/redis.js';
 import type { Store } from '../../storage/types.js';
 
 const READY_TIMEOUT_MS = 2000;
 
-export function opsRoutes(stores: ReadonlyMap<string, Store>, metrics: Metrics): Router {
+export interface OpsOptions {
+  /** While this file exists `/ping` answers 404, so a load balancer drains the node. */
+  readonly maintenanceFile?: string;
+  /** Shared state: when configured, readiness includes it. */
+  readonly redis?: Redis | null;
+}
+
+export function opsRoutes(stores: ReadonlyMap<string, Store>, metrics: Metrics, options: OpsOptions = {}): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
+  router.get('/ping', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const maintenance = options.maintenanceFile !== undefined && (await exists(options.maintenanceFile));
+    ctx.status = maintenance ? 404 : 200;
+    ctx.body = maintenance ? { status: 'maintenance' } : { status: 'ok' };
+  });
   router.get('/readyz', async (ctx) => {
-    const results = await Promise.all(
-      [...stores.values()].map(async (store) => ({ store: store.name, ok: await reachable(store) })),
-    );
-    const failing = results.filter((r) => !r.ok).map((r) => r.store);
+    const checks = [...stores.values()].map(async (store) => ({ name: store.name, ok: await within(store.check()) }));
+    const redis = options.redis;
+    if (redis) checks.push(within(redis.ping()).then((ok) => ({ name: 'redis', ok })));
+    const results = await Promise.all(checks);
+    const failing = results.filter((r) => !r.ok).map((r) => r.name);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = failing.length === 0 ? 200 : 503;
     ctx.body = failing.length === 0 ? { status: 'ready' } : { status: 'not ready', failing };
@@ -28,13 +44,23 @@ export function opsRoutes(stores: ReadonlyMap<string, Store>, metrics: Metrics):
   return router;
 }
 
-async function reachable(store: Store): Promise<boolean> {
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the check settles successfully within READY_TIMEOUT_MS. */
+async function within(check: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
   });
   try {
-    await Promise.race([store.check(), timeout]);
+    await Promise.race([check, timeout]);
     return true;
   } catch {
     return false;

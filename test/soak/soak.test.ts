@@ -1,0 +1,146 @@
+// Bounded soak through real nginx, real Swift s3api and a real worker process: concurrency 64,
+// mixed downloads, transforms and denials, zero unexpected statuses, app and worker RSS reported
+// (start/peak/end) and bounded; then a storm of unique transforms answered with 429s, not collapse.
+// Run with `npm run test:soak`; SLUICE_SOAK_SECONDS sets the mixed phase (default 60).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import { request } from '../helpers/http.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
+import { bearer, testAuthConfig } from '../helpers/tokens.js';
+import { signImgproxyPath } from '../helpers/worker.js';
+import type { LoadInput, LoadRequest, LoadSummary } from './load-client.js';
+
+const SECONDS = Number(process.env.SLUICE_SOAK_SECONDS ?? 60);
+const STORM_SECONDS = Math.max(10, Math.round(SECONDS / 3));
+const CONNECTIONS = 64;
+const MIB = 1024 * 1024;
+const KEY = Buffer.from('soak-key').toString('hex');
+const SALT = Buffer.from('soak-salt').toString('hex');
+const execFileAsync = promisify(execFile);
+
+let base: string;
+let s3: S3TestServer;
+let stack: Stack;
+
+interface RssSeries {
+  start: number;
+  peak: number;
+  end: number;
+}
+
+async function workerRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Runs the load in a child process while sampling the app's (this process) and the worker's RSS. */
+async function load(input: Omit<LoadInput, 'url'>): Promise<{ summary: LoadSummary; app: RssSeries; worker: RssSeries }> {
+  const pid = stack.worker?.pid as number;
+  const app: RssSeries = { start: process.memoryUsage().rss, peak: 0, end: 0 };
+  const worker: RssSeries = { start: await workerRss(pid), peak: 0, end: 0 };
+  const sample = async (): Promise<void> => {
+    app.peak = Math.max(app.peak, process.memoryUsage().rss);
+    worker.peak = Math.max(worker.peak, await workerRss(pid));
+  };
+  const timer = setInterval(() => void sample(), 500);
+  try {
+    const inputFile = path.join(stack.dir, 'load-input.json');
+    await writeFile(inputFile, JSON.stringify({ ...input, url: `http://127.0.0.1:${stack.port}` }));
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'load-client.ts'), inputFile], { maxBuffer: 16 * MIB });
+    await sample();
+    app.end = process.memoryUsage().rss;
+    worker.end = await workerRss(pid);
+    return { summary: JSON.parse(stdout) as LoadSummary, app, worker };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const mib = (series: RssSeries): string => `${(series.start / MIB).toFixed(0)}/${(series.peak / MIB).toFixed(0)}/${(series.end / MIB).toFixed(0)} MiB`;
+
+before(async () => {
+  const swift = startSwiftS3();
+  base = await mkdtemp(path.join(os.tmpdir(), 'sluice-soak-'));
+  await chmod(base, 0o755);
+  const root = path.join(base, 'store');
+  await mkdir(path.join(root, 'alice'), { recursive: true });
+  await writeFile(path.join(root, 'alice', 'report.txt'), 'report '.repeat(1000));
+  await writeFile(path.join(root, 'alice', 'photo.jpg'), await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 30, g: 60, b: 90 } } }).jpeg().toBuffer());
+  s3 = await swift;
+  const client = s3ClientFor(s3);
+  await client.send(new CreateBucketCommand({ Bucket: 'media' }));
+  await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'alice/clip.bin', Body: Buffer.alloc(64 * 1024, 7) }));
+  stack = await startStack(
+    {
+      stores: { docs: { type: 'fs', root }, media: { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+      auth: testAuthConfig,
+      rules: [{ id: 'own', key: ':owner/*rest', actions: ['read', 'head', 'transform'], when: [{ claim: 'sub', equalsParam: 'owner' }] }],
+      transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'docs' },
+      worker: { secret: 'soak-worker-secret-0123456789abcdef', concurrency: 2, queueSize: 8 },
+      logLevel: 'warn',
+    },
+    { worker: true, logLevel: 'warn' },
+  );
+});
+
+after(async () => {
+  await stack?.stop();
+  await s3?.stop();
+  if (base !== undefined) await rm(base, { recursive: true, force: true });
+});
+
+describe('soak', () => {
+  it(`mixed load, ${CONNECTIONS} connections for ${SECONDS} s: zero unexpected statuses, RSS bounded`, async (t) => {
+    const alice = await bearer('alice');
+    const bob = await bearer('bob');
+    const thumb = `/img${signImgproxyPath('/rs:fit:200:200/plain/local:///alice/photo.jpg@webp', KEY, SALT)}`;
+    const native = '/images/docs/alice/photo.jpg?w=120';
+    // Warm the two cached variants: the soak measures steady state, the storm measures the worker.
+    assert.equal((await request(stack.port, thumb)).status, 200);
+    assert.equal((await request(stack.port, native, { headers: alice })).status, 200);
+    const requests: LoadRequest[] = [
+      { path: '/files/docs/alice/report.txt', headers: alice, expect: [200] },
+      { path: '/files/media/alice/clip.bin', headers: alice, expect: [200] },
+      { path: thumb, expect: [200] },
+      { path: native, headers: alice, expect: [200] },
+      { path: '/files/docs/alice/report.txt', headers: bob, expect: [403] },
+      { path: '/files/media/alice/clip.bin', expect: [401] },
+      { path: '/files/docs/alice/%2e%2e/secret', headers: alice, expect: [400] },
+      { path: '/files/docs/alice/missing.txt', headers: alice, expect: [404] },
+      { path: native, headers: bob, expect: [403] },
+    ];
+    const { summary, app, worker } = await load({ connections: CONNECTIONS, seconds: SECONDS, requests });
+    t.diagnostic(`soak: ${summary.requests} requests ${JSON.stringify(summary.statuses)}; app RSS ${mib(app)}; worker RSS ${mib(worker)} (start/peak/end)`);
+    assert.deepEqual(summary.unexpected, {});
+    assert.equal(summary.errors, 0);
+    assert.equal(summary.timeouts, 0);
+    assert.ok(summary.requests > requests.length, 'the load ran');
+    // The app holds no per-request state: its RSS stays within a small multiple of the start.
+    assert.ok(app.peak < app.start + 512 * MIB, `app RSS ${mib(app)}`);
+    assert.ok(worker.peak < 1024 * MIB, `worker RSS ${mib(worker)}`);
+  });
+
+  it(`unique-transform storm for ${STORM_SECONDS} s: 200 or 429, never a collapse; worker RSS bounded`, async (t) => {
+    const requests: LoadRequest[] = [];
+    for (let w = 16; w < 1016; w++) {
+      requests.push({ path: `/img${signImgproxyPath(`/rs:fit:${w}:${w}/q:${50 + (w % 40)}/plain/local:///alice/photo.jpg@png`, KEY, SALT)}`, expect: [200, 429] });
+    }
+    const { summary, app, worker } = await load({ connections: CONNECTIONS, seconds: STORM_SECONDS, requests, random: true });
+    t.diagnostic(`storm: ${summary.requests} requests ${JSON.stringify(summary.statuses)}; app RSS ${mib(app)}; worker RSS ${mib(worker)} (start/peak/end)`);
+    assert.deepEqual(summary.unexpected, {});
+    assert.equal(summary.errors, 0);
+    assert.ok((summary.statuses['429'] ?? 0) > 0, 'the worker sheds load with 429');
+    assert.ok((summary.statuses['200'] ?? 0) > 0, 'and still renders');
+    assert.ok(worker.peak < 1536 * MIB, `worker RSS ${mib(worker)}`);
+    // Afterwards the node is healthy.
+    assert.equal((await request(stack.port, `/img${signImgproxyPath('/rs:fit:77:77/plain/local:///alice/photo.jpg@png', KEY, SALT)}`)).status, 200);
+  });
+});
