@@ -8,6 +8,11 @@ import { nginxConfigCommand } from './nginx-config-command.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token-command.js';
 import { workerCommand } from './worker-command.js';
+import { auditBucketCommand } from './audit-bucket-command.js';
+import { bucketsCommand } from './buckets-command.js';
+import { keysCommand } from './keys-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { signCommand } from './sign-command.js';
 
 const program = new Command('sluice')
   .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
@@ -18,6 +23,11 @@ program.addCommand(devCommand());
 program.addCommand(tokenCommand(() => loadAuthConfig()));
 program.addCommand(nginxConfigCommand(() => loadConfig()));
 program.addCommand(workerCommand(() => loadConfig()));
+program.addCommand(migrateCommand(() => loadConfig()));
+program.addCommand(auditBucketCommand(() => loadConfig()));
+program.addCommand(bucketsCommand(() => loadConfig()));
+program.addCommand(signCommand(() => loadConfig()));
+program.addCommand(keysCommand(() => loadConfig()));
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
 import { notFound, storageUnavailable } from '../errors.js';
+import { locateObject } from '../ops/dynamic-bucket.js';
 import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, ResponseOverrides, Store } from './types.js';
 
@@ -56,7 +57,7 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
 
     async stat(key: CanonicalKey): Promise<ObjectInfo | null> {
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: key.value }));
+        const head = await client.send(new HeadObjectCommand(locateObject(config, key.value)));
         return {
           size: head.ContentLength ?? 0,
           ...(head.ETag !== undefined && { etag: head.ETag }),
@@ -74,8 +75,7 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
       try {
         const response = await client.send(
           new GetObjectCommand({
-            Bucket: config.bucket,
-            Key: key.value,
+            ...locateObject(config, key.value),
             ...(range !== undefined && { Range: `bytes=${range.start}-${range.end}` }),
           }),
         );
@@ -165,8 +165,7 @@ function presignUrl(
   // SigV4 signs the method: a GET-signed URL is refused for HEAD, so each gets its own command.
   // The response-* overrides are signed too, so the client cannot change them.
   const input = {
-    Bucket: config.bucket,
-    Key: key,
+    ...locateObject(config, key),
     ...(overrides.contentType !== undefined && { ResponseContentType: overrides.contentType }),
     ...(overrides.contentDisposition !== undefined && { ResponseContentDisposition: overrides.contentDisposition }),
     ...(overrides.cacheControl !== undefined && { ResponseCacheControl: overrides.cacheControl }),

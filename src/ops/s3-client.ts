@@ -1,0 +1,44 @@
+// An S3 client for operator commands: the same compatibility settings as the gateway's store
+// (Swift and older MinIO reject the SDK's default checksums), but patient timeouts, because
+// uploads and audits move real data instead of failing fast for a waiting download.
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3StoreConfig, SluiceConfig } from '../config/schema.js';
+
+export function opsS3Client(config: S3StoreConfig): S3Client {
+  return new S3Client({
+    region: config.region,
+    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
+    forcePathStyle: config.forcePathStyle,
+    ...(config.accessKeyId !== undefined &&
+      config.secretAccessKey !== undefined && {
+        credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      }),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  });
+}
+
+/** The named store, which must be of the given type (a usage error names what was found). */
+export function storeOfType<T extends 'fs' | 's3'>(
+  config: SluiceConfig,
+  name: string,
+  type: T,
+): Extract<SluiceConfig['stores'][string], { type: T }> {
+  const store = config.stores[name];
+  if (store === undefined) throw new Error(`no store named "${name}" (configured: ${Object.keys(config.stores).join(', ')})`);
+  if (store.type !== type) throw new Error(`store "${name}" is an ${store.type} store, expected ${type}`);
+  return store as Extract<SluiceConfig['stores'][string], { type: T }>;
+}
+
+/** Error name and HTTP status of an SDK error, for reports. */
+export function describeS3Error(error: unknown): string {
+  const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  const status = e?.$metadata?.httpStatusCode;
+  const name = typeof e?.name === 'string' ? e.name : 'Error';
+  const message = typeof e?.message === 'string' && e.message !== '' ? `: ${e.message}` : '';
+  // Not an SDK error (a verification or file-system problem): its message says it all.
+  if (status === undefined && typeof e?.message === 'string' && e.message !== '') return e.message;
+  return `${name}${status === undefined ? '' : ` (HTTP ${status})`}${message}`;
+}
