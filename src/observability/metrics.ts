@@ -1,4 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics of the app (GET /metrics on the app port; the nginx snippet never exposes it).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision } from '../policy/types.js';
 
 /** One registry per app instance, so several instances (tests, workers) never collide. */
 export interface Metrics {
@@ -6,6 +8,8 @@ export interface Metrics {
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly duration: Histogram<'route'>;
   readonly decisions: Counter<'store' | 'decision'>;
+  readonly decisionSeconds: Histogram<'source'>;
+  readonly decisionCache: Counter<'source' | 'result'>;
 }
 
 export function createMetrics(): Metrics {
@@ -32,5 +36,42 @@ export function createMetrics(): Metrics {
       labelNames: ['store', 'decision'],
       registers: [registry],
     }),
+    decisionSeconds: new Histogram({
+      name: 'sluice_access_decision_seconds',
+      help: 'Time to reach an access decision, by who decided (rule, plugin, webhook, default)',
+      labelNames: ['source'],
+      // Rules answer in microseconds; webhooks in milliseconds up to their timeout.
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 2.5],
+      registers: [registry],
+    }),
+    decisionCache: new Counter({
+      name: 'sluice_decision_cache_total',
+      help: 'Delegated decisions (plugin, webhook) by decision-cache result: hit or miss',
+      labelNames: ['source', 'result'],
+      registers: [registry],
+    }),
   };
+}
+
+/** Everything one access decision contributes: outcome, latency, and cache use of delegated answers. */
+export function recordDecision(metrics: Metrics, store: string, decision: Decision, seconds: number): void {
+  const source = decision.source ?? 'rule';
+  metrics.decisions.inc({ store, decision: decision.effect });
+  metrics.decisionSeconds.observe({ source }, seconds);
+  if (source === 'plugin' || source === 'webhook') metrics.decisionCache.inc({ source, result: decision.cacheHit === true ? 'hit' : 'miss' });
+}
+
+/**
+ * Resident set size as its own gauge (process_resident_memory_bytes exists too, but only where
+ * prom-client can read /proc); the worker's memory is what operators watch during bursts.
+ */
+export function registerRssGauge(registry: Registry, name: string): Gauge {
+  return new Gauge({
+    name,
+    help: 'Resident set size of this process in bytes',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
+import { recordDecision, type Metrics } from '../../observability/metrics.js';
 import type { Decision, Policy } from '../../policy/types.js';
 import type { AccessState } from './access-state.js';
 
@@ -26,7 +26,7 @@ export function authorize(deps: AuthorizeDeps) {
       throw error;
     }
     state.decision = decision;
-    deps.metrics.decisions.inc({ store: state.store.name, decision: decision.effect });
+    recordDecision(deps.metrics, state.store.name, decision, (performance.now() - started) / 1000);
     audit(deps.logger, state, started, {
       decision: decision.effect,
       rule: decision.ruleId,

@@ -1,6 +1,7 @@
 // Prometheus metrics of the worker process (its own registry; GET /metrics on the worker port).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Limiter } from './queue.js';
+import { registerRssGauge } from '../../observability/metrics.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
@@ -11,6 +12,7 @@ export interface WorkerMetrics {
 export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerRssGauge(registry, 'sluice_worker_rss_bytes');
   new Gauge({
     name: 'sluice_worker_active',
     help: 'Images being fetched or processed now',
