@@ -5,7 +5,7 @@
 #                           redis-server (shared state tests), chromium (browser tests),
 #                           docker-compose (validates docker-compose.yml offline)
 #   bootstrap.sh --bench    runtime + test stack + benchmark peers: nginx's image_filter module,
-#                           libvips-tools (vipsthumbnail), wrk
+#                           libvips-tools (vipsthumbnail), wrk, desktop-base (a real image corpus)
 # Safe to run repeatedly: it only calls apt-get when something is actually missing.
 set -euo pipefail
 
@@ -32,6 +32,7 @@ if [ "$want_bench" = 1 ]; then
   [ -f /usr/lib/nginx/modules/ngx_http_image_filter_module.so ] || missing+=(libnginx-mod-http-image-filter)
   command -v vipsthumbnail >/dev/null 2>&1 || missing+=(libvips-tools)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  [ -d /usr/share/desktop-base ] || missing+=(desktop-base)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,0 +1,97 @@
+// The benchmark harness itself (not its numbers): on a tiny input it runs real scenarios against
+// real nginx and writes a complete report — JSON, Markdown, SVG charts and BENCHMARKS.md.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runBench, type BenchRun } from '../../bench/harness.js';
+import { parseWrk } from '../../bench/lib/clients.js';
+import { ssim } from '../../bench/lib/ssim.js';
+import { median, percentile, spread } from '../../bench/lib/stats.js';
+
+describe('bench harness on a tiny input', () => {
+  let dir: string;
+  let run: BenchRun;
+  const lines: string[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-bench-smoke-'));
+    run = await runBench({
+      profile: 'tiny',
+      only: ['B1', 'B4'],
+      outDir: path.join(dir, 'results'),
+      benchmarksMd: path.join(dir, 'BENCHMARKS.md'),
+      log: (line) => lines.push(line),
+    });
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the selected scenarios without failures and judges every goal', () => {
+    assert.deepEqual(run.report.failures, []);
+    assert.deepEqual(run.report.scenarios.map((s) => s.id), ['B1', 'B4']);
+    for (const goal of run.report.scenarios.flatMap((s) => s.goals)) assert.equal(typeof goal.met, 'boolean', goal.goal);
+  });
+
+  it('prints progress while it runs', () => {
+    assert.ok(lines.some((l) => /^\[\d\d:\d\d\] B1 rep 1\/\d+: Sluice \d+ MB\/s, direct \d+ MB\/s$/.test(l)), lines.join('\n'));
+  });
+
+  it('writes the JSON, Markdown and SVG files under the results directory', async () => {
+    const json = JSON.parse(await readFile(run.written.json, 'utf8')) as { scenarios: { id: string }[]; machine: { cpus: number } };
+    assert.equal(json.scenarios.length, 2);
+    assert.ok(json.machine.cpus >= 1);
+    const markdown = await readFile(run.written.markdown, 'utf8');
+    assert.match(markdown, /### B1: Big download, fs store/);
+    assert.match(markdown, /\| B4 \| flat: app CPU per request/);
+    const files = await readdir(path.join(dir, 'results'));
+    const svgs = files.filter((f) => f.endsWith('.svg'));
+    assert.equal(svgs.length, 2);
+    for (const svg of svgs) {
+      const text = await readFile(path.join(dir, 'results', svg), 'utf8');
+      assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.match(markdown, new RegExp(`\\]\\(${svg.replace(/[.]/g, '\\.')}\\)`));
+    }
+  });
+
+  it('regenerates BENCHMARKS.md with chart links relative to it', async () => {
+    const text = await readFile(path.join(dir, 'BENCHMARKS.md'), 'utf8');
+    assert.match(text, /^# Benchmarks/);
+    assert.match(text, /## Latest results/);
+    assert.match(text, /This is a \*\*tiny\*\* run/);
+    assert.match(text, /\]\(results\/[^)]+-b4-throughput\.svg\)/);
+  });
+});
+
+describe('bench measurement helpers', () => {
+  it('reads wrk output, units included', () => {
+    const output = [
+      'Running 1s test @ http://127.0.0.1:1/x',
+      '  Latency Distribution',
+      '     50%  250.00us',
+      '     75%    1.20ms',
+      '     99%    1.50s ',
+      '  1200 requests in 2.00s, 12.00MB read',
+      '  Non-2xx or 3xx responses: 3',
+      'Requests/sec:    600.00',
+    ].join('\n');
+    assert.deepEqual(parseWrk(output), { requests: 1200, seconds: 2, rps: 600, p50Ms: 0.25, p99Ms: 1500, non2xx: 3, errors: 0 });
+  });
+
+  it('summarizes samples as median, min–max and nearest-rank percentiles', () => {
+    assert.equal(median([3, 1, 2, 10]), 2.5);
+    assert.deepEqual(spread([5, 1, 3]), { median: 3, min: 1, max: 5, n: 3 });
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), 9);
+  });
+
+  it('scores identical images SSIM 1 and a distorted one lower', () => {
+    const data = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i * 7) % 256);
+    const noisy = data.map((v, i) => (i % 3 === 0 ? 255 - v : v));
+    const image = { width: 64, height: 64, data };
+    assert.equal(ssim(image, image), 1);
+    assert.ok(ssim(image, { width: 64, height: 64, data: noisy }) < 0.9);
+  });
+});
