@@ -12,7 +12,7 @@ WORKDIR /app
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json ./
+COPY package.json openapi.yaml ./
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "dist/cli/main.js"]

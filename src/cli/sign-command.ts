@@ -2,9 +2,9 @@
 // other languages' integration tests.
 import { Command, InvalidArgumentError } from 'commander';
 import type { SluiceConfig } from '../config/schema.js';
-import { createLinkKeyRing } from '../sharing/link-token.js';
-import { linkScope, parseMintRequest } from '../sharing/mint.js';
-import { signPath } from '../transform/signature.js';
+import { shareLink } from '../client/share-link.js';
+import { signTransformPath } from '../client/transform-url.js';
+import type { LinkKey } from '../sharing/link-token.js';
 
 interface ShareOptions {
   store: string;
@@ -37,30 +37,18 @@ export function signCommand(loadConfig: () => SluiceConfig, write: (text: string
       if (options.maxDownloads !== undefined && config.redisUrl === undefined) {
         throw new Error('--max-downloads needs redisUrl: without shared state the gateway cannot count downloads');
       }
-      const request = parseMintRequest(
-        {
-          store: options.store,
-          ...(options.key !== undefined && { key: options.key }),
-          ...(options.prefix !== undefined && { prefix: options.prefix }),
-          expiresIn: options.expiresIn,
-          ...(options.maxDownloads !== undefined && { maxDownloads: options.maxDownloads }),
-          ...(options.boundTo !== undefined && { boundTo: options.boundTo }),
-        },
-        config.sharing.maxExpiresInSeconds,
-      );
-      const scope = linkScope(request);
-      const { token, claims } = await createLinkKeyRing(config.sharing.keys).sign({
-        store: scope.store,
-        ...(scope.key !== undefined && { key: scope.key.value }),
-        ...(scope.prefix !== undefined && { prefix: scope.prefix.value }),
-        expiresAt: Math.floor(Date.now() / 1000) + request.expiresIn,
-        ...(request.maxDownloads !== undefined && { maxDownloads: request.maxDownloads }),
-        ...(request.boundTo !== undefined && { boundTo: request.boundTo }),
+      const link = await shareLink({
+        key: config.sharing.keys[0] as LinkKey,
+        store: options.store,
+        ...(options.key !== undefined && { objectKey: options.key }),
+        ...(options.prefix !== undefined && { prefix: options.prefix }),
+        expiresInSeconds: options.expiresIn,
+        maxExpiresInSeconds: config.sharing.maxExpiresInSeconds,
+        ...(options.maxDownloads !== undefined && { maxDownloads: options.maxDownloads }),
+        ...(options.boundTo !== undefined && { boundTo: options.boundTo }),
+        routePrefix: `${options.baseUrl?.replace(/\/$/, '') ?? ''}${config.prefix}`,
       });
-      const keyPath = (scope.key ?? scope.prefix)?.segments.map(encodeURIComponent).join('/') ?? '';
-      // A prefix link works for any key below the folder: the path shows the folder to append to.
-      const url = `${options.baseUrl?.replace(/\/$/, '') ?? ''}${config.prefix}/${scope.store}/${keyPath}${scope.prefix === undefined ? '' : '/'}?share=${token}`;
-      write(options.json ? `${JSON.stringify({ url, token, id: claims.id, expiresAt: claims.expiresAt })}\n` : `${url}\n`);
+      write(options.json ? `${JSON.stringify(link)}\n` : `${link.url}\n`);
     });
   command
     .command('transform')
@@ -72,8 +60,7 @@ export function signCommand(loadConfig: () => SluiceConfig, write: (text: string
       const key = keys[0];
       const salt = salts[0];
       if (key === undefined || salt === undefined) throw new Error('transform.keys/salts are empty: nothing to sign with');
-      if (!path.startsWith('/')) throw new Error('the path must start with "/"');
-      write(`${imgproxyPrefix}/${signPath(path, key, salt, signatureSize)}${path}\n`);
+      write(`${signTransformPath(path, { keyHex: key, saltHex: salt, signatureSize, prefix: imgproxyPrefix })}\n`);
     });
   return command;
 }

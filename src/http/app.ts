@@ -15,7 +15,7 @@ export interface AppDeps extends FileRouteDeps {
   readonly ops?: OpsOptions;
 }
 
-const OPS_PATHS = new Set(['/healthz', '/readyz', '/ping', '/metrics']);
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/ping', '/metrics', '/openapi.json']);
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();

@@ -120,6 +120,13 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it('is served as JSON at /openapi.json on the app port', async () => {
+    const res = await fetch(`http://${app.address}/openapi.json`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await res.json(), doc);
+  });
+
   it('documents nothing the app does not serve', () => {
     for (const p of Object.keys(doc.paths)) {
       const served = routes.some((route) => routeToRegExp(route.path).test(samplePath(p)));

@@ -1,7 +1,8 @@
-// Operational endpoints on the app port: liveness, readiness, load-balancer ping, metrics.
+// Operational endpoints on the app port: liveness, readiness, load-balancer ping, metrics, API document.
 // The nginx snippet does not expose them publicly.
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import Router from '@koa/router';
+import { parse as parseYaml } from 'yaml';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Redis } from '../../state/redis.js';
 import type { Store } from '../../storage/types.js';
@@ -41,7 +42,18 @@ export function opsRoutes(stores: ReadonlyMap<string, Store>, metrics: Metrics, 
     ctx.set('Content-Type', metrics.registry.contentType);
     ctx.body = await metrics.registry.metrics();
   });
+  router.get('/openapi.json', async (ctx) => {
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = await openApiDocument();
+  });
   return router;
+}
+
+/** The repository's openapi.yaml (two levels above this file in src/ and in dist/), parsed once. */
+let openApi: Promise<unknown> | undefined;
+function openApiDocument(): Promise<unknown> {
+  openApi ??= readFile(new URL('../../../openapi.yaml', import.meta.url), 'utf8').then((text) => parseYaml(text) as unknown);
+  return openApi;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // fs → S3 migration: list, skip what the manifest proves is done, copy the rest in parallel,
 // verify each copy, and only then (with deleteSource) remove the source file. An abort stops
 // scheduling, cancels in-flight uploads and leaves every source file in place.
+import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import pLimit from 'p-limit';
 import { describeS3Error } from '../s3-client.js';
@@ -47,6 +48,9 @@ export interface MigrateReport {
 export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
   const started = Date.now();
   const signal = options.signal ?? new AbortController().signal;
+  // Every parallel copy listens on the one signal (SDK calls, streams): not a leak, so raise
+  // Node's warning threshold to what the concurrency really needs.
+  setMaxListeners(Math.max(10, options.concurrency * 6), signal);
   const listing = await listSource(options.root);
   const failed: Failure[] = listing.refused.map((r) => ({ key: r.key, reason: r.reason }));
   const totals = { totalFiles: listing.files.length, totalBytes: listing.files.reduce((sum, f) => sum + f.size, 0) };
