@@ -1,11 +1,11 @@
 // nginx rendering and settings for the transform worker.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { assertWorkerSecret } from '../../src/config/worker-schema.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
 import { renderInput } from '../../src/nginx/write.js';
+import { configError } from '../helpers/config-error.js';
 
 const stores = { photos: { type: 'fs', root: '/srv/photos' } };
 const enabled = (worker: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -17,16 +17,6 @@ const enabled = (worker: Record<string, unknown> = {}): Record<string, unknown> 
 async function render(raw: Record<string, unknown>): Promise<{ http: string; server: string }> {
   const input = await renderInput(validateConfig(raw), '127.0.0.1:3000');
   return { http: renderHttpInclude(input), server: renderServerInclude(input) };
-}
-
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 describe('nginx config for transforms', () => {
