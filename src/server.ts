@@ -6,6 +6,7 @@ import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { imageRoutes } from './http/routes/images.js';
+import { uploadRoutes } from './http/routes/uploads.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPolicyEngine } from './policy/engine.js';
@@ -51,6 +52,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const authenticator = access.authenticator;
   const extraRoutes: Router[] = [...access.routes];
   if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
+  if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, redis }));
   const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.host, () => resolve(s));

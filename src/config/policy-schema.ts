@@ -66,8 +66,8 @@ const conditionSchema: z.ZodType<ConditionConfig> = z.unknown().transform((input
   return z.NEVER;
 });
 
-/** read = GET, head = HEAD, transform = image variants, share = minting share links. */
-export const actionSchema = z.enum(['read', 'head', 'transform', 'share']);
+/** read = GET, head = HEAD, transform = image variants, share = minting share links, write = uploads. */
+export const actionSchema = z.enum(['read', 'head', 'transform', 'share', 'write']);
 
 /** nginx-style rates ("512k", "2m", or bytes as a number) → bytes per second (k = 1024). */
 const limitRateSchema = z

@@ -6,6 +6,7 @@ import { sharingSchema } from './sharing-schema.js';
 import { transformSchema } from './transform-schema.js';
 import { workerSchema } from './worker-schema.js';
 import { opsSchema } from './ops-schema.js';
+import { uploadsSchema } from './uploads-schema.js';
 
 export const storeName = z
   .string()
@@ -107,6 +108,7 @@ export const configSchema = z
     transform: transformSchema,
     worker: workerSchema,
     ops: opsSchema,
+    uploads: uploadsSchema,
     nginx: z
       .strictObject({
         /** Prefix of the internal locations; never reachable from outside. */

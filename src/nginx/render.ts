@@ -9,6 +9,7 @@ import { ConfigError } from '../config/errors.js';
 import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY } from './app-proxy.js';
 import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from './locations.js';
 import { renderAccessLocations } from './render-auth-request.js';
+import { renderUploadLocations } from './render-uploads.js';
 import { renderTransformHttp, renderTransformServer } from './render-transform.js';
 
 export interface RenderInput {
@@ -92,6 +93,7 @@ export function renderServerInclude(input: RenderInput): string {
   }
   blocks.push(...renderTransformServer(config));
   blocks.push(...renderAccessLocations(config));
+  blocks.push(...renderUploadLocations(config));
   return `${blocks.join('\n')}\n`;
 }
 

@@ -7,6 +7,11 @@ import type { CanonicalKey } from './types.js';
 /** S3's own limit; fs stores are further bounded by the filesystem's name limits. */
 export const MAX_KEY_BYTES = 1024;
 
+/** Segment names reserved for Sluice's own files (upload temp dirs): never a key, in any route. */
+export function isReservedSegment(segment: string): boolean {
+  return segment.startsWith('.sluice');
+}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -25,6 +30,7 @@ function decodeSegment(raw: string): string {
   if (raw.length === 0) throw badRequest('empty path segment');
   const decoded = strictPercentDecode(raw);
   if (decoded === '.' || decoded === '..') throw badRequest('dot segment in key');
+  if (isReservedSegment(decoded)) throw badRequest('reserved key');
   if (decoded.includes('/')) throw badRequest('encoded slash in key');
   if (decoded.includes('\\')) throw badRequest('backslash in key');
   // C0 controls (incl. NUL), DEL and C1 controls never belong in a file name.

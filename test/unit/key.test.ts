@@ -70,6 +70,11 @@ describe('key canonicalization', () => {
     for (const raw of ['%c0%ae%c0%ae/x', '%c0%af', '%e0%80%ae', '%ff', '%ed%a0%80', '%c3']) rejects(raw, /UTF-8/);
   });
 
+  it('refuses segments reserved for Sluice itself (upload temp dirs), in every spelling', () => {
+    for (const raw of ['.sluice-upload-tmp/x', 'a/.sluice-upload-tmp/x', '%2esluice-upload-tmp/x', '.sluice']) rejects(raw, /reserved key/);
+    assert.equal(canonicalizeKey('a/sluice/.hidden').value, 'a/sluice/.hidden', 'other dot files are ordinary names');
+  });
+
   it('keeps ";" path parameters literal, so "..;" is a name, never a parent directory', () => {
     assert.deepEqual(canonicalizeKey('..;/x').segments, ['..;', 'x']);
   });

@@ -50,7 +50,7 @@ function samplePath(openApiPath: string): string {
 before(async () => {
   doc = parse(await readFile(path.join(REPO, 'openapi.yaml'), 'utf8')) as OpenApi;
   dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-openapi-'));
-  // Every optional router on: transforms, share API, auth_request.
+  // Every optional router on: transforms, share API, auth_request, uploads.
   const config = validateConfig({
     host: '127.0.0.1',
     appPort: 0,
@@ -59,6 +59,7 @@ before(async () => {
     transform: { enabled: true, keys: ['736c75696365'], salts: ['73616c74'], localStore: 'docs' },
     worker: { secret: 'openapi-worker-secret-0123456789abcdef' },
     sharing: { keys: [{ kid: 'k1', secret: 'openapi-share-secret-0123456789abcdef' }], authRequest: { locations: { '/protected': 'docs' } } },
+    uploads: { enabled: true },
   });
   // The composition root keeps its Koa app private: catch it as it starts listening.
   const listen = Koa.prototype.listen;

@@ -1,0 +1,149 @@
+// Uploads API (JSON), next to the downloads (store names cannot start with "_"):
+//   POST   <prefix>/_uploads                 plan an upload (policy action `write` on the key)
+//   POST   <prefix>/_uploads/<id>/complete   complete a multipart upload {parts: [{partNumber, etag}]}
+//   DELETE <prefix>/_uploads/<id>            abort a multipart upload
+//   PUT    <prefix>/_uploads/fs/<store>/<key…>  fs stores: body offloaded to nginx (see src/uploads/fs-route.ts)
+//   GET    <internalPrefix>/upload-auth       nginx's auth_request for that PUT, before the body is read
+// S3 bytes go straight to S3 over presigned URLs; fs bytes go to a temp file written by nginx.
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { ConfigError } from '../../config/errors.js';
+import type { SluiceConfig } from '../../config/schema.js';
+import { badRequest, notFound, PublicError } from '../../errors.js';
+import type { Redis } from '../../state/redis.js';
+import type { Store } from '../../storage/types.js';
+import { finalizeFsUpload } from '../../uploads/fs-finalize.js';
+import { BODY_FILE_HEADER, onlyAuthRequestStatuses, resolveFsTarget, uploadAuthLocation } from '../../uploads/fs-route.js';
+import { parseUploadRequest } from '../../uploads/request.js';
+import { createMemoryReservations, createRedisReservations } from '../../uploads/reservations.js';
+import { createS3Uploader, type S3Uploader } from '../../uploads/s3-uploader.js';
+import { createUploadService } from '../../uploads/service.js';
+import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
+import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
+import { authorize } from '../middleware/authorize.js';
+
+export interface UploadRouteDeps extends AccessPipelineDeps {
+  readonly config: SluiceConfig;
+  readonly stores: ReadonlyMap<string, Store>;
+  /** Shared write-once state; null = in-memory (one app instance only). */
+  readonly redis: Redis | null;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+const completeSchema = z.strictObject({
+  parts: z.array(z.strictObject({ partNumber: z.number().int().min(1), etag: z.string().min(1).max(200) })).min(1).max(10_000),
+});
+
+export function uploadRoutes(deps: UploadRouteDeps): Router {
+  const settings = deps.config.uploads;
+  const { uploaders, fsRoots } = uploadStores(deps.config);
+  const fsStores = new Map([...deps.stores].filter(([name]) => fsRoots.has(name)));
+  const uploaderFor = (store: string): S3Uploader => {
+    const uploader = uploaders.get(store);
+    if (uploader === undefined) throw notFound('unknown store');
+    return uploader;
+  };
+  const service = createUploadService(settings, deps.redis === null ? createMemoryReservations() : createRedisReservations(deps.redis));
+  const base = `${deps.config.prefix}/_uploads`;
+  // Uploading takes a real token: a share link never authenticates these calls.
+  const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...optional(deps.rateLimit)];
+  const router = new Router();
+
+  router.post(base, ...caller, async (ctx: Context, next: Next) => {
+    const request = parseUploadRequest(await readJson(ctx), settings);
+    const store = deps.stores.get(request.store);
+    if (fsRoots.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
+    if (store === undefined || !uploaders.has(request.store)) throw notFound('unknown store');
+    const state = ctx.state as UploadState;
+    state.store = store;
+    state.key = request.key;
+    state.action = 'write';
+    state.upload = request;
+    await next();
+  }, authorize(deps), async (ctx: Context) => {
+    const state = ctx.state as UploadState;
+    const plan = await service.plan(state.upload, uploaderFor(state.store.name), state.subject.id as string);
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = plan;
+  });
+
+  router.post(`${base}/:id/complete`, ...caller, async (ctx: Context) => {
+    const parsed = completeSchema.safeParse(await readJson(ctx));
+    if (!parsed.success) throw badRequest('expected {parts: [{partNumber, etag}]}');
+    const done = await service.complete(ctx.params.id as string, parsed.data.parts, subjectOf(ctx), uploaderFor);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = done;
+  });
+
+  router.delete(`${base}/:id`, ...caller, async (ctx: Context) => {
+    await service.abort(ctx.params.id as string, subjectOf(ctx), uploaderFor);
+    ctx.status = 204;
+    ctx.set('Cache-Control', 'no-store');
+  });
+  router.put(`${deps.config.prefix}/_uploads/fs/{*rest}`, resolveFsTarget(deps.config.prefix, fsStores, (ctx) => ctx.req.url ?? ''), ...caller, authorize(deps), async (ctx: Context) => {
+    const { store, key } = ctx.state as AccessState;
+    const bodyFile = ctx.get(BODY_FILE_HEADER);
+    if (bodyFile === '') throw new PublicError(400, 'missing request body');
+    const size = await finalizeFsUpload(fsRoots.get(store.name) as string, key, bodyFile, settings.maxBytes);
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { store: store.name, key: key.value, size };
+  });
+
+  // nginx's auth_request subrequest: the client's raw request line arrives in X-Original-URI.
+  router.get(uploadAuthLocation(deps.config.nginx.internalPrefix), onlyAuthRequestStatuses, resolveFsTarget(deps.config.prefix, fsStores, (ctx) => ctx.get('X-Original-URI')), ...caller, authorize(deps), (ctx: Context) => {
+    if (ctx.get('X-Original-Method') !== 'PUT') throw new PublicError(403, 'forbidden');
+    ctx.status = 204;
+    ctx.set('Cache-Control', 'no-store');
+  });
+  return router;
+}
+
+interface UploadState extends AccessState {
+  upload: ReturnType<typeof parseUploadRequest>;
+}
+
+/** The stores that accept uploads (uploads.stores, default: every store): presigning clients for
+ * s3 stores, roots for fs stores. */
+function uploadStores(config: SluiceConfig): { uploaders: Map<string, S3Uploader>; fsRoots: Map<string, string> } {
+  const uploaders = new Map<string, S3Uploader>();
+  const fsRoots = new Map<string, string>();
+  for (const [index, name] of (config.uploads.stores ?? Object.keys(config.stores)).entries()) {
+    const store = config.stores[name];
+    if (store === undefined) throw ConfigError.forKey(`uploads.stores.${index}`, `unknown store "${name}"`);
+    if (store.type === 's3') uploaders.set(name, createS3Uploader(store));
+    else fsRoots.set(name, store.root);
+  }
+  return { uploaders, fsRoots };
+}
+
+function subjectOf(ctx: Context): string {
+  return (ctx.state as AccessState).subject.id as string;
+}
+
+async function requireToken(ctx: Context, next: Next): Promise<void> {
+  const subject = (ctx.state as AccessState).subject;
+  if (!subject.authenticated || subject.id === null) {
+    throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+  }
+  await next();
+}
+
+async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new PublicError(415, 'expected application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PublicError(413, 'payload too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new PublicError(400, 'invalid JSON');
+  }
+}

@@ -1,0 +1,104 @@
+// The S3 side of uploads: presigned PutObject/UploadPart URLs (length and type bound into the
+// SigV4 signature, which Swift s3api and AWS enforce), multipart create/complete/abort, and
+// HeadObject for "already written" and the final size check. Objects are written private:
+// no ACL header is ever set or signed.
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3StoreConfig } from '../config/schema.js';
+import { storageUnavailable } from '../errors.js';
+import { locateObject } from '../ops/dynamic-bucket.js';
+
+export interface CompletedPart {
+  readonly partNumber: number;
+  readonly etag: string;
+}
+
+export interface S3Uploader {
+  /** Size of the stored object, or null when there is none. */
+  sizeOf(key: string): Promise<number | null>;
+  presignPut(key: string, size: number, contentType: string, ttlSeconds: number): Promise<string>;
+  createMultipart(key: string, contentType: string): Promise<string>;
+  presignPart(key: string, uploadId: string, partNumber: number, size: number, ttlSeconds: number): Promise<string>;
+  complete(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
+  abort(key: string, uploadId: string): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+/** Headers that must be signed so the client cannot change them. A part has no type of its own
+ * (the object's is set at CreateMultipartUpload), and signing one would force the client to send it. */
+const BOUND_HEADERS = new Set(['content-length', 'content-type']);
+const BOUND_PART_HEADERS = new Set(['content-length']);
+
+export function createS3Uploader(config: S3StoreConfig): S3Uploader {
+  const client = new S3Client({
+    region: config.region,
+    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
+    forcePathStyle: config.forcePathStyle,
+    ...(config.accessKeyId !== undefined && config.secretAccessKey !== undefined && { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }),
+    // Default checksum behaviour adds headers/parameters that Swift and older MinIO reject.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+  });
+  const at = (key: string) => locateObject(config, key);
+  const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation();
+    } catch (error) {
+      throw storageUnavailable(error);
+    }
+  };
+  return {
+    async sizeOf(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand(at(key)));
+        return head.ContentLength ?? 0;
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 && (error as { name?: string }).name !== 'NoSuchBucket') return null;
+        throw storageUnavailable(error);
+      }
+    },
+    presignPut: (key, size, contentType, ttlSeconds) =>
+      getSignedUrl(client, new PutObjectCommand({ ...at(key), ContentLength: size, ContentType: contentType }), {
+        expiresIn: ttlSeconds,
+        signableHeaders: BOUND_HEADERS,
+      }),
+    async createMultipart(key, contentType) {
+      const created = await call(() => client.send(new CreateMultipartUploadCommand({ ...at(key), ContentType: contentType })));
+      if (created.UploadId === undefined) throw storageUnavailable(new Error('CreateMultipartUpload returned no UploadId'));
+      return created.UploadId;
+    },
+    presignPart: (key, uploadId, partNumber, size, ttlSeconds) =>
+      getSignedUrl(client, new UploadPartCommand({ ...at(key), UploadId: uploadId, PartNumber: partNumber, ContentLength: size }), {
+        expiresIn: ttlSeconds,
+        signableHeaders: BOUND_PART_HEADERS,
+      }),
+    async complete(key, uploadId, parts) {
+      await call(() =>
+        client.send(
+          new CompleteMultipartUploadCommand({
+            ...at(key),
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+          }),
+        ),
+      );
+    },
+    async abort(key, uploadId) {
+      await call(() => client.send(new AbortMultipartUploadCommand({ ...at(key), UploadId: uploadId })));
+    },
+    async remove(key) {
+      await call(() => client.send(new DeleteObjectCommand(at(key))));
+    },
+  };
+}
