@@ -57,16 +57,22 @@ Clients are real tools in their own processes: curl for big transfers, wrk for r
 
 - **B3 and B6 (small requests vs nginx static): far below 0.60 / 0.90.** nginx answers a 10 KB
   static file in tens of microseconds of its own CPU; every Sluice request is a proxied round trip
-  to the Node app first. The app costs roughly 0.4–1 ms of CPU per authorized request on this
-  machine (the table notes give the figure per run), so one event loop tops out near 1–2 k req/s
-  while nginx static does 10–20 k. A CPU profile of the app under wrk (\`node --cpu-prof\`, HS256,
-  8 connections) shows where that goes: about a quarter in WebCrypto HMAC verification (jose
-  imports the HS256 secret as a CryptoKey on every verify and hops through the async
-  \`crypto.subtle\` API — caching the imported key per ring entry would remove most of it), about
-  a fifth in socket writes on loopback (kernel TCP work charged to the app), about 15% GC; Koa,
-  the router and the rule engine themselves are small. These goals are not reachable with one
-  Node process on 2 cores that also run nginx and wrk; running the app on more cores (cluster)
-  and caching verification keys are the levers.
+  to the Node app first. The app costs a few hundred microseconds of CPU per authorized request on
+  this machine (the table notes give the figure per run), so one event loop tops out near 1–2 k
+  req/s while nginx static does 10–20 k. A CPU profile of the app under wrk (\`node --cpu-prof\`,
+  HS256, 8 connections) showed about a quarter in HMAC verification because jose re-imported the
+  HS256 secret as a CryptoKey on every verify; the key ring now imports it once (100 → 51–60 µs
+  per verify; B3 went from 0.05–0.11× to 0.11–0.15×). The rest is socket writes on loopback
+  (kernel TCP work charged to the app, about a fifth) and GC (about 15%); Koa, the router and the
+  rule engine are small. These goals are not reachable with one Node process on 2 cores that also
+  run nginx and wrk; running the app on more cores (several processes behind \`upstream
+  sluice_app\`) is the lever.
+- **B2 nginx mode ≥ 2× stream mode (when missed):** nginx mode runs at 0.9–0.95 of a presigned GET
+  straight from S3, i.e. at the storage server's own speed; here that server is Swift's Python
+  proxy on the same 2 cores (~300 MB/s), which caps nginx mode while stream mode (Node piping the
+  bytes) stays near 150 MB/s. The ratio is bounded by the storage, not by Sluice: one run reached
+  2.9×, another 1.8×. The CPU column shows what the goal is about: stream mode costs the app ~3 CPU
+  seconds per GiB, nginx mode nothing measurable.
 - **B4 (flat in size) and B2's CPU share: below what this measurement can resolve.** In nginx
   mode the app's work per download does not depend on the size (it never touches the bytes). The
   app runs inside the benchmark process, which also burns ~1–2% of a core when idle (timers, GC,
@@ -77,8 +83,9 @@ Clients are real tools in their own processes: curl for big transfers, wrk for r
   presigned-direct row, whose transfer never touches the app, still reads a few hundredths of a
   CPU-second per GiB. Resolving sub-millisecond per-request costs under multi-second transfers
   needs the app in its own process (\`sluice serve\`, sampled from \`/proc/<pid>\`) — not done yet.
-- **B1 (≥ 0.97):** the per-run ratios straddle 1 (see the table); with other work on the machine
-  the medians of five runs still differ by several percent in either direction between runs.
+- **B1 (≥ 0.97, when missed):** the per-run ratios straddle 1 (see the table) — both paths are
+  nginx's sendfile; with other work on the machine the medians of five runs still differ by
+  several percent in either direction between runs.
 - **B2 CPU share in quick runs:** nginx mode costs the app a fixed amount per request (decision
   plus presigning); expressed "per GiB" it is inflated by 1 GiB / file size when the run uses a
   smaller file (\`--quick\`: 128 MiB → 8×).
