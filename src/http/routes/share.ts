@@ -16,6 +16,7 @@ import type { Store } from '../../storage/types.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
+import { readJsonBody } from '../json-body.js';
 
 export interface ShareRouteDeps extends AccessPipelineDeps {
   readonly prefix: string;
@@ -94,7 +95,7 @@ async function requireToken(ctx: Context, next: Next): Promise<void> {
 /** Body → mint request → the store, key and action the `share` decision is about. */
 function parseMint(deps: ShareRouteDeps) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const request = parseMintRequest(await readJson(ctx), deps.maxExpiresInSeconds);
+    const request = parseMintRequest(await readJsonBody(ctx, MAX_BODY_BYTES), deps.maxExpiresInSeconds);
     const store = deps.stores.get(request.store);
     if (store === undefined) throw notFound('unknown store');
     const scope = linkScope(request);
@@ -105,22 +106,6 @@ function parseMint(deps: ShareRouteDeps) {
     state.mint = { request, scope };
     await next();
   };
-}
-
-async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw new PublicError(415, 'expected application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new PublicError(413, 'payload too large');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new PublicError(400, 'invalid JSON');
-  }
 }
 
 function revoked(ctx: Context, logger: Logger, kind: string, id: string): void {

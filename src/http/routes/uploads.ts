@@ -22,6 +22,7 @@ import { createUploadService } from '../../uploads/service.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
+import { readJsonBody } from '../json-body.js';
 
 export interface UploadRouteDeps extends AccessPipelineDeps {
   readonly config: SluiceConfig;
@@ -52,7 +53,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
   const router = new Router();
 
   router.post(base, ...caller, async (ctx: Context, next: Next) => {
-    const request = parseUploadRequest(await readJson(ctx), settings);
+    const request = parseUploadRequest(await readJsonBody(ctx, MAX_BODY_BYTES), settings);
     const store = deps.stores.get(request.store);
     if (fsRoots.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
     if (store === undefined || !uploaders.has(request.store)) throw notFound('unknown store');
@@ -71,7 +72,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
   });
 
   router.post(`${base}/:id/complete`, ...caller, async (ctx: Context) => {
-    const parsed = completeSchema.safeParse(await readJson(ctx));
+    const parsed = completeSchema.safeParse(await readJsonBody(ctx, MAX_BODY_BYTES));
     if (!parsed.success) throw badRequest('expected {parts: [{partNumber, etag}]}');
     const done = await service.complete(ctx.params.id as string, parsed.data.parts, subjectOf(ctx), uploaderFor);
     ctx.set('Cache-Control', 'no-store');
@@ -130,20 +131,4 @@ async function requireToken(ctx: Context, next: Next): Promise<void> {
     throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
   }
   await next();
-}
-
-async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw new PublicError(415, 'expected application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new PublicError(413, 'payload too large');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new PublicError(400, 'invalid JSON');
-  }
 }
