@@ -10,9 +10,11 @@ export function workerCommand(loadConfig: () => SluiceConfig): Command {
   return new Command('worker').description('run the image transform worker (nginx proxies to it; loopback only)').action(async () => {
     // Loaded here: only the worker process needs sharp/libvips in memory.
     const { startWorker } = await import('../transform/worker/start.js');
-    const running = await startWorker(loadConfig());
+    const config = loadConfig();
+    const running = await startWorker(config);
+    // Same grace as the app: transforms in flight finish, nginx gets no truncated image.
     onShutdownSignal(async () => {
-      await running.close();
+      await running.close(config.ops.shutdownGraceMs);
     });
   });
 }

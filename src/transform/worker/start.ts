@@ -15,11 +15,13 @@ import { createWorkerMetrics } from './metrics.js';
 import { createLimiter } from './queue.js';
 import { createRenderer } from './render.js';
 import { createSourceFetcher } from './source.js';
+import { drain } from '../../http/drain.js';
 
 export interface RunningWorker {
   readonly address: string;
   readonly port: number;
-  close(): Promise<void>;
+  /** Stops accepting; renders in flight get up to graceMs to finish (0 = cut at once). */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface WorkerStartOptions {
@@ -66,11 +68,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   return {
     address,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: (graceMs = 0) => drain(server, graceMs, logger),
   };
 }
 
