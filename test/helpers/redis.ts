@@ -10,8 +10,9 @@ export interface RedisTestServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisTestServer> {
-  const port = await freePort();
+/** `port` pins the server to a port, so a restart comes back where Sluice reconnects. */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisTestServer> {
+  const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],

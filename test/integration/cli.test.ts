@@ -1,6 +1,6 @@
 // The `sluice` command as an operator runs it: a real process, real nginx.
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { spawnSluice, type SluiceProcess } from '../helpers/cli-process.js';
 import { request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -67,24 +68,19 @@ describe('sluice CLI', () => {
 });
 
 describe('embedded default (what `npm start` runs)', () => {
-  let child: ChildProcess;
-  let output = '';
+  let sluice: SluiceProcess | undefined;
 
   after(() => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
+    if (sluice?.child.exitCode === null) sluice.child.kill('SIGKILL');
   });
 
   it('starts nginx + app, prints a working curl line, and stops everything on Ctrl-C', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, [...CLI, 'dev', '--data', path.join(tmp, 'data'), '--state', path.join(tmp, 'state')], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', SLUICE_PORT: String(port), SLUICE_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    sluice = spawnSluice(['dev', '--data', path.join(tmp, 'data'), '--state', path.join(tmp, 'state')], {
+      SLUICE_PORT: String(port),
+      SLUICE_LOG_LEVEL: 'warn',
     });
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!/curl -fsS/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    const output = await sluice.waitFor(/curl -fsS/, 30_000);
     const curl = /curl -fsS -H 'Authorization: Bearer ([^']+)' 'http:\/\/127\.0\.0\.1:(\d+)([^']+)'/.exec(output);
     assert.ok(curl, `no curl line in:\n${output}`);
     assert.equal(Number(curl[2]), port);
@@ -99,9 +95,8 @@ describe('embedded default (what `npm start` runs)', () => {
     assert.deepEqual([...png.body.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     assert.equal((await request(port, '/files/demo/hello.txt')).status, 401, 'no token, no file');
 
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
-    assert.equal(await exited, 0);
+    sluice.child.kill('SIGINT');
+    assert.equal(await sluice.exited, 0);
     await assert.rejects(request(port, '/files/demo/hello.txt'), 'nginx is gone too');
   });
 });

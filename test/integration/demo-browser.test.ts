@@ -3,7 +3,7 @@
 // the same nginx. Covers login per user, negotiated thumbnails, refusals, a unicode download,
 // video seeking with Range, share links (revocation and expiry), and the metrics it produced.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -35,6 +35,7 @@ import {
 import { request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { spawnSluice } from '../helpers/cli-process.js';
 
 // Just what the in-page callbacks touch (the project compiles without the DOM library).
 interface MiniImage {
@@ -317,18 +318,14 @@ describe('`sluice dev --demo` (npm start with the demo)', () => {
   it('serves the demo behind the dev nginx; a login gets a cookie that Sluice accepts; Ctrl-C stops it all', async () => {
     const port = await freePort();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-dev-demo-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'dev', '--demo', '--data', path.join(dir, 'data'), '--state', path.join(dir, 'state')], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SLUICE_PORT: String(port), SLUICE_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const sluice = spawnSluice(['dev', '--demo', '--data', path.join(dir, 'data'), '--state', path.join(dir, 'state')], {
+      SLUICE_PORT: String(port),
+      SLUICE_LOG_LEVEL: 'warn',
+      MALLOC_ARENA_MAX: '2',
     });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, exited } = sluice;
     try {
-      const deadline = Date.now() + 40_000;
-      while (!/Demo host app: /.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const output = await sluice.waitFor(/Demo host app: /, 40_000);
       assert.match(output, new RegExp(`Demo host app: http://127\\.0\\.0\\.1:${port}/`), output);
       const login = await formPost(port, '/app/login', 'user=alice&password=alice-demo');
       assert.equal(login.status, 303);

@@ -4,7 +4,6 @@
 // a download. Each fault: a clear status and short body, a log line, /readyz reflecting it, and
 // recovery without restarting Sluice.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -24,6 +23,8 @@ import { startStack, type Stack } from '../helpers/stack.js';
 import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 import { signImgproxyPath, startWorkerProcess, type WorkerProcess } from '../helpers/worker.js';
+import { startRedis, type RedisTestServer } from '../helpers/redis.js';
+import { spawnSluice } from '../helpers/cli-process.js';
 
 const BUCKET = 'media';
 const BIG = randomBytes(8 * 1024 * 1024);
@@ -35,39 +36,12 @@ const LINK_KEY = { kid: 'f1', secret: 'faults-share-link-secret-0123456789abcdef
 let base: string;
 let s3: S3TestServer;
 let proxy: DelayProxy;
-let redis: ChildProcess | undefined;
+let redis: RedisTestServer | undefined;
 let redisPort: number;
 let stack: Stack;
 let rawConfig: Record<string, unknown>;
 let alice: Record<string, string>;
 const extraWorkers: WorkerProcess[] = [];
-
-/** redis-server on a fixed port, so a restart comes back where Sluice reconnects. */
-async function startRedisOn(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const pong = await new Promise<boolean>((resolve) => {
-      const socket = new net.Socket();
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-      socket.once('data', (d: Buffer) => {
-        socket.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
-    });
-    if (pong) return child;
-    await sleep(25);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start on ${port}`);
-}
-
-async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await exited;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,7 +92,7 @@ before(async () => {
   await writeFile(path.join(root, 'photo.png'), await sharp({ create: { width: 1600, height: 1200, channels: 3, background: { r: 90, g: 20, b: 200 } } }).png().toBuffer());
   await writeFile(path.join(root, 'large.bin'), randomBytes(48 * 1024 * 1024));
   redisPort = await freePort();
-  redis = await startRedisOn(redisPort);
+  redis = await startRedis({ port: redisPort });
   s3 = await swift;
   const client = s3ClientFor(s3);
   await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -144,7 +118,7 @@ after(async () => {
   await stack?.stop();
   for (const worker of extraWorkers) await worker.stop();
   await proxy?.close();
-  await stopProcess(redis);
+  await redis?.stop();
   await s3?.stop();
   if (base !== undefined) await rm(base, { recursive: true, force: true });
 });
@@ -207,7 +181,7 @@ describe('Redis stopped and restarted', () => {
       return ((await res.json()) as { url: string }).url;
     };
     const link = await mint();
-    await stopProcess(redis);
+    await redis?.stop();
     const closed = await get(link);
     assert.equal(closed.status, 503);
     assert.match(closed.text(), /^\{"error":"[a-z ]+"\}\n?$/);
@@ -218,7 +192,7 @@ describe('Redis stopped and restarted', () => {
     assert.deepEqual(ready.json(), { status: 'not ready', failing: ['redis'] });
     assert.ok(stack.logs().some((l) => l.msg === 'redis error' || l.msg === 'rate limiter unavailable: requests are not limited'));
 
-    redis = await startRedisOn(redisPort);
+    redis = await startRedis({ port: redisPort });
     await eventually(async () => (await readyz()).status === 200, 'readyz back to 200 after Redis restart');
     // Fresh Redis (no persistence): the earlier link's count is gone, so mint a new one.
     const fresh = await mint();
@@ -339,17 +313,10 @@ describe('operations: /ping maintenance mode and graceful shutdown of `sluice se
         ops: { shutdownGraceMs: 5000 },
       }),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'main.ts'), 'serve'], {
-      cwd: path.resolve(import.meta.dirname, '..', '..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SLUICE_CONFIG: configFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const sluice = spawnSluice(['serve'], { SLUICE_CONFIG: configFile });
+    const { child, exited } = sluice;
     try {
-      await eventually(async () => (await request(appPort, '/healthz').catch(() => null))?.status === 200, `sluice serve listening\n${output}`);
+      await eventually(async () => (await request(appPort, '/healthz').catch(() => null))?.status === 200, `sluice serve listening\n${sluice.output()}`);
       const inFlight = request(appPort, '/files/photos/photo.png', { headers: alice });
       await called;
       child.kill('SIGTERM');
@@ -358,11 +325,11 @@ describe('operations: /ping maintenance mode and graceful shutdown of `sluice se
         'new connections refused after SIGTERM',
       );
       const res = await inFlight;
-      assert.equal(res.status, 200, output);
+      assert.equal(res.status, 200, sluice.output());
       assert.equal(res.headers['content-type'], 'image/png');
-      assert.equal(await exited, 0, output);
-      assert.match(output, /SIGTERM received/);
-      assert.match(output, /sluice app stopped/);
+      assert.equal(await exited, 0, sluice.output());
+      assert.match(sluice.output(), /SIGTERM received/);
+      assert.match(sluice.output(), /sluice app stopped/);
     } finally {
       child.kill('SIGKILL');
       await new Promise<void>((resolve) => webhook.close(() => resolve()));

@@ -15,19 +15,11 @@ import { countShareLinkUse } from '../../src/sharing/count-middleware.js';
 import { createLinkKeyRing } from '../../src/sharing/link-token.js';
 import { createMemorySharingState } from '../../src/sharing/memory-state.js';
 import { createStores } from '../../src/storage/registry.js';
+import { statusOf } from '../helpers/public-error.js';
 
 const KEY = { kid: 'k1', secret: 'unit-access-secret-0123456789abcdef' };
 const T0 = Date.UTC(2030, 0, 1);
 
-async function status(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 0;
-  } catch (error) {
-    assert.ok(error instanceof PublicError, String(error));
-    return error.status;
-  }
-}
 
 /** Bearer "user:<sub>[:<jti>]" stands for a verified token; anything else is rejected. */
 const tokens: Authenticator = {
@@ -65,8 +57,8 @@ describe('memory sharing state', () => {
 
   it('refuses to count downloads (503): a per-instance count would not be one-time', async () => {
     const state = createMemorySharingState();
-    assert.equal(await status(state.countDownload('l', 1, T0 / 1000 + 60)), 503);
-    assert.equal(await status(state.downloadsUsed('l')), 503);
+    assert.equal(await statusOf(state.countDownload('l', 1, T0 / 1000 + 60)), 503);
+    assert.equal(await statusOf(state.downloadsUsed('l')), 503);
   });
 });
 
@@ -80,7 +72,7 @@ describe('sharing authenticator', () => {
   it('refuses a revoked token jti, and only that one', async () => {
     const { state, auth } = setup();
     await state.revokeToken('j1', T0 / 1000 + 60);
-    assert.equal(await status(auth.authenticate({ authorization: 'user:alice:j1' })), 401);
+    assert.equal(await statusOf(auth.authenticate({ authorization: 'user:alice:j1' })), 401);
     assert.equal((await auth.authenticate({ authorization: 'user:alice:j2' })).id, 'alice');
     assert.equal((await auth.authenticate({ authorization: 'user:alice' })).id, 'alice');
   });
@@ -98,23 +90,23 @@ describe('sharing authenticator', () => {
   it('a bound link needs the bound subject’s valid token', async () => {
     const { state, ring, auth } = setup();
     const { token } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, boundTo: 'bob' });
-    assert.equal(await status(auth.authenticate({ shareToken: token })), 401);
-    assert.equal(await status(auth.authenticate({ shareToken: token, authorization: 'user:carol' })), 403);
-    assert.equal(await status(auth.authenticate({ shareToken: token, authorization: 'bad' })), 401);
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 401);
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token, authorization: 'user:carol' })), 403);
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token, authorization: 'bad' })), 401);
     const bob = await auth.authenticate({ shareToken: token, authorization: 'user:bob:jb' });
     assert.equal(bob.id, 'bob');
     assert.equal(bob.via, 'share-link');
     await state.revokeToken('jb', T0 / 1000 + 60);
-    assert.equal(await status(auth.authenticate({ shareToken: token, authorization: 'user:bob:jb' })), 401);
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token, authorization: 'user:bob:jb' })), 401);
   });
 
   it('answers 410 for a revoked link and 401 when no link keys are configured', async () => {
     const { state, ring, auth } = setup();
     const { token, claims } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60 });
     await state.revokeLink(claims.id, claims.expiresAt);
-    assert.equal(await status(auth.authenticate({ shareToken: token })), 410);
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 410);
     const keyless = createSharingAuthenticator({ tokens, links: null, state });
-    assert.equal(await status(keyless.authenticate({ shareToken: token })), 401);
+    assert.equal(await statusOf(keyless.authenticate({ shareToken: token })), 401);
   });
 });
 
@@ -124,7 +116,7 @@ describe('counted links', () => {
     const subject: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l', store: 'docs', key: 'a', maxDownloads: 1, expiresAt: T0 / 1000 } };
     let delivered = false;
     const ctx = { state: { subject, action: 'read' } } as unknown as Context;
-    assert.equal(await status(middleware(ctx, async () => void (delivered = true))), 503);
+    assert.equal(await statusOf(middleware(ctx, async () => void (delivered = true))), 503);
     assert.equal(delivered, false);
     const unlimited = { state: { subject: { ...subject, share: { ...subject.share, maxDownloads: undefined } }, action: 'read' } } as unknown as Context;
     await middleware(unlimited, async () => void (delivered = true));

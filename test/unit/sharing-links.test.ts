@@ -10,21 +10,13 @@ import { grantCovers, withShareLinks } from '../../src/sharing/link-policy.js';
 import { createLinkKeyRing, type NewLink } from '../../src/sharing/link-token.js';
 import { keyFromText, linkScope, parseMintRequest } from '../../src/sharing/mint.js';
 import { canonicalizeKey } from '../../src/storage/key.js';
+import { statusOf } from '../helpers/public-error.js';
 
 const K1 = { kid: 'k1', secret: 'unit-link-secret-one-0123456789abcdef' };
 const K2 = { kid: 'k2', secret: 'unit-link-secret-two-0123456789abcdef' };
 const T0 = Date.UTC(2030, 0, 1);
 const LINK: NewLink = { store: 'docs', key: 'reports/q1.pdf', expiresAt: T0 / 1000 + 60, maxDownloads: 1, boundTo: 'bob', createdBy: 'alice' };
 
-async function status(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 0;
-  } catch (error) {
-    assert.ok(error instanceof PublicError, String(error));
-    return error.status;
-  }
-}
 
 function decodePart(token: string, index: number): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -71,7 +63,7 @@ describe('link tokens', () => {
     const old = (await before.sign(LINK)).token;
     assert.equal((await during.verify(old)).key, 'reports/q1.pdf');
     assert.equal(decodePart((await during.sign(LINK)).token, 0).kid, 'k2');
-    assert.equal(await status(after.verify(old)), 401);
+    assert.equal(await statusOf(after.verify(old)), 401);
   });
 
   it('refuses a link with any single character changed', async () => {
@@ -82,7 +74,7 @@ describe('link tokens', () => {
       for (const c of ['A', 'B', 'g', '_']) {
         if (c === token[i]) continue;
         const tampered = token.slice(0, i) + c + token.slice(i + 1);
-        assert.equal(await status(ring.verify(tampered)), 401, `position ${i} → ${c}`);
+        assert.equal(await statusOf(ring.verify(tampered)), 401, `position ${i} → ${c}`);
       }
     }
   });
@@ -92,14 +84,14 @@ describe('link tokens', () => {
     const { token } = await ring.sign(LINK);
     const [header, , signature] = token.split('.') as [string, string, string];
     const widened = Buffer.from(JSON.stringify({ ...decodePart(token, 1), key: 'secret.pdf' })).toString('base64url');
-    assert.equal(await status(ring.verify(`${header}.${widened}.${signature}`)), 401);
+    assert.equal(await statusOf(ring.verify(`${header}.${widened}.${signature}`)), 401);
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'sluice-link+jwt', kid: 'k1' })).toString('base64url');
-    assert.equal(await status(ring.verify(`${none}.${token.split('.')[1]}.`)), 401);
+    assert.equal(await statusOf(ring.verify(`${none}.${token.split('.')[1]}.`)), 401);
     // A bearer token signed with the very same secret and kid is still not a link (typ).
     const bearer = await mintToken({ secret: K1.secret, kid: 'k1', sub: 'alice', ttlSeconds: 60, claims: { store: 'docs', key: 'x', jti: 'j' } });
-    assert.equal(await status(ring.verify(bearer)), 401);
-    assert.equal(await status(ring.verify('x'.repeat(5000))), 401);
-    assert.equal(await status(ring.verify('not-a-token')), 401);
+    assert.equal(await statusOf(ring.verify(bearer)), 401);
+    assert.equal(await statusOf(ring.verify('x'.repeat(5000))), 401);
+    assert.equal(await statusOf(ring.verify('not-a-token')), 401);
   });
 
   it('answers 410 once expired, and only for a genuine link', async () => {
@@ -107,10 +99,10 @@ describe('link tokens', () => {
     const ring = createLinkKeyRing([K1], () => now);
     const { token } = await ring.sign(LINK);
     now = T0 + 59_000;
-    assert.equal(await status(ring.verify(token)), 0);
+    assert.equal(await statusOf(ring.verify(token)), 0);
     now = T0 + 60_000;
-    assert.equal(await status(ring.verify(token)), 410);
-    assert.equal(await status(ring.verify(`${token.slice(0, -3)}AAA`)), 401);
+    assert.equal(await statusOf(ring.verify(token)), 410);
+    assert.equal(await statusOf(ring.verify(`${token.slice(0, -3)}AAA`)), 401);
   });
 });
 
