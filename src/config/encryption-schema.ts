@@ -1,0 +1,28 @@
+// Encryption at rest: the keyring (data keys, itself encrypted with a master password) and the
+// chunk size of newly written objects. Stores opt in with `encrypted: true`.
+import { z } from 'zod';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** Largest and smallest plaintext chunk: one chunk is what the worker holds per stream. */
+export const MIN_CHUNK_BYTES = 4 * KIB;
+export const MAX_CHUNK_BYTES = 8 * MIB;
+
+export const encryptionSchema = z
+  .strictObject({
+    /** The keyring file (JSON, sealed with the master password); `sluice keys init` creates it. */
+    keyringFile: z.string().min(1).optional(),
+    /**
+     * Where the master password is read from, once, at start-up: a file descriptor (/dev/fd/3),
+     * a named pipe, or (with allowRegularPasswordFile) a file on a tmpfs such as a container secret.
+     */
+    passwordFile: z.string().min(1).optional(),
+    /** Accept a regular file as passwordFile; only for secrets mounted on tmpfs (Docker/Kubernetes). */
+    allowRegularPasswordFile: z.boolean().default(false),
+    /** Plaintext bytes per AEAD chunk of new objects (old objects keep theirs: it is in their header). */
+    chunkSize: z.number().int().min(MIN_CHUNK_BYTES).max(MAX_CHUNK_BYTES).default(64 * KIB),
+  })
+  .prefault({});
+
+export type EncryptionConfig = z.infer<typeof encryptionSchema>;
