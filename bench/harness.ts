@@ -16,8 +16,9 @@ import { b5 } from './scenarios/b5-transforms.js';
 import { b6 } from './scenarios/b6-cache-hit.js';
 import { b7 } from './scenarios/b7-bytes-saved.js';
 import { b8 } from './scenarios/b8-storm.js';
+import { b9 } from './scenarios/b9-encrypted.js';
 
-export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7, b8];
+export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7, b8, b9];
 
 export interface BenchOptions {
   readonly profile: Profile['name'];

@@ -13,6 +13,7 @@ import { createPolicyEngine } from './policy/engine.js';
 import { createRedis } from './state/redis.js';
 import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
+import { withEncryptedDelivery } from './crypto/app-store.js';
 import { drain } from './http/drain.js';
 
 export interface RunningSluice {
@@ -35,7 +36,7 @@ export interface StartOptions {
 
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const stores = await createStores(config);
+  const stores = withEncryptedDelivery(await createStores(config), config);
   const tokenAuthenticator = await createJwtAuthenticator(config.auth);
   const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
   redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));

@@ -157,7 +157,7 @@ async function prepareDemo(root: string, devSecret: string): Promise<PreparedDem
 }
 
 async function startWorkerInProcess(config: Parameters<typeof startSluice>[0]): Promise<{ close(): Promise<void> }> {
-  const { startWorker } = await import('../transform/worker/start.js');
+  const { startWorker } = await import('../worker/start.js');
   return startWorker(config);
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `sluice` command line: serve | dev | token | nginx-config | worker.
+// `sluice` command line: serve | dev | worker | token | nginx-config | migrate | audit-bucket |
+// buckets | sign | keys | reencrypt | encrypt-file | decrypt-file.
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadAuthConfig, loadConfig } from '../config/load.js';
@@ -13,6 +14,8 @@ import { bucketsCommand } from './buckets-command.js';
 import { keysCommand } from './keys-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { signCommand } from './sign-command.js';
+import { cryptoFileCommands } from './crypto-file-command.js';
+import { reencryptCommand } from './reencrypt-command.js';
 
 const program = new Command('sluice')
   .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
@@ -28,6 +31,8 @@ program.addCommand(auditBucketCommand(() => loadConfig()));
 program.addCommand(bucketsCommand(() => loadConfig()));
 program.addCommand(signCommand(() => loadConfig()));
 program.addCommand(keysCommand(() => loadConfig()));
+program.addCommand(reencryptCommand(() => loadConfig()));
+for (const command of cryptoFileCommands()) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

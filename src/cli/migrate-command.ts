@@ -35,6 +35,10 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
       const config = loadConfig();
       const source = storeOfType(config, options.from, 'fs');
       const destination = storeOfType(config, options.to, 's3');
+      // Bytes are copied as they are: ciphertext stays ciphertext, plaintext must not land in an encrypted store.
+      if (source.encrypted !== destination.encrypted) {
+        throw new Error(`store "${source.encrypted ? options.from : options.to}" is encrypted and the other is not: migrate copies bytes unchanged`);
+      }
       const client = opsS3Client(destination);
       const target = { client, bucket: destination.bucket };
       const manifestFile = options.manifest ?? path.resolve(`sluice-migrate-${options.from}-${options.to}.jsonl`);

@@ -9,7 +9,7 @@ import { onShutdownSignal } from './signals.js';
 export function workerCommand(loadConfig: () => SluiceConfig): Command {
   return new Command('worker').description('run the image transform worker (nginx proxies to it; loopback only)').action(async () => {
     // Loaded here: only the worker process needs sharp/libvips in memory.
-    const { startWorker } = await import('../transform/worker/start.js');
+    const { startWorker } = await import('../worker/start.js');
     const config = loadConfig();
     const running = await startWorker(config);
     // Same grace as the app: transforms in flight finish, nginx gets no truncated image.

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { authSchema, configSchema, type AuthConfig, type SluiceConfig } from './schema.js';
 import { configFromEnv, mergeConfig } from './env.js';
+import { encryptionSchema, type EncryptionConfig } from './encryption-schema.js';
 import { ConfigError, envNameFor } from './errors.js';
 
 export interface LoadOptions {
@@ -21,6 +22,11 @@ export function loadConfig(options: LoadOptions = {}): SluiceConfig {
 /** Only the `auth` settings: what `sluice token` needs, without requiring stores. */
 export function loadAuthConfig(options: LoadOptions = {}): AuthConfig {
   return validateWith(authSchema, rawSettings(options).auth ?? {}, ['auth']);
+}
+
+/** Only the `encryption` settings: what the keyring commands need, without requiring stores. */
+export function loadEncryptionConfig(options: LoadOptions = {}): EncryptionConfig {
+  return validateWith(encryptionSchema, rawSettings(options).encryption ?? {}, ['encryption']);
 }
 
 export function validateConfig(input: unknown): SluiceConfig {

@@ -7,18 +7,22 @@ import { transformSchema } from './transform-schema.js';
 import { workerSchema } from './worker-schema.js';
 import { opsSchema } from './ops-schema.js';
 import { uploadsSchema } from './uploads-schema.js';
+import { encryptionSchema } from './encryption-schema.js';
 
 export const storeName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'store names are lowercase letters, digits, "-" or "_"');
 
 const cacheControl = z.string().min(1).default('private, no-store');
+/** Objects are stored as chunked AEAD ciphertext; the worker tier encrypts and decrypts (see src/crypto). */
+const encrypted = z.boolean().default(false);
 
 const fsStoreSchema = z.strictObject({
   type: z.literal('fs'),
   root: z.string({ error: 'root directory is required' }).min(1, 'root directory is required'),
   delivery: z.enum(['nginx', 'stream']).default('nginx'),
   cacheControl,
+  encrypted,
 });
 
 const s3StoreSchema = z.strictObject({
@@ -39,6 +43,7 @@ const s3StoreSchema = z.strictObject({
   bucketSecret: z.string().min(32, 'bucketSecret must be at least 32 characters').optional(),
   delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx'),
   cacheControl,
+  encrypted,
 });
 
 export const storeSchema = z.discriminatedUnion('type', [fsStoreSchema, s3StoreSchema]);
@@ -109,6 +114,7 @@ export const configSchema = z
     worker: workerSchema,
     ops: opsSchema,
     uploads: uploadsSchema,
+    encryption: encryptionSchema,
     nginx: z
       .strictObject({
         /** Prefix of the internal locations; never reachable from outside. */
@@ -125,6 +131,10 @@ export const configSchema = z
     for (const [name, store] of Object.entries(config.stores)) {
       if (store.type === 's3' && (store.accessKeyId === undefined) !== (store.secretAccessKey === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['stores', name, 'secretAccessKey'], message: 'set both accessKeyId and secretAccessKey, or neither' });
+      }
+      // Decryption happens in the worker tier behind nginx, never in the app or at the client.
+      if (store.encrypted && store.delivery !== 'nginx') {
+        ctx.addIssue({ code: 'custom', path: ['stores', name, 'delivery'], message: 'encrypted stores are delivered through nginx and the worker (delivery: nginx)' });
       }
       if (store.type === 's3' && store.bucketTemplate !== undefined) {
         for (const message of templateProblems(store.bucketTemplate, store.bucketSecret)) {

@@ -74,6 +74,6 @@ export type WorkerLimits = z.infer<typeof limitsSchema>;
 
 /** Cross-setting check for start-up: transforms need the app↔worker secret. */
 export function assertWorkerSecret(worker: WorkerConfig): string {
-  if (worker.secret === undefined) throw ConfigError.forKey('worker.secret', 'required for image transforms (app and worker share it)');
+  if (worker.secret === undefined) throw ConfigError.forKey('worker.secret', 'required for image transforms and encrypted stores (app and worker share it)');
   return worker.secret;
 }

@@ -22,3 +22,16 @@ export const LONG_RESPONSE_HEADERS: readonly string[] = ['proxy_buffer_size 16k;
 export function indent(lines: readonly string[], prefix = '    '): string[] {
   return lines.map((line) => `${prefix}${line}`);
 }
+
+/** nginx's variable for a header of the upstream's (the app's) response. */
+export function upstreamVar(header: string): string {
+  return `$upstream_http_${header.toLowerCase().replace(/-/g, '_')}`;
+}
+
+/** Request headers that make Range and conditional requests work, for locations that pass no others. */
+export const CONDITIONAL_HEADERS: readonly string[] = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since'];
+
+/** `proxy_set_header` lines forwarding the client's CONDITIONAL_HEADERS. */
+export function forwardConditionalHeaders(): string[] {
+  return CONDITIONAL_HEADERS.map((h) => `proxy_set_header ${h} $http_${h.toLowerCase().replace(/-/g, '_')};`);
+}

@@ -25,3 +25,8 @@ export function s3Location(internalPrefix: string, store: string): string {
 export function encodeKeyPath(segments: readonly string[]): string {
   return segments.map((s) => encodeURIComponent(s)).join('/');
 }
+
+/** Downloads from encrypted stores: nginx proxies to the worker, which decrypts. */
+export function cryptLocation(internalPrefix: string): string {
+  return `${internalPrefix}/crypt`;
+}

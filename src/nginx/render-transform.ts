@@ -4,9 +4,10 @@
 import type { SluiceConfig } from '../config/schema.js';
 import { CACHE_KEY_HEADER, RENDER_PATH, TICKET_HEADER } from '../transform/internal-token.js';
 import { DISPOSITION_HEADER } from './locations.js';
-import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 
-const UPSTREAM = 'sluice_worker';
+export const WORKER_UPSTREAM = 'sluice_worker';
+const UPSTREAM = WORKER_UPSTREAM;
 const CACHE_ZONE = 'sluice_img';
 
 /** imgproxy's response policy: an image can never become an active document. */
@@ -22,13 +23,18 @@ export function imageLocation(internalPrefix: string): string {
   return `${internalPrefix}/img`;
 }
 
+/** The worker tier runs transforms and the crypto of encrypted stores. */
+export function workerNeeded(config: SluiceConfig): boolean {
+  return config.transform.enabled || Object.values(config.stores).some((store) => store.encrypted);
+}
+
 /** Lines for the http include: the worker upstream and the result cache. */
 export function renderTransformHttp(config: SluiceConfig): string[] {
-  if (!config.transform.enabled) return [];
+  if (!workerNeeded(config)) return [];
   const { worker } = config;
   const host = worker.host.includes(':') ? `[${worker.host}]` : worker.host;
-  const lines = ['', '# Image transform worker (loopback only).', `upstream ${UPSTREAM} {`, `    server ${host}:${worker.port};`, '    keepalive 16;', '}'];
-  if (worker.cache.enabled) {
+  const lines = ['', '# Worker tier: image transforms, encrypted stores (loopback only).', `upstream ${UPSTREAM} {`, `    server ${host}:${worker.port};`, '    keepalive 16;', '}'];
+  if (config.transform.enabled && worker.cache.enabled) {
     lines.push(
       '# Transform results. A relative path is under nginx\'s prefix (-p).',
       `proxy_cache_path ${worker.cache.dir} levels=1:2 keys_zone=${CACHE_ZONE}:16m max_size=${worker.cache.maxSize} inactive=${worker.cache.inactive} use_temp_path=off;`,
@@ -39,7 +45,8 @@ export function renderTransformHttp(config: SluiceConfig): string[] {
 
 /** Lines for the server include: public image prefixes and the internal worker location. */
 export function renderTransformServer(config: SluiceConfig): string[] {
-  if (!config.transform.enabled) return [];
+  if (!workerNeeded(config)) return [];
+  if (!config.transform.enabled) return ['', ...WORKER_UNAVAILABLE];
   const { transform, worker } = config;
   const prefixes = [...new Set([transform.imgproxyPrefix, transform.nativePrefix])];
   const lines: string[] = [];
@@ -106,16 +113,18 @@ function internalImageLocation(internalPrefix: string, cache: boolean, valid: st
     '    error_page 502 504 = @sluice_worker_unavailable;',
     '}',
     '',
-    'location @sluice_worker_unavailable {',
-    '    default_type application/json;',
-    '    add_header X-Content-Type-Options nosniff always;',
-    '    add_header Cache-Control no-store always;',
-    `    return 503 '{"error":"transform worker unavailable"}\\n';`,
-    '}',
+    ...WORKER_UNAVAILABLE,
   ];
 }
 
-/** nginx's variable for a header of the app's response. */
-function upstreamVar(header: string): string {
-  return `$upstream_http_${header.toLowerCase().replace(/-/g, '_')}`;
-}
+/** The worker down or silent: a short JSON answer, not nginx's HTML page. */
+const WORKER_UNAVAILABLE: readonly string[] = [
+  'location @sluice_worker_unavailable {',
+  '    default_type application/json;',
+  '    add_header X-Content-Type-Options nosniff always;',
+  '    add_header Cache-Control no-store always;',
+  '    add_header Retry-After 5 always;',
+  `    return 503 '{"error":"worker unavailable"}\\n';`,
+  '}',
+];
+

@@ -10,6 +10,7 @@ import { fsUploadPath, BODY_FILE_HEADER, uploadAuthLocation } from '../uploads/f
 import { UPLOAD_TMP_DIR } from '../uploads/fs-finalize.js';
 import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY } from './app-proxy.js';
 import { fsLocationPrefix } from './locations.js';
+import { encryptedUploadStores } from './render-crypt.js';
 
 export function renderUploadLocations(config: SluiceConfig): string[] {
   if (!config.uploads.enabled) return [];
@@ -22,7 +23,7 @@ export function renderUploadLocations(config: SluiceConfig): string[] {
     '    client_max_body_size 256k;',
     '}',
   ];
-  const fsStores = (config.uploads.stores ?? Object.keys(config.stores)).filter((name) => config.stores[name]?.type === 'fs');
+  const fsStores = (config.uploads.stores ?? Object.keys(config.stores)).filter((name) => config.stores[name]?.type === 'fs' && !config.stores[name]?.encrypted);
   for (const name of fsStores) {
     const store = config.stores[name];
     if (store?.type !== 'fs') continue;
@@ -49,10 +50,10 @@ export function renderUploadLocations(config: SluiceConfig): string[] {
       '}',
     );
   }
-  if (fsStores.length > 0) {
+  if (fsStores.length > 0 || encryptedUploadStores(config).length > 0) {
     lines.push(
       '',
-      '# auth_request target for fs uploads: the raw request line, not $uri.',
+      '# auth_request target for fs and encrypted uploads: the raw request line, not $uri.',
       `location = ${uploadAuthLocation(config.nginx.internalPrefix)} {`,
       '    internal;',
       ...indent(APP_PROXY_DIRECTIVES),

@@ -6,10 +6,11 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from './locations.js';
 import { renderAccessLocations } from './render-auth-request.js';
 import { renderUploadLocations } from './render-uploads.js';
+import { renderCryptServer } from './render-crypt.js';
 import { renderTransformHttp, renderTransformServer } from './render-transform.js';
 
 export interface RenderInput {
@@ -34,7 +35,6 @@ export interface FullConfigInput extends RenderInput {
 }
 
 const DISPOSITION_VAR = upstreamVar(DISPOSITION_HEADER);
-const CONDITIONAL_HEADERS = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since'];
 const HIDDEN_S3_HEADERS = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'x-amz-request-id', 'x-amz-id-2', 'X-Trans-Id', 'X-Openstack-Request-Id'];
 
 export function renderHttpInclude(input: RenderInput): string {
@@ -89,9 +89,12 @@ export function renderServerInclude(input: RenderInput): string {
     '}',
   ];
   for (const [name, store] of Object.entries(config.stores)) {
+    // Encrypted stores get no location of their own: ciphertext is read by the worker only.
+    if (store.encrypted) continue;
     blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
   }
   blocks.push(...renderTransformServer(config));
+  blocks.push(...renderCryptServer(config));
   blocks.push(...renderAccessLocations(config));
   blocks.push(...renderUploadLocations(config));
   return `${blocks.join('\n')}\n`;
@@ -172,7 +175,7 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     '    proxy_pass_request_body off;',
     '    proxy_set_header Content-Length "";',
     '    # ... except what makes Range and conditional requests work.',
-    ...CONDITIONAL_HEADERS.map((h) => `    proxy_set_header ${h} $http_${h.toLowerCase().replace(/-/g, '_')};`),
+    ...indent(forwardConditionalHeaders()),
     '    # The app decides type, disposition and caching; S3 must not add its own copies.',
     ...HIDDEN_S3_HEADERS.map((h) => `    proxy_hide_header ${h};`),
     '    add_header X-Content-Type-Options nosniff always;',
@@ -192,14 +195,10 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
   ];
 }
 
-/** nginx's variable for a header of the app's response. */
-function upstreamVar(header: string): string {
-  return `$upstream_http_${header.toLowerCase().replace(/-/g, '_')}`;
-}
 
 function s3StoreNames(config: SluiceConfig): string[] {
   return Object.entries(config.stores)
-    .filter(([, store]) => store.type === 's3')
+    .filter(([, store]) => store.type === 's3' && !store.encrypted)
     .map(([name]) => name);
 }
 

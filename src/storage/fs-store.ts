@@ -24,6 +24,7 @@ export function createFsStore(name: string, config: FsStoreConfig, internalPrefi
   return {
     name,
     kind: 'fs',
+    encrypted: config.encrypted,
     delivery: config.delivery,
     cacheControl: config.cacheControl,
 

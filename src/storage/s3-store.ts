@@ -43,6 +43,7 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
   return {
     name,
     kind: 's3',
+    encrypted: config.encrypted,
     delivery: config.delivery,
     cacheControl: config.cacheControl,
 

@@ -43,6 +43,8 @@ export interface AccelTarget {
 export interface Store {
   readonly name: string;
   readonly kind: 'fs' | 's3';
+  /** Objects are stored as ciphertext (config `encrypted`): only the worker tier reads their bytes. */
+  readonly encrypted: boolean;
   readonly delivery: DeliveryMode;
   readonly cacheControl: string;
   /** nginx mode: internal redirect target for this key. */

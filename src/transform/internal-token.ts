@@ -1,7 +1,8 @@
 // The app ↔ worker contract. The app answers an allowed transform with a "ticket" in a private
 // response header; nginx forwards it to the worker, which acts only on a ticket whose HMAC
 // (worker.secret) verifies and which has not expired — a direct request to the worker gets 403.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { openEnvelope, sealEnvelope } from '../auth/envelope.js';
 import { OUTPUT_FORMATS, canonicalPlan, type OutputFormat, type TransformPlan } from './plan.js';
 
 /** The worker's render endpoint (nginx's proxy_pass target). */
@@ -54,24 +55,15 @@ export function cacheKey(input: CacheKeyInput): string {
 }
 
 export function signTicket(ticket: Ticket, secret: string): string {
-  const payload = Buffer.from(
-    JSON.stringify({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires }),
-  ).toString('base64url');
-  return `${payload}.${mac(payload, secret)}`;
+  return sealEnvelope({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires }, secret);
 }
 
 /** The ticket, or null when it is missing, malformed, forged or expired. */
 export function verifyTicket(value: string | undefined, secret: string, now = Date.now() / 1000): Ticket | null {
-  if (value === undefined) return null;
-  const dot = value.indexOf('.');
-  if (dot < 0) return null;
-  const payload = value.slice(0, dot);
-  const given = Buffer.from(value.slice(dot + 1), 'base64url');
-  const expected = Buffer.from(mac(payload, secret), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const raw = openEnvelope(value, secret) as (Omit<Ticket, 'plan'> & { plan: string }) | null;
+  if (raw === null || typeof raw !== 'object') return null;
   let ticket: Ticket;
   try {
-    const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Omit<Ticket, 'plan'> & { plan: string };
     ticket = { ...raw, plan: JSON.parse(raw.plan) as TransformPlan };
   } catch {
     return null;
@@ -79,8 +71,4 @@ export function verifyTicket(value: string | undefined, secret: string, now = Da
   if (typeof ticket.expires !== 'number' || ticket.expires < now) return null;
   if (!(OUTPUT_FORMATS as readonly string[]).includes(ticket.format)) return null;
   return ticket;
-}
-
-function mac(payload: string, secret: string): string {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
 }

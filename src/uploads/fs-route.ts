@@ -1,6 +1,9 @@
-// fs uploads through nginx: PUT <prefix>/_uploads/fs/<store>/<key…>. nginx first asks
-// <internalPrefix>/upload-auth (auth_request, before any body byte is read), then stores the body
-// in a temp file and passes only its path (X-Sluice-Body-File) to the final handler.
+// Uploads through nginx. nginx first asks <internalPrefix>/upload-auth (auth_request, before any
+// body byte is read), then:
+//   PUT <prefix>/_uploads/fs/<store>/<key…>: stores the body in a temp file and passes only its
+//     path (X-Sluice-Body-File) to the app's final handler;
+//   PUT <prefix>/_uploads/encrypted/<store>/<key…>: streams the body to the worker, which
+//     encrypts and writes it (the auth answer carries the worker's ticket).
 import type { Context, Middleware, Next } from 'koa';
 import { notFound, PublicError } from '../errors.js';
 import { canonicalizeKey } from '../storage/key.js';
@@ -13,16 +16,25 @@ export function fsUploadPath(prefix: string): string {
   return `${prefix}/_uploads/fs/`;
 }
 
+/** Uploads to encrypted stores (fs or s3): nginx streams the body to the worker, which encrypts. */
+export function encryptedUploadPath(prefix: string): string {
+  return `${prefix}/_uploads/encrypted/`;
+}
+
 export function uploadAuthLocation(internalPrefix: string): string {
   return `${internalPrefix}/upload-auth`;
 }
 
-/** Raw path (the request's own, or nginx's X-Original-URI) → upload-enabled fs store + canonical key. */
-export function resolveFsTarget(prefix: string, stores: ReadonlyMap<string, Store>, rawPathOf: (ctx: Context) => string): Middleware {
-  const routePrefix = fsUploadPath(prefix);
+/**
+ * Raw path (the request's own, or nginx's X-Original-URI) → store + canonical key, for each
+ * upload route prefix and the stores it accepts (fs offload, encrypted).
+ */
+export function resolveUploadTarget(routes: ReadonlyMap<string, ReadonlyMap<string, Store>>, rawPathOf: (ctx: Context) => string): Middleware {
   return async (ctx: Context, next: Next): Promise<void> => {
     const rawPath = rawPathOf(ctx).split('?', 1)[0] as string;
-    if (!rawPath.startsWith(routePrefix)) throw notFound();
+    const route = [...routes].find(([routePrefix]) => rawPath.startsWith(routePrefix));
+    if (route === undefined) throw notFound();
+    const [routePrefix, stores] = route;
     const rest = rawPath.slice(routePrefix.length);
     const slash = rest.indexOf('/');
     const store = slash < 0 ? undefined : stores.get(rest.slice(0, slash));

@@ -12,7 +12,9 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
 import type { S3StoreConfig } from '../config/schema.js';
 import { storageUnavailable } from '../errors.js';
 import { locateObject } from '../ops/dynamic-bucket.js';
@@ -31,7 +33,13 @@ export interface S3Uploader {
   complete(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
   abort(key: string, uploadId: string): Promise<void>;
   remove(key: string): Promise<void>;
+  /** Streams a body of unknown length (multipart above one part; memory ≈ 2 parts). */
+  uploadStream(key: string, body: Readable, contentType: string, signal?: AbortSignal): Promise<void>;
 }
+
+/** Part size and parallel parts of streamed uploads: bounds the memory of one upload. */
+const STREAM_PART_BYTES = 8 * 1024 * 1024;
+const STREAM_QUEUE = 2;
 
 /** Headers that must be signed so the client cannot change them. A part has no type of its own
  * (the object's is set at CreateMultipartUpload), and signing one would force the client to send it. */
@@ -99,6 +107,16 @@ export function createS3Uploader(config: S3StoreConfig): S3Uploader {
     },
     async remove(key) {
       await call(() => client.send(new DeleteObjectCommand(at(key))));
+    },
+    async uploadStream(key, body, contentType, signal) {
+      const upload = new Upload({ client, params: { ...at(key), Body: body, ContentType: contentType }, partSize: STREAM_PART_BYTES, queueSize: STREAM_QUEUE, leavePartsOnError: false });
+      const abort = (): void => void upload.abort().catch(() => undefined);
+      signal?.addEventListener('abort', abort, { once: true });
+      try {
+        await upload.done();
+      } finally {
+        signal?.removeEventListener('abort', abort);
+      }
     },
   };
 }

@@ -1,21 +1,23 @@
-// Composition root of `sluice worker`: a separate process on loopback that turns tickets into
-// images. Bytes never pass through the app; the worker never decides who may see them.
+// Composition root of `sluice worker`: a separate process on loopback that acts on the app's
+// tickets — image transforms, and the encryption/decryption of encrypted stores. Bytes never pass
+// through the app; the worker never decides who may see them.
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { ConfigError } from '../../config/errors.js';
-import type { SluiceConfig } from '../../config/schema.js';
-import { assertWorkerSecret } from '../../config/worker-schema.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
-import { createStores } from '../../storage/registry.js';
-import { s3Origin } from '../../storage/s3-store.js';
-import { createWorkerApp, type Renderer } from './app.js';
-import { createWorkerMetrics } from './metrics.js';
-import { createLimiter } from './queue.js';
-import { createRenderer } from './render.js';
-import { createSourceFetcher } from './source.js';
-import { drain } from '../../http/drain.js';
+import { ConfigError } from '../config/errors.js';
+import type { SluiceConfig } from '../config/schema.js';
+import { assertWorkerSecret } from '../config/worker-schema.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createStores } from '../storage/registry.js';
+import { s3Origin } from '../storage/s3-store.js';
+import { createWorkerApp, type Renderer } from '../transform/worker/app.js';
+import { createWorkerMetrics } from '../transform/worker/metrics.js';
+import { createLimiter } from '../transform/worker/queue.js';
+import { createRenderer } from '../transform/worker/render.js';
+import { createSourceFetcher } from '../transform/worker/source.js';
+import { drain } from '../http/drain.js';
+import { createCryptTier } from '../crypto/worker/tier.js';
 
 export interface RunningWorker {
   readonly address: string;
@@ -43,6 +45,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     logger.warn('MALLOC_ARENA_MAX is not set: start the worker with MALLOC_ARENA_MAX=2 so glibc returns memory after bursts');
   }
   const stores = await createStores(config);
+  const crypt = await createCryptTier(config, stores, secret);
   const origins = new Set<string>();
   for (const store of Object.values(config.stores)) {
     if (store.type === 's3') origins.add(await s3Origin(store));
@@ -52,10 +55,11 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     secret,
     requestTimeoutMs: worker.requestTimeoutMs,
     limiter,
-    fetcher: createSourceFetcher(stores, origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
+    fetcher: createSourceFetcher(crypt?.plaintextStores ?? stores, origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
     render: options.render ?? createRenderer(worker, await loadWatermark(worker.watermark)),
     logger,
     metrics: createWorkerMetrics(limiter),
+    extraRoutes: crypt === null ? [] : [crypt.routes],
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? worker.port, worker.host, () => resolve(s));

@@ -15,12 +15,17 @@ export interface SluiceProcess {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
 }
 
-export function spawnSluice(args: readonly string[], env: Record<string, string | undefined>): SluiceProcess {
+/**
+ * `inputs[i]` is written to file descriptor 3 + i of the child (a pipe, closed after writing):
+ * how a master password reaches `--password-file /dev/fd/3` without ever being a file.
+ */
+export function spawnSluice(args: readonly string[], env: Record<string, string | undefined>, inputs: readonly string[] = []): SluiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...inputs.map(() => 'pipe' as const)],
   });
+  feedDescriptors(child, inputs);
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -35,4 +40,13 @@ export function spawnSluice(args: readonly string[], env: Record<string, string 
       return output;
     },
   };
+}
+
+/** Writes `inputs[i]` to the child's fd 3 + i (spawned with 'pipe' there) and closes it. */
+export function feedDescriptors(child: ChildProcess, inputs: readonly string[]): void {
+  inputs.forEach((input, i) => {
+    const stream = child.stdio[3 + i] as NodeJS.WritableStream;
+    stream.on('error', () => undefined); // the child may exit without reading
+    stream.end(input);
+  });
 }

@@ -31,8 +31,10 @@ export interface StackOptions {
   /** Extra nginx server directives (benchmark peers such as a plain static location). */
   readonly extraServerConfig?: string;
   readonly logLevel?: string;
-  /** Also run `sluice worker` (a separate process, on a free port) for image transforms. */
+  /** Also run `sluice worker` (a separate process, on a free port) for image transforms and encrypted stores. */
   readonly worker?: boolean;
+  /** Master password handed to the worker on fd 3 (encryption.passwordFile: /dev/fd/3). */
+  readonly workerPassword?: string;
 }
 
 export async function startStack(rawConfig: Record<string, unknown>, options: StackOptions = {}): Promise<Stack> {
@@ -41,7 +43,7 @@ export async function startStack(rawConfig: Record<string, unknown>, options: St
   const workerSettings = options.worker ? { worker: { ...(rawConfig.worker as object | undefined), port: await freePort() } } : {};
   const settings = { ...rawConfig, host: '127.0.0.1', port, appPort: 0, ...workerSettings };
   const config = validateConfig(settings);
-  const worker = options.worker ? await startWorkerProcess(settings, dir) : undefined;
+  const worker = options.worker ? await startWorkerProcess(settings, dir, { ...(options.workerPassword !== undefined && { password: options.workerPassword }) }) : undefined;
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { feedDescriptors } from './cli-process.js';
 import { request } from './http.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,8 +22,13 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+export interface WorkerProcessOptions {
+  /** The keyring's master password, written to the worker's fd 3 (config: passwordFile /dev/fd/3). */
+  readonly password?: string;
+}
+
 /** `rawConfig` must already carry worker.port; the config file goes into `dir`. */
-export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir: string): Promise<WorkerProcess> {
+export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir: string, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const port = (rawConfig.worker as { port?: unknown } | undefined)?.port;
   if (typeof port !== 'number') throw new Error('startWorkerProcess: rawConfig.worker.port must be set');
   const configFile = path.join(dir, 'worker-config.json');
@@ -30,14 +36,16 @@ export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli', 'main.ts'), 'worker'], {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, SLUICE_CONFIG: configFile, MALLOC_ARENA_MAX: '2' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
+  // A pipe, as in production: the password never rests in a file.
+  feedDescriptors(child, [options.password ?? '']);
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-200_000);
   };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

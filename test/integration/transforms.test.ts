@@ -356,7 +356,7 @@ describe('the worker and the result cache', () => {
     assert.equal(magic(hit.body), 'webp');
     const miss = await get(signed('/rs:fit:300:225/cb:worker-down/plain/local:///photo.jpg@webp'));
     assert.equal(miss.status, 503);
-    assert.deepEqual(miss.json(), { error: 'transform worker unavailable' });
+    assert.deepEqual(miss.json(), { error: 'worker unavailable' });
     assert.equal(miss.headers['content-disposition'], undefined);
     assert.equal(miss.headers['cache-control'], 'no-store');
   });

@@ -23,6 +23,7 @@ function brokenStore(mode: 'error' | 'short'): Store {
   return {
     name: 'broken',
     kind: 'fs',
+    encrypted: false,
     delivery: 'stream',
     cacheControl: 'private, no-store',
     accelTarget: () => Promise.reject(new Error('unused')),

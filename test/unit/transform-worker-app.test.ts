@@ -68,7 +68,7 @@ before(async () => {
   originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
 
   const limiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
-  const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root, delivery: 'nginx', cacheControl: 'private' }, '/_sluice')]]);
+  const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root, delivery: 'nginx', cacheControl: 'private', encrypted: false }, '/_sluice')]]);
   const app = createWorkerApp({
     secret: SECRET,
     requestTimeoutMs: 400,

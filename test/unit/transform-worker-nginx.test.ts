@@ -89,6 +89,6 @@ describe('worker settings', () => {
 
   it('requires the app↔worker secret when transforms are on', () => {
     const { worker } = validateConfig({ ...enabled(), worker: { port: 3999 } });
-    assert.match(configError(() => assertWorkerSecret(worker)), /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms \(app and worker share it\)/);
+    assert.match(configError(() => assertWorkerSecret(worker)), /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms and encrypted stores \(app and worker share it\)/);
   });
 });

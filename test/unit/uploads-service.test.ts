@@ -78,6 +78,9 @@ function stubUploader(finalSize: number | null, removed: string[]): S3Uploader {
       completed = true;
     },
     abort: async () => undefined,
+    uploadStream: async () => {
+      throw new Error('the upload service never streams bodies');
+    },
     remove: async (key) => {
       removed.push(key);
     },

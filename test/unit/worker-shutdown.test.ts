@@ -9,7 +9,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { signTicket, TICKET_HEADER } from '../../src/transform/internal-token.js';
 import { DEFAULT_PLAN } from '../../src/transform/plan.js';
-import { startWorker, type RunningWorker } from '../../src/transform/worker/start.js';
+import { startWorker, type RunningWorker } from '../../src/worker/start.js';
 import { request } from '../helpers/http.js';
 
 const SECRET = 'worker-shutdown-secret-0123456789abcdef';

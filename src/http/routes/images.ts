@@ -152,7 +152,8 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
     });
     const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format });
     const source: SourceLocator =
-      store.kind === 's3' ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
+      // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
+      store.kind === 's3' && !store.encrypted ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
     const ticket = signTicket({ plan, source, format, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS }, secret);
 
     // imgproxy's naming: the filename option (or the source's stem) plus the result's extension.

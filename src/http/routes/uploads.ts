@@ -3,8 +3,10 @@
 //   POST   <prefix>/_uploads/<id>/complete   complete a multipart upload {parts: [{partNumber, etag}]}
 //   DELETE <prefix>/_uploads/<id>            abort a multipart upload
 //   PUT    <prefix>/_uploads/fs/<store>/<key…>  fs stores: body offloaded to nginx (see src/uploads/fs-route.ts)
-//   GET    <internalPrefix>/upload-auth       nginx's auth_request for that PUT, before the body is read
-// S3 bytes go straight to S3 over presigned URLs; fs bytes go to a temp file written by nginx.
+//   PUT    <prefix>/_uploads/encrypted/<store>/<key…>  encrypted stores: nginx → worker, never the app
+//   GET    <internalPrefix>/upload-auth       nginx's auth_request for those PUTs, before the body is read
+// S3 bytes go straight to S3 over presigned URLs; fs bytes go to a temp file written by nginx;
+// bytes for encrypted stores go through the worker, which encrypts them on the way.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
@@ -14,7 +16,9 @@ import { badRequest, notFound, PublicError } from '../../errors.js';
 import type { Redis } from '../../state/redis.js';
 import type { Store } from '../../storage/types.js';
 import { finalizeFsUpload } from '../../uploads/fs-finalize.js';
-import { BODY_FILE_HEADER, onlyAuthRequestStatuses, resolveFsTarget, uploadAuthLocation } from '../../uploads/fs-route.js';
+import { BODY_FILE_HEADER, encryptedUploadPath, fsUploadPath, onlyAuthRequestStatuses, resolveUploadTarget, uploadAuthLocation } from '../../uploads/fs-route.js';
+import { assertWorkerSecret } from '../../config/worker-schema.js';
+import { CRYPT_TICKET_HEADER, CRYPT_TICKET_TTL_SECONDS, signCryptTicket } from '../../crypto/ticket.js';
 import { parseUploadRequest } from '../../uploads/request.js';
 import { createMemoryReservations, createRedisReservations } from '../../uploads/reservations.js';
 import { createS3Uploader, type S3Uploader } from '../../uploads/s3-uploader.js';
@@ -39,14 +43,19 @@ const completeSchema = z.strictObject({
 
 export function uploadRoutes(deps: UploadRouteDeps): Router {
   const settings = deps.config.uploads;
-  const { uploaders, fsRoots } = uploadStores(deps.config);
+  const { uploaders, fsRoots, encrypted } = uploadStores(deps.config);
   const fsStores = new Map([...deps.stores].filter(([name]) => fsRoots.has(name)));
+  const encryptedStores = new Map([...deps.stores].filter(([name]) => encrypted.has(name)));
+  const workerSecret = encryptedStores.size > 0 ? assertWorkerSecret(deps.config.worker) : '';
+  const fsTarget = new Map([[fsUploadPath(deps.config.prefix), fsStores]]);
+  const anyTarget = new Map([...fsTarget, [encryptedUploadPath(deps.config.prefix), encryptedStores]]);
   const uploaderFor = (store: string): S3Uploader => {
     const uploader = uploaders.get(store);
     if (uploader === undefined) throw notFound('unknown store');
     return uploader;
   };
-  const service = createUploadService(settings, deps.redis === null ? createMemoryReservations() : createRedisReservations(deps.redis));
+  const reservations = deps.redis === null ? createMemoryReservations() : createRedisReservations(deps.redis);
+  const service = createUploadService(settings, reservations);
   const base = `${deps.config.prefix}/_uploads`;
   // Uploading takes a real token: a share link never authenticates these calls.
   const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...optional(deps.rateLimit)];
@@ -56,6 +65,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
     const request = parseUploadRequest(await readJsonBody(ctx, MAX_BODY_BYTES), settings);
     const store = deps.stores.get(request.store);
     if (fsRoots.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
+    if (encrypted.has(request.store)) throw badRequest(`encrypted stores take PUT ${base}/encrypted/<store>/<key>`);
     if (store === undefined || !uploaders.has(request.store)) throw notFound('unknown store');
     const state = ctx.state as UploadState;
     state.store = store;
@@ -84,7 +94,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
     ctx.status = 204;
     ctx.set('Cache-Control', 'no-store');
   });
-  router.put(`${deps.config.prefix}/_uploads/fs/{*rest}`, resolveFsTarget(deps.config.prefix, fsStores, (ctx) => ctx.req.url ?? ''), ...caller, authorize(deps), async (ctx: Context) => {
+  router.put(`${deps.config.prefix}/_uploads/fs/{*rest}`, resolveUploadTarget(fsTarget, (ctx) => ctx.req.url ?? ''), ...caller, authorize(deps), async (ctx: Context) => {
     const { store, key } = ctx.state as AccessState;
     const bodyFile = ctx.get(BODY_FILE_HEADER);
     if (bodyFile === '') throw new PublicError(400, 'missing request body');
@@ -95,8 +105,17 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
   });
 
   // nginx's auth_request subrequest: the client's raw request line arrives in X-Original-URI.
-  router.get(uploadAuthLocation(deps.config.nginx.internalPrefix), onlyAuthRequestStatuses, resolveFsTarget(deps.config.prefix, fsStores, (ctx) => ctx.get('X-Original-URI')), ...caller, authorize(deps), (ctx: Context) => {
+  router.get(uploadAuthLocation(deps.config.nginx.internalPrefix), onlyAuthRequestStatuses, resolveUploadTarget(anyTarget, (ctx) => ctx.get('X-Original-URI')), ...caller, authorize(deps), async (ctx: Context) => {
     if (ctx.get('X-Original-Method') !== 'PUT') throw new PublicError(403, 'forbidden');
+    const { store, key, subject } = ctx.state as AccessState;
+    if (store.encrypted) {
+      // fs: the worker's link() is write-once by itself. s3: hold the key while the upload runs;
+      // the worker refuses a key that already exists (409).
+      if (store.kind === 's3' && !(await reservations.reserve(`key:${store.name}/${key.value}`, subject.id as string, settings.urlTtlSeconds + CRYPT_TICKET_TTL_SECONDS))) {
+        throw new PublicError(409, 'key already written');
+      }
+      ctx.set(CRYPT_TICKET_HEADER, signCryptTicket({ op: 'write', store: store.name, segments: key.segments }, workerSecret));
+    }
     ctx.status = 204;
     ctx.set('Cache-Control', 'no-store');
   });
@@ -108,17 +127,19 @@ interface UploadState extends AccessState {
 }
 
 /** The stores that accept uploads (uploads.stores, default: every store): presigning clients for
- * s3 stores, roots for fs stores. */
-function uploadStores(config: SluiceConfig): { uploaders: Map<string, S3Uploader>; fsRoots: Map<string, string> } {
+ * s3 stores, roots for fs stores, and the encrypted ones (written by the worker). */
+function uploadStores(config: SluiceConfig): { uploaders: Map<string, S3Uploader>; fsRoots: Map<string, string>; encrypted: Set<string> } {
   const uploaders = new Map<string, S3Uploader>();
   const fsRoots = new Map<string, string>();
+  const encrypted = new Set<string>();
   for (const [index, name] of (config.uploads.stores ?? Object.keys(config.stores)).entries()) {
     const store = config.stores[name];
     if (store === undefined) throw ConfigError.forKey(`uploads.stores.${index}`, `unknown store "${name}"`);
-    if (store.type === 's3') uploaders.set(name, createS3Uploader(store));
+    if (store.encrypted) encrypted.add(name);
+    else if (store.type === 's3') uploaders.set(name, createS3Uploader(store));
     else fsRoots.set(name, store.root);
   }
-  return { uploaders, fsRoots };
+  return { uploaders, fsRoots, encrypted };
 }
 
 function subjectOf(ctx: Context): string {

@@ -9,6 +9,7 @@ import { errorResponses } from '../../http/error-responses.js';
 import { requestId } from '../../http/request-id.js';
 import type { Logger } from '../../observability/logger.js';
 import { RENDER_PATH, TICKET_HEADER, verifyTicket, type Ticket } from '../internal-token.js';
+import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../crypto/ticket.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { Limiter } from './queue.js';
 import type { SourceFetcher } from './source.js';
@@ -31,6 +32,8 @@ export interface WorkerAppDeps {
   readonly render: Renderer;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
+  /** More endpoints of the worker tier (the crypt routes of encrypted stores). */
+  readonly extraRoutes?: readonly Router[];
 }
 
 export function createWorkerApp(deps: WorkerAppDeps): Koa {
@@ -56,12 +59,20 @@ export function createWorkerApp(deps: WorkerAppDeps): Koa {
         deps.metrics.renders.inc({ status: String(ctx.status) });
         // Never the ticket or the source: a presigned URL is a credential.
         deps.logger.info({ requestId: ctx.state.requestId, status: ctx.status, format: ctx.state.format, ms: Math.round(performance.now() - started) }, 'render');
+      } else if (ctx.path.startsWith('/crypt/')) {
+        const op = ctx.path === CRYPT_READ_PATH ? 'read' : ctx.path === CRYPT_WRITE_PATH ? 'write' : 'other';
+        deps.metrics.crypt.inc({ op, status: String(ctx.status) });
+        deps.logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'crypt');
       }
     }
   });
   app.use(errorResponses(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  for (const extra of deps.extraRoutes ?? []) {
+    app.use(extra.routes());
+    app.use(extra.allowedMethods());
+  }
   return app;
 }
 

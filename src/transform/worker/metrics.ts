@@ -7,6 +7,8 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   readonly renders: Counter<'status'>;
   readonly duration: Histogram<'format'>;
+  /** Encrypted-store reads and writes (the crypt routes). */
+  readonly crypt: Counter<'op' | 'status'>;
 }
 
 export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
@@ -42,6 +44,12 @@ export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
       help: 'Fetch + transform time of successful renders',
       labelNames: ['format'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    crypt: new Counter({
+      name: 'sluice_worker_crypt_requests_total',
+      help: 'Encrypted-store requests, by operation (read, write) and answer status',
+      labelNames: ['op', 'status'],
       registers: [registry],
     }),
   };

@@ -1,0 +1,101 @@
+// Worker side: an encrypted object of any store, read as plaintext. Only the header and the
+// chunks covering the wanted range are fetched (an S3 Range request, or a positioned disk read).
+import { Readable, pipeline } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { notFound } from '../errors.js';
+import type { ByteRange, CanonicalKey, ObjectInfo, Store } from '../storage/types.js';
+import { chunkSpan, DamagedObjectError, HEADER_BYTES, objectKey, parseHeader, plaintextSize, type ObjectHeader } from './format.js';
+import { UnknownKeyError, type KeyLookup } from './keys.js';
+import { decryptChunks } from './stream.js';
+
+export interface EncryptedObject {
+  readonly header: ObjectHeader;
+  readonly plainSize: number;
+  /** Strong validator: the header's random salt, new on every write. */
+  readonly etag: string;
+  readonly lastModified?: Date;
+  /**
+   * The plaintext (of `range` when given). Resolves only after the first chunk verified, so
+   * damage found at the start is an error before any byte is sent; later damage errors the stream.
+   */
+  read(range?: ByteRange): Promise<Readable>;
+}
+
+/** null when the object does not exist. Throws DamagedObjectError or UnknownKeyError. */
+export async function openEncryptedObject(store: Store, key: CanonicalKey, keys: KeyLookup): Promise<EncryptedObject | null> {
+  const info = await store.stat(key);
+  if (info === null) return null;
+  if (info.size < HEADER_BYTES) throw new DamagedObjectError('encrypted object is shorter than its header');
+  const header = parseHeader(await buffer(await store.read(key, { start: 0, end: HEADER_BYTES - 1 })));
+  const dataKey = keys(header.keyId);
+  if (dataKey === undefined) throw new UnknownKeyError(header.keyId);
+  const plainSize = plaintextSize(info.size, header.chunkSize);
+  const aesKey = objectKey(dataKey, header);
+  return {
+    header,
+    plainSize,
+    etag: `"${header.salt.toString('base64url')}"`,
+    ...(info.lastModified !== undefined && { lastModified: info.lastModified }),
+    async read(range?: ByteRange): Promise<Readable> {
+      const span = chunkSpan(range?.start ?? 0, range?.end ?? Math.max(plainSize - 1, 0), plainSize, header.chunkSize);
+      const ciphertext = await store.read(key, { start: span.cipherStart, end: span.cipherEnd });
+      const plaintext = pipeline(ciphertext, decryptChunks({ header, key: aesKey, ...span }), () => undefined);
+      return verifiedFirst(plaintext);
+    },
+  };
+}
+
+/** Waits for the first verified bytes (or the verified end) before handing the stream out. */
+async function verifiedFirst(source: Readable): Promise<Readable> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return Readable.from(
+    (async function* () {
+      if (first.done === true) return;
+      yield first.value as Buffer;
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value as Buffer;
+    })(),
+    { objectMode: false },
+  );
+}
+
+export interface DecryptingStoreOptions {
+  /** Remember opened objects (stat then read costs one header fetch): for a store that lives for one request. */
+  readonly perRequest?: boolean;
+}
+
+/**
+ * A Store that answers with plaintext: what the worker serves downloads and reads transform
+ * sources from. Delivery methods are refused — nobody redirects to a decrypted object.
+ */
+export function decryptingStore(inner: Store, keys: KeyLookup, options: DecryptingStoreOptions = {}): Store {
+  const opened = new Map<string, Promise<EncryptedObject | null>>();
+  const open = (key: CanonicalKey): Promise<EncryptedObject | null> => {
+    if (!options.perRequest) return openEncryptedObject(inner, key, keys);
+    const known = opened.get(key.value) ?? openEncryptedObject(inner, key, keys);
+    opened.set(key.value, known);
+    return known;
+  };
+  const refuse = (): never => {
+    throw new Error(`store "${inner.name}" is encrypted: no direct delivery`);
+  };
+  return {
+    name: inner.name,
+    kind: inner.kind,
+    encrypted: true,
+    delivery: inner.delivery,
+    cacheControl: inner.cacheControl,
+    accelTarget: async () => refuse(),
+    presignedUrl: async () => refuse(),
+    async stat(key): Promise<ObjectInfo | null> {
+      const object = await open(key);
+      return object === null ? null : { size: object.plainSize, etag: object.etag, ...(object.lastModified !== undefined && { lastModified: object.lastModified }) };
+    },
+    async read(key, range) {
+      const object = await open(key);
+      if (object === null) throw notFound();
+      return object.read(range);
+    },
+    check: () => inner.check(),
+  };
+}

@@ -1,0 +1,47 @@
+// PUT /crypt/write: an upload to an encrypted store that the app allowed (nginx's auth_request
+// returned the ticket). The body streams from nginx through the cipher into the store: memory is
+// a chunk plus the S3 parts in flight, whatever the size.
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { Context } from 'koa';
+import { PublicError } from '../../errors.js';
+import type { DataKey } from '../keys.js';
+import { encryptStream } from '../stream.js';
+import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../ticket.js';
+import type { ObjectWriter } from './object-writer.js';
+
+export interface CryptWriteDeps {
+  readonly secret: string;
+  /** Writers of the encrypted stores that accept uploads. */
+  readonly writers: ReadonlyMap<string, ObjectWriter>;
+  /** The keyring's newest key: every new object is sealed under it. */
+  readonly currentKey: () => DataKey;
+  readonly chunkSize: number;
+  readonly maxBytes: number;
+}
+
+export async function cryptWrite(ctx: Context, deps: CryptWriteDeps): Promise<void> {
+  const ticket = verifyCryptTicket(ctx.get(CRYPT_TICKET_HEADER) || undefined, 'write', deps.secret);
+  const writer = ticket === null ? undefined : deps.writers.get(ticket.store);
+  if (ticket === null || writer === undefined) throw new PublicError(403, 'forbidden');
+  if (Number(ctx.get('Content-Length') || 0) > deps.maxBytes) throw new PublicError(413, 'upload too large');
+  const key = { segments: ticket.segments, value: ticket.segments.join('/') };
+  const dataKey = deps.currentKey();
+  let size = 0;
+  // nginx enforces client_max_body_size too; counting here keeps chunked bodies bounded as well.
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      callback(size > deps.maxBytes ? new PublicError(413, 'upload too large') : null, chunk);
+    },
+  });
+  const clientGone = new AbortController();
+  ctx.req.once('close', () => {
+    if (!ctx.req.complete) clientGone.abort();
+  });
+  const ciphertext = pipeline(ctx.req, counter, encryptStream(dataKey, deps.chunkSize), () => undefined);
+  await writer.writeOnce(key, ciphertext, clientGone.signal);
+  ctx.status = 201;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { store: ticket.store, key: key.value, size, keyId: dataKey.id };
+}

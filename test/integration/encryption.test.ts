@@ -1,0 +1,309 @@
+// Encrypted stores through the real path: nginx → app (decides) → nginx → worker (encrypts or
+// decrypts) → disk or a signature-checking S3 (Swift s3api). The app never touches the bytes.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ciphertextSize, HEADER_BYTES, parseHeader, TAG_BYTES } from '../../src/crypto/format.js';
+import { addKey, createKeyring } from '../../src/crypto/keyring.js';
+import { download, request } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { startRedis, type RedisTestServer } from '../helpers/redis.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { bearer, testAuthConfig } from '../helpers/tokens.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker.js';
+
+const MIB = 1024 * 1024;
+const CHUNK = 64 * 1024;
+const SEALED = CHUNK + TAG_BYTES;
+const BUCKET = 'vault';
+const PASSWORD = 'correct horse battery staple';
+const STORES = ['vault', 'cloud'] as const;
+type StoreName = (typeof STORES)[number];
+
+let s3: S3TestServer;
+let client: S3Client;
+let redis: RedisTestServer;
+let stack: Stack;
+let worker: WorkerProcess;
+let settings: Record<string, unknown>;
+let dir: string;
+let fsRoot: string;
+let keyringFile: string;
+let alice: Record<string, string>;
+let reader: Record<string, string>;
+
+before(async () => {
+  [s3, redis] = await Promise.all([startSwiftS3(), startRedis()]);
+  client = s3ClientFor(s3);
+  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-crypt-'));
+  fsRoot = path.join(dir, 'vault');
+  await mkdir(fsRoot);
+  keyringFile = path.join(dir, 'keyring.json');
+  await createKeyring(keyringFile, PASSWORD, { id: 'k1', kdfCost: 2 ** 14 });
+  settings = {
+    stores: {
+      vault: { type: 'fs', root: fsRoot, encrypted: true },
+      cloud: { type: 's3', bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, encrypted: true },
+    },
+    auth: testAuthConfig,
+    redisUrl: redis.url,
+    rules: [
+      { key: '*rest', when: [{ authenticated: true }] },
+      { key: '*rest', actions: ['write'], when: [{ claim: 'uploader', equals: true }] },
+    ],
+    uploads: { enabled: true, maxBytes: 400 * MIB },
+    worker: { secret: 'crypt-worker-secret-0123456789abcdefghij' },
+    encryption: { keyringFile, passwordFile: '/dev/fd/3', chunkSize: CHUNK },
+  };
+  stack = await startStack(settings, { worker: true, workerPassword: PASSWORD });
+  worker = stack.worker as WorkerProcess;
+  alice = await bearer('alice', { uploader: true });
+  reader = await bearer('reader');
+});
+
+after(async () => {
+  await worker?.stop();
+  await stack?.stop();
+  await redis?.stop();
+  await s3?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function put(store: StoreName, key: string, body: Buffer, headers: Record<string, string> = alice): Promise<Response> {
+  return fetch(`http://127.0.0.1:${stack.port}/files/_uploads/encrypted/${store}/${key}`, { method: 'PUT', headers, body });
+}
+
+async function stored(store: StoreName, key: string): Promise<Buffer> {
+  if (store === 'vault') return readFile(path.join(fsRoot, key));
+  const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+async function replaceStored(store: StoreName, key: string, bytes: Buffer): Promise<void> {
+  if (store === 'vault') await writeFile(path.join(fsRoot, key), bytes);
+  else await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes }));
+}
+
+function get(store: StoreName, key: string, headers: Record<string, string> = {}, method = 'GET') {
+  return request(stack.port, `/files/${store}/${key}`, { method, headers: { ...reader, ...headers } });
+}
+
+/** A GET that may be cut: how many bytes arrived and whether the response completed. */
+function getOutcome(store: StoreName, key: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: stack.port, path: `/files/${store}/${key}`, headers: { ...reader, ...headers }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      const finish = (complete: boolean): void => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete });
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => finish(res.complete));
+      res.on('error', () => finish(false));
+      res.on('aborted', () => finish(false));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+for (const store of STORES) {
+  describe(`encrypted ${store === 'vault' ? 'fs' : 's3'} store "${store}": round trips`, () => {
+    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1]) {
+      it(`${size} bytes: stored as ciphertext, downloaded as the same bytes`, async () => {
+        const plain = randomBytes(size);
+        const key = `sizes/${size}.bin`;
+        const answer = await put(store, key, plain);
+        assert.equal(answer.status, 201, await answer.clone().text());
+        assert.deepEqual(await answer.json(), { store, key, size, keyId: 'k1' });
+        const atRest = await stored(store, key);
+        assert.equal(atRest.length, ciphertextSize(size, CHUNK));
+        assert.equal(parseHeader(atRest).keyId, 'k1');
+        if (size >= 16) assert.equal(atRest.indexOf(plain.subarray(0, 16)), -1, 'no plaintext at rest');
+        const back = await get(store, key);
+        assert.equal(back.status, 200);
+        assert.equal(back.headers['content-length'], String(size));
+        assert.deepEqual(back.body, plain);
+      });
+    }
+
+    it('300 MiB streams up and down unchanged', async () => {
+      const plain = randomBytes(300 * MIB);
+      const answer = await put(store, 'big/300m.bin', plain);
+      assert.equal(answer.status, 201, await answer.clone().text());
+      const back = await download(stack.port, `/files/${store}/big/300m.bin`, reader);
+      assert.equal(back.status, 200);
+      assert.equal(back.bytes, plain.length);
+      assert.equal(back.sha256, sha256(plain));
+    });
+  });
+
+  describe(`encrypted ${store === 'vault' ? 'fs' : 's3'} store "${store}": HTTP semantics`, () => {
+    const plain = randomBytes(3 * CHUNK + 100);
+    before(async () => {
+      assert.equal((await put(store, 'ranges.bin', plain)).status, 201);
+    });
+
+    it('ranges at and across chunk boundaries match the plaintext', async () => {
+      const edges = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK - 1, 2 * CHUNK, 3 * CHUNK, plain.length - 1];
+      for (const start of edges) {
+        for (const end of edges.filter((e) => e >= start)) {
+          const part = await get(store, 'ranges.bin', { Range: `bytes=${start}-${end}` });
+          assert.equal(part.status, 206, `${start}-${end}`);
+          assert.equal(part.headers['content-range'], `bytes ${start}-${end}/${plain.length}`);
+          assert.deepEqual(part.body, plain.subarray(start, end + 1), `${start}-${end}`);
+        }
+      }
+    });
+
+    it('suffix and open-ended ranges; unsatisfiable → 416; multiple ranges → the whole body', async () => {
+      const suffix = await get(store, 'ranges.bin', { Range: 'bytes=-100' });
+      assert.equal(suffix.status, 206);
+      assert.deepEqual(suffix.body, plain.subarray(plain.length - 100));
+      const open = await get(store, 'ranges.bin', { Range: `bytes=${CHUNK + 7}-` });
+      assert.deepEqual(open.body, plain.subarray(CHUNK + 7));
+      const beyond = await get(store, 'ranges.bin', { Range: `bytes=${plain.length}-` });
+      assert.equal(beyond.status, 416);
+      assert.equal(beyond.headers['content-range'], `bytes */${plain.length}`);
+      const multi = await get(store, 'ranges.bin', { Range: 'bytes=0-1,5-6' });
+      assert.equal(multi.status, 200);
+      assert.deepEqual(multi.body, plain);
+    });
+
+    it('parallel range downloads reassemble the object', async () => {
+      const slice = Math.ceil(plain.length / 7);
+      const parts = await Promise.all(
+        Array.from({ length: 7 }, (_, i) => get(store, 'ranges.bin', { Range: `bytes=${i * slice}-${Math.min(plain.length, (i + 1) * slice) - 1}` })),
+      );
+      assert.deepEqual(Buffer.concat(parts.map((p) => p.body)), plain);
+    });
+
+    it('HEAD, ETag and If-None-Match behave like a plain download', async () => {
+      const head = await get(store, 'ranges.bin', {}, 'HEAD');
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], String(plain.length));
+      assert.equal(head.headers['accept-ranges'], 'bytes');
+      assert.equal(head.body.length, 0);
+      const etag = head.headers.etag as string;
+      assert.match(etag, /^"[A-Za-z0-9_-]+"$/);
+      assert.equal((await get(store, 'ranges.bin', { 'If-None-Match': etag })).status, 304);
+      const stale = await get(store, 'ranges.bin', { Range: 'bytes=0-9', 'If-Range': '"other"' });
+      assert.equal(stale.status, 200);
+    });
+
+    it('the type and disposition are the app\'s, and the worker\'s ticket never reaches the client', async () => {
+      assert.equal((await put(store, 'report.pdf', Buffer.from('%PDF-1.7 tiny'))).status, 201);
+      const answer = await get(store, 'report.pdf');
+      assert.equal(answer.headers['content-type'], 'application/pdf');
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+      for (const name of Object.keys(answer.headers)) assert.doesNotMatch(name, /sluice|accel/i);
+    });
+
+    it('without a token → 401; an upload without the write grant → 403; a second write of a key is refused', async () => {
+      assert.equal((await request(stack.port, `/files/${store}/ranges.bin`)).status, 401);
+      assert.equal((await put(store, 'denied.bin', Buffer.from('x'), reader)).status, 403);
+      assert.equal((await get(store, 'denied.bin')).status, 404);
+      const again = await put(store, 'ranges.bin', Buffer.from('overwrite attempt'));
+      assert.ok([403, 409].includes(again.status), `status ${again.status}`);
+      assert.deepEqual((await get(store, 'ranges.bin')).body, plain);
+    });
+  });
+
+  describe(`encrypted ${store === 'vault' ? 'fs' : 's3'} store "${store}": damage`, () => {
+    const plain = randomBytes(3 * CHUNK + 100);
+    let original: Buffer;
+    before(async () => {
+      assert.equal((await put(store, 'damage.bin', plain)).status, 201);
+      original = await stored(store, 'damage.bin');
+    });
+    after(async () => replaceStored(store, 'damage.bin', original));
+
+    const flip = (bytes: Buffer, at: number): Buffer => {
+      const copy = Buffer.from(bytes);
+      copy[at] = (copy[at] as number) ^ 0x01;
+      return copy;
+    };
+
+    it('a tampered first chunk → 502 JSON before any byte', async () => {
+      await replaceStored(store, 'damage.bin', flip(original, HEADER_BYTES + 10));
+      const answer = await get(store, 'damage.bin');
+      assert.equal(answer.status, 502);
+      assert.deepEqual(answer.json(), { error: 'storage error' });
+    });
+
+    it('a tampered later chunk → the download is cut after the verified chunks, never garbage', async () => {
+      await replaceStored(store, 'damage.bin', flip(original, HEADER_BYTES + 2 * SEALED + 10));
+      const outcome = await getOutcome(store, 'damage.bin');
+      assert.equal(outcome.complete, false);
+      assert.ok(outcome.body.length <= 2 * CHUNK, `${outcome.body.length} bytes`);
+      assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length));
+      // A range starting in that chunk fails before any byte.
+      assert.equal((await get(store, 'damage.bin', { Range: `bytes=${2 * CHUNK}-${2 * CHUNK + 5}` })).status, 502);
+    });
+
+    it('truncated (a whole chunk dropped, or cut mid-chunk): a range there → 502, a full read is cut after verified bytes', async () => {
+      const dropped = Buffer.concat([original.subarray(0, HEADER_BYTES + 2 * SEALED), original.subarray(HEADER_BYTES + 3 * SEALED)]);
+      const cut = original.subarray(0, original.length - 50);
+      for (const damaged of [dropped, cut]) {
+        await replaceStored(store, 'damage.bin', damaged);
+        // The end of the object is where the damage is.
+        assert.equal((await get(store, 'damage.bin', { Range: 'bytes=-10' })).status, 502);
+        const outcome = await getOutcome(store, 'damage.bin');
+        assert.equal(outcome.complete, false);
+        assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length), 'only verified plaintext arrived');
+      }
+    });
+
+    it('reordered chunks → 502', async () => {
+      const chunk = (i: number): Buffer => original.subarray(HEADER_BYTES + i * SEALED, HEADER_BYTES + (i + 1) * SEALED);
+      const swapped = Buffer.concat([original.subarray(0, HEADER_BYTES), chunk(1), chunk(0), chunk(2), original.subarray(HEADER_BYTES + 3 * SEALED)]);
+      await replaceStored(store, 'damage.bin', swapped);
+      assert.equal((await get(store, 'damage.bin')).status, 502);
+    });
+
+    it('a plaintext file dropped into the store is refused, not served', async () => {
+      await replaceStored(store, 'damage.bin', Buffer.from('this was never encrypted by Sluice, a plain file'));
+      assert.equal((await get(store, 'damage.bin')).status, 502);
+    });
+  });
+}
+
+describe('the worker tier', () => {
+  it('refuses a request without a ticket (straight to its port)', async () => {
+    const direct = await request(worker.port, '/crypt/read');
+    assert.equal(direct.status, 403);
+    const write = await fetch(`http://127.0.0.1:${worker.port}/crypt/write`, { method: 'PUT', body: 'x' });
+    assert.equal(write.status, 403);
+  });
+
+  it('a wrong master password stops the worker at start-up with a message naming the setting', async () => {
+    const attempt = startWorkerProcess({ ...settings, worker: { ...(settings.worker as object), port: await freePort() } }, dir, { password: 'wrong password' });
+    await assert.rejects(attempt, (error: Error) => {
+      assert.match(error.message, /encryption\.passwordFile/);
+      assert.match(error.message, /wrong master password/);
+      return true;
+    });
+  });
+
+  it('key rotation: old objects stay readable, new ones use the new key', async () => {
+    const before = randomBytes(1000);
+    assert.equal((await put('vault', 'rotation/old.bin', before)).status, 201);
+    await addKey(keyringFile, PASSWORD, { id: 'k2' });
+    // The keyring is read at start-up: restart the worker on the same port.
+    await worker.stop();
+    worker = await startWorkerProcess({ ...settings, worker: { ...(settings.worker as object), port: stack.config.worker.port } }, dir, { password: PASSWORD });
+    const after = randomBytes(1000);
+    const answer = await put('vault', 'rotation/new.bin', after);
+    assert.equal(((await answer.json()) as { keyId: string }).keyId, 'k2');
+    assert.equal(parseHeader(await stored('vault', 'rotation/new.bin')).keyId, 'k2');
+    assert.equal(parseHeader(await stored('vault', 'rotation/old.bin')).keyId, 'k1');
+    assert.deepEqual((await get('vault', 'rotation/old.bin')).body, before);
+    assert.deepEqual((await get('vault', 'rotation/new.bin')).body, after);
+  });
+});
