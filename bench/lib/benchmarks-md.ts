@@ -44,6 +44,7 @@ Clients are real tools in their own processes: curl for big transfers, wrk for r
 | B6 | transform result from nginx's cache (still authorized per request) | nginx static file of the same bytes | req/s ratio ≥ 0.90 |
 | B7 | bytes saved on a real image corpus (Debian wallpapers at 4K), SSIM on luma | the originals | negotiated thumbnails ≥ 90% saved; re-encodes reported as measured |
 | B8 | transform storm: 64 clients, every size new | — | worker RSS bounded; 429s instead of collapse; recovery time; no crash |
+| B9 | big download from an encrypted store (worker decrypts), fs and S3; 1 MiB Range slices at random offsets of the big encrypted object | the same bytes in a plain store sent by nginx itself | encrypted fs ≥ 0.25× plain sendfile (our bar: every byte passes one Node process); 1 MiB Range p50 ≤ 100 ms |
 
 ## Anchors (others' published numbers, quoted for scale — different machines and inputs)
 

@@ -1,6 +1,6 @@
 // Worker side: an encrypted object of any store, read as plaintext. Only the header and the
 // chunks covering the wanted range are fetched (an S3 Range request, or a positioned disk read).
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { notFound } from '../errors.js';
 import type { ByteRange, CanonicalKey, ObjectInfo, Store } from '../storage/types.js';
@@ -47,16 +47,19 @@ export async function openEncryptedObject(store: Store, key: CanonicalKey, keys:
 
 /** Waits for the first verified bytes (or the verified end) before handing the stream out. */
 async function verifiedFirst(source: Readable): Promise<Readable> {
-  const iterator = source[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  return Readable.from(
-    (async function* () {
-      if (first.done === true) return;
-      yield first.value as Buffer;
-      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value as Buffer;
-    })(),
-    { objectMode: false },
-  );
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      source.off('readable', onReadable);
+      source.off('error', settle);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onReadable = (): void => settle();
+    source.on('readable', onReadable);
+    source.once('error', settle);
+  });
+  // Without a 'readable' listener the stream flows again as soon as it is piped.
+  return source;
 }
 
 export interface DecryptingStoreOptions {

@@ -9,6 +9,9 @@ import { notFound, storageUnavailable } from '../errors.js';
 import { encodeKeyPath, fsLocationPrefix } from '../nginx/locations.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, Store } from './types.js';
 
+/** Read size of streamed reads: fewer syscalls and, for encrypted objects, fewer split chunks. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
 /** Errors that mean "no such file here" for a lookup under the root. */
 const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
 
@@ -57,7 +60,7 @@ export function createFsStore(name: string, config: FsStoreConfig, internalPrefi
         throw error;
       }
       // The stream owns the handle from here on and closes it when it ends or is destroyed.
-      return handle.createReadStream(range === undefined ? {} : { start: range.start, end: range.end });
+      return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, ...(range !== undefined && { start: range.start, end: range.end }) });
     },
 
     async check(): Promise<void> {

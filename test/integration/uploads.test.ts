@@ -19,6 +19,7 @@ import { bearer, testAuthConfig } from '../helpers/tokens.js';
 
 const BUCKET = 'uploads';
 const MIB = 1024 * 1024;
+const MAX_BYTES = 600 * MIB;
 
 let s3: S3TestServer;
 let client: S3Client;
@@ -56,7 +57,7 @@ before(async () => {
       { key: '*rest', when: [{ authenticated: true }] },
       { key: '*rest', actions: ['write'], when: [{ claim: 'uploader', equals: true }] },
     ],
-    uploads: { enabled: true, maxBytes: 200 * MIB, allowedContentTypes: ['text/plain', 'application/octet-stream'], multipartThresholdBytes: 8 * MIB, partSizeBytes: 5 * MIB },
+    uploads: { enabled: true, maxBytes: MAX_BYTES, allowedContentTypes: ['text/plain', 'application/octet-stream'], multipartThresholdBytes: 8 * MIB, partSizeBytes: 5 * MIB },
   };
   stack = await startStack(settings);
   // A second app instance sharing the same Redis (called directly, without nginx).
@@ -131,7 +132,7 @@ describe('refusals', () => {
   });
 
   it('413 too big, 415 wrong type, 404 unknown store', async () => {
-    assert.equal((await plan({ store: 'media', key: 'refused/big.bin', size: 200 * MIB + 1 })).status, 413);
+    assert.equal((await plan({ store: 'media', key: 'refused/big.bin', size: MAX_BYTES + 1 })).status, 413);
     assert.equal((await plan({ store: 'media', key: 'refused/page.html', size: 1, contentType: 'text/html' })).status, 415);
     assert.equal((await plan({ store: 'nope', key: 'refused/x.txt', size: 1, contentType: 'text/plain' })).status, 404);
   });
@@ -145,11 +146,11 @@ describe('refusals', () => {
 });
 
 describe('multipart', () => {
-  it('uploads ~24 MiB in presigned parts, completes, and downloads the same SHA-256', async () => {
-    const bytes = randomBytes(24 * MIB + 123);
+  it('uploads 100 MiB in presigned parts, completes, and downloads the same SHA-256', async () => {
+    const bytes = randomBytes(100 * MIB + 123);
     const p = await planned({ store: 'media', key: 'big/multi.bin', size: bytes.length, contentType: 'application/octet-stream' });
     assert.ok(p.uploadId !== undefined && p.parts !== undefined);
-    assert.equal(p.parts.length, 5);
+    assert.equal(p.parts.length, 21);
     assert.ok(p.parts.slice(0, -1).every((part) => part.size === 5 * MIB));
     const etags: { partNumber: number; etag: string }[] = [];
     let offset = 0;
@@ -213,15 +214,15 @@ function putStream(rawPath: string, size: number, headers: Record<string, string
 }
 
 describe('fs uploads offloaded to nginx', () => {
-  it('takes a 128 MiB body into a temp file and links it into place, without the app buffering it', async (t) => {
-    const size = 128 * MIB;
+  it('takes a 500 MiB body into a temp file and links it into place, without the app buffering it', async (t) => {
+    const size = 500 * MIB;
     globalThis.gc?.();
     const rssBefore = process.memoryUsage().rss;
     const res = await putStream('/files/_uploads/fs/docs/videos/big%20one.bin', size, alice);
     const rssAfter = process.memoryUsage().rss;
     assert.equal(res.status, 201, res.body);
     assert.deepEqual(JSON.parse(res.body), { store: 'docs', key: 'videos/big one.bin', size });
-    t.diagnostic(`app process RSS change during a 128 MiB upload: ${((rssAfter - rssBefore) / MIB).toFixed(1)} MiB`);
+    t.diagnostic(`app process RSS change during a 500 MiB upload: ${((rssAfter - rssBefore) / MIB).toFixed(1)} MiB`);
     assert.ok(rssAfter - rssBefore < 8 * MIB, `RSS grew by ${((rssAfter - rssBefore) / MIB).toFixed(1)} MiB`);
     assert.equal((await stat(path.join(fsRoot, 'videos/big one.bin'))).size, size);
     const got = await download(stack.port, '/files/docs/videos/big%20one.bin', alice);
@@ -241,7 +242,7 @@ describe('fs uploads offloaded to nginx', () => {
   it('authorizes before the body is read: 401 / 403 / 413 without storing anything', async () => {
     assert.equal((await putStream('/files/_uploads/fs/docs/denied.bin', 2 * MIB, {})).status, 401);
     assert.equal((await putStream('/files/_uploads/fs/docs/denied.bin', 2 * MIB, bob)).status, 403);
-    assert.equal((await putStream('/files/_uploads/fs/docs/denied.bin', 200 * MIB + 1, alice)).status, 413);
+    assert.equal((await putStream('/files/_uploads/fs/docs/denied.bin', MAX_BYTES + 1, alice)).status, 413);
     await assert.rejects(stat(path.join(fsRoot, 'denied.bin')));
   });
 
