@@ -22,7 +22,7 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
   const encrypt = addKeyringOptions(new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>')).action(
     async (input: string, output: string, options: KeyringSourceOptions) => {
       const keyring = await unlock(options);
-      await transformFile(input, output, encryptStream(keyring.current, loadEncryptionChunk(loadEncryption, options)));
+      await transformFile(input, output, encryptStream(keyring.current, chunkSizeFor(loadEncryption, options)));
     },
   );
   const decrypt = addKeyringOptions(new Command('decrypt-file').description('decrypt a file written by encrypt-file or an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>')).action(
@@ -40,7 +40,7 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
 }
 
 /** The configured chunk size when a config is available; the default otherwise. */
-function loadEncryptionChunk(loadEncryption: () => EncryptionConfig, options: KeyringSourceOptions): number {
+function chunkSizeFor(loadEncryption: () => EncryptionConfig, options: KeyringSourceOptions): number {
   const fallback = 64 * 1024;
   if (options.keyring !== undefined && options.passwordFile !== undefined) return fallback;
   return loadEncryption().chunkSize;

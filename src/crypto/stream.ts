@@ -88,34 +88,25 @@ export function decryptStream(lookup: KeyLookup): Transform {
   let opener: ChunkOpener | null = null;
   return new Transform({
     transform(data: Buffer, _encoding, callback: TransformCallback) {
-      try {
-        let body = data;
-        if (header !== null) {
-          header.push(data);
-          headerLength += data.length;
-          if (headerLength < HEADER_BYTES) return callback();
-          const all = Buffer.concat(header);
-          header = null;
-          const parsed = parseHeader(all);
-          const dataKey = lookup(parsed.keyId);
-          if (dataKey === undefined) throw new UnknownKeyError(parsed.keyId);
-          opener = new ChunkOpener({ header: parsed, key: objectKey(dataKey, parsed), firstChunk: 0 }, (plain) => this.push(plain));
-          body = all.subarray(HEADER_BYTES);
-        }
-        (opener as ChunkOpener).consume(body);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
+      guarded(callback, () => {
+        if (header === null) return (opener as ChunkOpener).consume(data);
+        header.push(data);
+        headerLength += data.length;
+        if (headerLength < HEADER_BYTES) return;
+        const all = Buffer.concat(header);
+        header = null;
+        const parsed = parseHeader(all);
+        const dataKey = lookup(parsed.keyId);
+        if (dataKey === undefined) throw new UnknownKeyError(parsed.keyId);
+        opener = new ChunkOpener({ header: parsed, key: objectKey(dataKey, parsed), firstChunk: 0 }, (plain) => this.push(plain));
+        opener.consume(all.subarray(HEADER_BYTES));
+      });
     },
     flush(callback: TransformCallback) {
-      try {
+      guarded(callback, () => {
         if (opener === null) throw new DamagedObjectError('encrypted object is shorter than its header');
         opener.finish();
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
+      });
     },
   });
 }

@@ -1,8 +1,7 @@
 // PUT /crypt/write: an upload to an encrypted store that the app allowed (nginx's auth_request
 // returned the ticket). The body streams from nginx through the cipher into the store: memory is
 // a chunk plus the S3 parts in flight, whatever the size.
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import type { Context } from 'koa';
 import { PublicError } from '../../errors.js';
 import type { DataKey } from '../keys.js';
