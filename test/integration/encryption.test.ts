@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { validateConfig } from '../../src/config/load.js';
 import { ciphertextSize, HEADER_BYTES, parseHeader, TAG_BYTES } from '../../src/crypto/format.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startSluice } from '../../src/server.js';
 import { addKey, createKeyring } from '../../src/crypto/keyring.js';
 import { download, request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -285,6 +288,36 @@ for (const store of STORES) {
     });
   });
 }
+
+describe('write-once for encrypted uploads', () => {
+  for (const store of STORES) {
+    it(`${store}: five concurrent PUTs of one key → exactly one 201, and the stored object is the winner's`, async () => {
+      const bodies = Array.from({ length: 5 }, (_, i) => Buffer.from(`candidate ${i} `.repeat(1000)));
+      const answers = await Promise.all(bodies.map((body) => put(store, 'race/one.bin', body)));
+      const statuses = answers.map((a) => a.status);
+      assert.equal(statuses.filter((s) => s === 201).length, 1, statuses.join(','));
+      assert.ok(statuses.every((s) => [201, 403, 409].includes(s)), statuses.join(','));
+      const winner = bodies[statuses.indexOf(201)] as Buffer;
+      assert.deepEqual((await get(store, 'race/one.bin')).body, winner);
+    });
+  }
+
+  it('a second app instance sharing Redis refuses the key while the first holds it (S3)', async () => {
+    const second = await startSluice(validateConfig({ ...settings, host: '127.0.0.1', appPort: 0 }), { logger: createLogger('silent') });
+    try {
+      const auth = (key: string) =>
+        request(second.port, '/_sluice/upload-auth', { headers: { ...alice, 'X-Original-URI': `/files/_uploads/encrypted/cloud/${key}`, 'X-Original-Method': 'PUT' } });
+      assert.equal((await put('cloud', 'shared/held.bin', Buffer.from('first'))).status, 201);
+      // nginx's auth_request only passes 2xx/401/403: a held key is a 403 there.
+      assert.equal((await auth('shared/held.bin')).status, 403);
+      const fresh = await auth('shared/fresh.bin');
+      assert.equal(fresh.status, 204);
+      assert.ok(fresh.headers['x-sluice-crypt-ticket'], 'the allowed upload carries the worker ticket');
+    } finally {
+      await second.close();
+    }
+  });
+});
 
 describe('image transforms of encrypted sources', () => {
   it('the worker decrypts the source in memory and renders it; the source stays ciphertext at rest', async () => {

@@ -194,4 +194,13 @@ describe('the `sluice migrate` command', () => {
       /store "dst" is an s3 store, expected fs/,
     );
   });
+
+  it('refuses to copy plaintext into an encrypted store (bytes are copied unchanged)', async () => {
+    const s3Settings = { type: 's3', bucket: 'cli', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const config = validateConfig({ stores: { src: { type: 'fs', root: path.join(base, 'cli') }, vault: { ...s3Settings, encrypted: true } } });
+    await assert.rejects(
+      migrateCommand(() => config, () => undefined).parseAsync(['--from', 'src', '--to', 'vault'], { from: 'user' }),
+      /store "vault" is encrypted and the other is not: migrate copies bytes unchanged/,
+    );
+  });
 });
