@@ -3,7 +3,7 @@
 // then the latency of a 1 MiB Range slice at random offsets of the big encrypted object (the
 // worker fetches only the covering chunks) next to the same slice of the plain file.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -37,12 +37,17 @@ export const b9: Scenario = {
     await createKeyring(keyringFile, PASSWORD, { id: 'bench' });
     const dataKey = (await openKeyring(keyringFile, PASSWORD)).current;
     ctx.progress(`B9: encrypting ${BIG} into the encrypted fs store and S3`);
-    await pipeline(createReadStream(path.join(data.root, BIG)), encryptStream(dataKey, 64 * 1024), createWriteStream(path.join(encRoot, BIG)));
+    // The store key is bound into the ciphertext: one encryption per name.
+    const encrypt = (name: string, file: string) => pipeline(createReadStream(path.join(data.root, BIG)), encryptStream(dataKey, 64 * 1024, name), createWriteStream(file));
+    await encrypt(BIG, path.join(encRoot, BIG));
+    const forS3 = path.join(ctx.workDir, 'encrypted-for-s3.bin');
+    await encrypt(ENCRYPTED_KEY, forS3);
     const client = s3ClientFor(s3);
     try {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: ENCRYPTED_KEY, Body: createReadStream(path.join(encRoot, BIG)), ContentLength: ciphertextSize(size, 64 * 1024) }));
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: ENCRYPTED_KEY, Body: createReadStream(forS3), ContentLength: ciphertextSize(size, 64 * 1024) }));
     } finally {
       client.destroy();
+      await rm(forS3, { force: true });
     }
     const tokens = await ctx.shared('tokens', makeTokens);
     const s3Store = { type: 's3', bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };

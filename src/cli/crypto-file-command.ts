@@ -14,28 +14,35 @@ import { openKeyring, type Keyring } from '../crypto/keyring.js';
 import { decryptStream, encryptStream } from '../crypto/stream.js';
 import { addKeyringOptions, keyringSource, type KeyringSourceOptions } from './keyring-source.js';
 
+const NAME_FLAGS = '--name <key>';
+const NAME_HELP = 'the store key the object lives under: it is bound into the ciphertext (default: none, a loose file)';
+
+interface FileOptions extends KeyringSourceOptions {
+  name: string;
+}
+
 export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () => loadEncryptionConfig()): Command[] {
   const unlock = async (options: KeyringSourceOptions): Promise<Keyring> => {
     const source = keyringSource(options, loadEncryption);
     return openKeyring(source.file, await source.password());
   };
-  const encrypt = addKeyringOptions(new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>')).action(
-    async (input: string, output: string, options: KeyringSourceOptions) => {
-      const keyring = await unlock(options);
-      await transformFile(input, output, encryptStream(keyring.current, chunkSizeFor(loadEncryption, options)));
-    },
-  );
-  const decrypt = addKeyringOptions(new Command('decrypt-file').description('decrypt a file written by encrypt-file or an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>')).action(
-    async (input: string, output: string, options: KeyringSourceOptions) => {
+  const encrypt = addKeyringOptions(
+    new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
+  ).action(async (input: string, output: string, options: FileOptions) => {
+    const keyring = await unlock(options);
+    await transformFile(input, output, encryptStream(keyring.current, chunkSizeFor(loadEncryption, options), options.name));
+  });
+  const decrypt = addKeyringOptions(
+    new Command('decrypt-file').description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
+  ).action(async (input: string, output: string, options: FileOptions) => {
       const keyring = await unlock(options);
       try {
-        await transformFile(input, output, decryptStream((id) => keyring.get(id)));
+        await transformFile(input, output, decryptStream((id) => keyring.get(id), options.name));
       } catch (error) {
         if (error instanceof DamagedObjectError) throw new Error(`${input}: ciphertext is damaged or was tampered with (${error.message}); no output written`);
         throw error;
       }
-    },
-  );
+  });
   return [encrypt, decrypt];
 }
 

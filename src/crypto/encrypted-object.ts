@@ -39,7 +39,7 @@ export async function openEncryptedObject(store: Store, key: CanonicalKey, keys:
     async read(range?: ByteRange): Promise<Readable> {
       const span = chunkSpan(range?.start ?? 0, range?.end ?? Math.max(plainSize - 1, 0), plainSize, header.chunkSize);
       const ciphertext = await store.read(key, { start: span.cipherStart, end: span.cipherEnd });
-      const plaintext = pipeline(ciphertext, decryptChunks({ header, key: aesKey, ...span }), () => undefined);
+      const plaintext = pipeline(ciphertext, decryptChunks({ header, key: aesKey, name: key.value, ...span }), () => undefined);
       return verifiedFirst(plaintext);
     },
   };

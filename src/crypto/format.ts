@@ -5,7 +5,9 @@
 //   chunk i  ciphertext | tag 16 B       nonce = 0…0 | i (u48be) | final flag (1 on the last chunk)
 //
 // Every object gets its own AES key, HKDF(data key, salt), so nonces never repeat under a key.
-// The whole header is the AAD of every chunk: changing the key id, chunk size or salt fails. The
+// The AAD of every chunk is the whole header plus the name the object is stored under (its store
+// key; '' for loose files): changing the key id, chunk size or salt fails, and so does serving an
+// object's bytes under another name (a swapped or copied object). The
 // chunk index and the final flag are in the nonce: reordering, dropping or appending chunks, and
 // cutting the object at a chunk boundary, all fail authentication. The last chunk is always the
 // final one and holds 0…chunkSize-1 bytes (an empty object is one empty final chunk), so sizes map
@@ -84,20 +86,25 @@ function nonce(index: number, final: boolean): Buffer {
   return value;
 }
 
+/** What every chunk's tag covers besides the chunk: the header and the object's name. */
+export function associatedData(header: ObjectHeader, name: string): Buffer {
+  return Buffer.concat([header.raw, Buffer.from(name, 'utf8')]);
+}
+
 /** ciphertext ‖ tag of one chunk, as two buffers (no copy). */
-export function sealChunk(key: Buffer, header: ObjectHeader, index: number, final: boolean, plaintext: Buffer): [Buffer, Buffer] {
+export function sealChunk(key: Buffer, aad: Buffer, index: number, final: boolean, plaintext: Buffer): [Buffer, Buffer] {
   const cipher = createCipheriv(CIPHER, key, nonce(index, final));
-  cipher.setAAD(header.raw);
+  cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   cipher.final();
   return [body, cipher.getAuthTag()];
 }
 
 /** The chunk's plaintext, released only after its tag verified. */
-export function openChunk(key: Buffer, header: ObjectHeader, index: number, final: boolean, sealed: Buffer): Buffer {
+export function openChunk(key: Buffer, aad: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
   if (sealed.length < TAG_BYTES) throw new DamagedObjectError();
   const decipher = createDecipheriv(CIPHER, key, nonce(index, final));
-  decipher.setAAD(header.raw);
+  decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
   try {

@@ -63,7 +63,7 @@ export async function reencryptStore(target: ReencryptTarget, keyring: Keyring, 
     }
     if (keyring.get(header.keyId) === undefined) throw new Error(`sealed under key "${header.keyId}", which the keyring does not hold`);
     if (!options.dryRun) {
-      const ciphertext = pipeline(await target.read(key), decryptStream(lookup), encryptStream(keyring.current, header.chunkSize), () => undefined);
+      const ciphertext = pipeline(await target.read(key), decryptStream(lookup, key), encryptStream(keyring.current, header.chunkSize, key), () => undefined);
       await target.replace(key, ciphertext);
       await options.onMoved?.({ key, from: header.keyId, to: keyring.current.id });
     }

@@ -1,13 +1,17 @@
 // Streaming encryption and decryption in the object format of ./format.ts. Memory per stream is
 // about two chunks, whatever the object's size.
 import { Transform, type TransformCallback } from 'node:stream';
-import { createHeader, DamagedObjectError, HEADER_BYTES, objectKey, openChunk, parseHeader, sealChunk, TAG_BYTES, type ObjectHeader } from './format.js';
+import { associatedData, createHeader, DamagedObjectError, HEADER_BYTES, objectKey, openChunk, parseHeader, sealChunk, TAG_BYTES, type ObjectHeader } from './format.js';
 import { UnknownKeyError, type DataKey, type KeyLookup } from './keys.js';
 
-/** Plaintext in; header and sealed chunks out. */
-export function encryptStream(dataKey: DataKey, chunkSize: number): Transform {
+/**
+ * Plaintext in; header and sealed chunks out. `name` is the key the object will be stored under
+ * ('' for a loose file): it must be given again to decrypt.
+ */
+export function encryptStream(dataKey: DataKey, chunkSize: number, name: string): Transform {
   const header = createHeader(dataKey.id, chunkSize);
   const key = objectKey(dataKey, header);
+  const aad = associatedData(header, name);
   const pending = Buffer.alloc(chunkSize);
   let filled = 0;
   let index = 0;
@@ -26,7 +30,7 @@ export function encryptStream(dataKey: DataKey, chunkSize: number): Transform {
         filled += taken;
         offset += taken;
         if (filled === chunkSize) {
-          for (const part of sealChunk(key, header, index++, false, pending)) this.push(part);
+          for (const part of sealChunk(key, aad, index++, false, pending)) this.push(part);
           filled = 0;
         }
       }
@@ -34,7 +38,7 @@ export function encryptStream(dataKey: DataKey, chunkSize: number): Transform {
     },
     flush(callback: TransformCallback) {
       start(this);
-      for (const part of sealChunk(key, header, index, true, pending.subarray(0, filled))) this.push(part);
+      for (const part of sealChunk(key, aad, index, true, pending.subarray(0, filled))) this.push(part);
       callback();
     },
   });
@@ -43,6 +47,8 @@ export function encryptStream(dataKey: DataKey, chunkSize: number): Transform {
 export interface ChunkReaderOptions {
   readonly header: ObjectHeader;
   readonly key: Buffer;
+  /** The name the object is stored under ('' for a loose file), as it was encrypted. */
+  readonly name: string;
   /** Index of the first chunk in the input. */
   readonly firstChunk: number;
   /** The object's final chunk; undefined = whatever chunk ends the input. */
@@ -81,8 +87,8 @@ function guarded(callback: TransformCallback, step: () => void): void {
   }
 }
 
-/** A whole stored object in (header first), its plaintext out. */
-export function decryptStream(lookup: KeyLookup): Transform {
+/** A whole stored object (header first) stored under `name` in, its plaintext out. */
+export function decryptStream(lookup: KeyLookup, name: string): Transform {
   let header: Buffer[] | null = [];
   let headerLength = 0;
   let opener: ChunkOpener | null = null;
@@ -98,7 +104,7 @@ export function decryptStream(lookup: KeyLookup): Transform {
         const parsed = parseHeader(all);
         const dataKey = lookup(parsed.keyId);
         if (dataKey === undefined) throw new UnknownKeyError(parsed.keyId);
-        opener = new ChunkOpener({ header: parsed, key: objectKey(dataKey, parsed), firstChunk: 0 }, (plain) => this.push(plain));
+        opener = new ChunkOpener({ header: parsed, key: objectKey(dataKey, parsed), name, firstChunk: 0 }, (plain) => this.push(plain));
         opener.consume(all.subarray(HEADER_BYTES));
       });
     },
@@ -113,6 +119,7 @@ export function decryptStream(lookup: KeyLookup): Transform {
 
 class ChunkOpener {
   private readonly sealedSize: number;
+  private readonly aad: Buffer;
   private readonly parts: Buffer[] = [];
   private buffered = 0;
   private index: number;
@@ -124,6 +131,7 @@ class ChunkOpener {
     private readonly emit: (plain: Buffer) => void,
   ) {
     this.sealedSize = options.header.chunkSize + TAG_BYTES;
+    this.aad = associatedData(options.header, options.name);
     this.index = options.firstChunk;
     this.toSkip = options.skip ?? 0;
     this.remaining = options.length ?? Number.POSITIVE_INFINITY;
@@ -158,7 +166,7 @@ class ChunkOpener {
   }
 
   private open(sealed: Buffer, final: boolean): void {
-    let plain = openChunk(this.options.key, this.options.header, this.index++, final, sealed);
+    let plain = openChunk(this.options.key, this.aad, this.index++, final, sealed);
     if (this.toSkip > 0) {
       const dropped = Math.min(this.toSkip, plain.length);
       plain = plain.subarray(dropped);

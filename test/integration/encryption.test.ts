@@ -282,6 +282,12 @@ for (const store of STORES) {
       assert.equal((await get(store, 'damage.bin')).status, 502);
     });
 
+    it('another object\'s ciphertext copied over this key (a swap in the bucket) → 502, not the other file', async () => {
+      assert.equal((await put(store, 'other.bin', randomBytes(100))).status, 201);
+      await replaceStored(store, 'damage.bin', await stored(store, 'other.bin'));
+      assert.equal((await get(store, 'damage.bin')).status, 502);
+    });
+
     it('a plaintext file dropped into the store is refused, not served', async () => {
       await replaceStored(store, 'damage.bin', Buffer.from('this was never encrypted by Sluice, a plain file'));
       assert.equal((await get(store, 'damage.bin')).status, 502);

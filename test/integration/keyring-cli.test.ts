@@ -103,6 +103,15 @@ describe('sluice encrypt-file / decrypt-file', () => {
     });
   }
 
+  it('--name binds the file to a store key: decrypting it without (or under another) name fails', async () => {
+    await writeFile(path.join(dir, 'named.bin'), 'bound to a key');
+    assert.equal((await sluice(['encrypt-file', '--name', 'a/b.txt', path.join(dir, 'named.bin'), path.join(dir, 'named.enc')])).code, 0);
+    assert.equal((await sluice(['decrypt-file', path.join(dir, 'named.enc'), path.join(dir, 'named.out')])).code, 1);
+    assert.equal((await sluice(['decrypt-file', '--name', 'a/c.txt', path.join(dir, 'named.enc'), path.join(dir, 'named.out')])).code, 1);
+    assert.equal((await sluice(['decrypt-file', '--name', 'a/b.txt', path.join(dir, 'named.enc'), path.join(dir, 'named.out')])).code, 0);
+    assert.equal(await readFile(path.join(dir, 'named.out'), 'utf8'), 'bound to a key');
+  });
+
   it('a tampered file: exit 1, a one-line reason, and no output file at all', async () => {
     const sealed = await readFile(path.join(dir, 'in.enc'));
     sealed[sealed.length - 5] = (sealed[sealed.length - 5] as number) ^ 1;
@@ -125,7 +134,8 @@ describe('sluice reencrypt after a key rotation', () => {
       await writeFile(path.join(dir, 'src', key), plain);
       const target = key in fsObjects ? path.join(root, key) : path.join(dir, 'sealed', key);
       await mkdir(path.dirname(target), { recursive: true });
-      assert.equal((await sluice(['encrypt-file', path.join(dir, 'src', key), target])).code, 0);
+      // --name binds the store key into the ciphertext, as the worker does on upload.
+      assert.equal((await sluice(['encrypt-file', '--name', key, path.join(dir, 'src', key), target])).code, 0);
       if (key in s3Objects) await client.send(new PutObjectCommand({ Bucket: 'vault', Key: key, Body: await readFile(target) }));
     }
     await writeFile(path.join(root, 'not-encrypted.txt'), 'a plain file someone dropped here');
@@ -149,7 +159,7 @@ describe('sluice reencrypt after a key rotation', () => {
     assert.match(run.output, /moved 2 to k2, already current 0, failed 1/);
     for (const [key, plain] of Object.entries(fsObjects)) {
       assert.equal(parseHeader(await readFile(path.join(root, key))).keyId, 'k2');
-      assert.equal((await sluice(['decrypt-file', path.join(root, key), path.join(dir, 'check.bin')])).code, 0);
+      assert.equal((await sluice(['decrypt-file', '--name', key, path.join(root, key), path.join(dir, 'check.bin')])).code, 0);
       assert.deepEqual(await readFile(path.join(dir, 'check.bin')), plain);
     }
     assert.equal(await readFile(path.join(root, 'not-encrypted.txt'), 'utf8'), 'a plain file someone dropped here');
@@ -168,7 +178,7 @@ describe('sluice reencrypt after a key rotation', () => {
       const sealed = await s3Bytes(key);
       assert.equal(parseHeader(sealed).keyId, 'k2');
       await writeFile(path.join(dir, 'check.enc'), sealed);
-      assert.equal((await sluice(['decrypt-file', path.join(dir, 'check.enc'), path.join(dir, 'check2.bin')])).code, 0);
+      assert.equal((await sluice(['decrypt-file', '--name', key, path.join(dir, 'check.enc'), path.join(dir, 'check2.bin')])).code, 0);
       assert.deepEqual(await readFile(path.join(dir, 'check2.bin')), plain);
       await rm(path.join(dir, 'check2.bin'));
     }

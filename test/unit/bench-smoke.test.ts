@@ -19,7 +19,7 @@ describe('bench harness on a tiny input', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-bench-smoke-'));
     run = await runBench({
       profile: 'tiny',
-      only: ['B1', 'B4'],
+      only: ['B1', 'B4', 'B9'],
       outDir: path.join(dir, 'results'),
       benchmarksMd: path.join(dir, 'BENCHMARKS.md'),
       log: (line) => lines.push(line),
@@ -32,7 +32,7 @@ describe('bench harness on a tiny input', () => {
 
   it('runs the selected scenarios without failures and judges every goal', () => {
     assert.deepEqual(run.report.failures, []);
-    assert.deepEqual(run.report.scenarios.map((s) => s.id), ['B1', 'B4']);
+    assert.deepEqual(run.report.scenarios.map((s) => s.id), ['B1', 'B4', 'B9']);
     for (const goal of run.report.scenarios.flatMap((s) => s.goals)) assert.equal(typeof goal.met, 'boolean', goal.goal);
   });
 
@@ -42,11 +42,13 @@ describe('bench harness on a tiny input', () => {
 
   it('writes the JSON, Markdown and SVG files under the results directory', async () => {
     const json = JSON.parse(await readFile(run.written.json, 'utf8')) as { scenarios: { id: string }[]; machine: { cpus: number } };
-    assert.equal(json.scenarios.length, 2);
+    assert.equal(json.scenarios.length, 3);
     assert.ok(json.machine.cpus >= 1);
     const markdown = await readFile(run.written.markdown, 'utf8');
     assert.match(markdown, /### B1: Big download, fs store/);
     assert.match(markdown, /\| B4 \| flat: app CPU per request/);
+    assert.match(markdown, /### B9: Encrypted store/);
+    assert.match(markdown, /\| encrypted fs \(worker\) \| \d/);
     const files = await readdir(path.join(dir, 'results'));
     const svgs = files.filter((f) => f.endsWith('.svg'));
     assert.equal(svgs.length, 2);

@@ -22,12 +22,14 @@ function pieces(data: Buffer, piece: number): Readable {
   return Readable.from(parts);
 }
 
+const NAME = 'docs/report.pdf';
+
 async function encrypt(plain: Buffer, key = k1, piece = 1000): Promise<Buffer> {
-  return buffer(pieces(plain, piece).pipe(encryptStream(key, CHUNK)));
+  return buffer(pieces(plain, piece).pipe(encryptStream(key, CHUNK, NAME)));
 }
 
-async function decrypt(stored: Buffer, piece = 777): Promise<Buffer> {
-  return buffer(pieces(stored, piece).pipe(decryptStream(lookup)));
+async function decrypt(stored: Buffer, piece = 777, name = NAME): Promise<Buffer> {
+  return buffer(pieces(stored, piece).pipe(decryptStream(lookup, name)));
 }
 
 async function decryptRange(stored: Buffer, start: number, end: number): Promise<Buffer> {
@@ -35,7 +37,7 @@ async function decryptRange(stored: Buffer, start: number, end: number): Promise
   const plainSize = plaintextSize(stored.length, header.chunkSize);
   const span = chunkSpan(start, end, plainSize, header.chunkSize);
   const slice = stored.subarray(span.cipherStart, span.cipherEnd + 1);
-  return buffer(pieces(slice, 999).pipe(decryptChunks({ header, key: objectKey(k1, header), ...span })));
+  return buffer(pieces(slice, 999).pipe(decryptChunks({ header, key: objectKey(k1, header), name: NAME, ...span })));
 }
 
 describe('encrypted format: round trips', () => {
@@ -51,7 +53,7 @@ describe('encrypted format: round trips', () => {
   }
 
   it('an empty input with no writes at all still yields a valid empty object', async () => {
-    const stored = await buffer(Readable.from([]).pipe(encryptStream(k1, CHUNK)));
+    const stored = await buffer(Readable.from([]).pipe(encryptStream(k1, CHUNK, NAME)));
     assert.equal(stored.length, HEADER_BYTES + TAG_BYTES);
     assert.equal((await decrypt(stored)).length, 0);
   });
@@ -120,7 +122,7 @@ describe('encrypted format: damage is an error, never bytes', () => {
       const tampered = Buffer.from(stored);
       const at = HEADER_BYTES + chunk * SEALED + 5;
       tampered[at] = (tampered[at] as number) ^ 1;
-      const outcome = await collectUntilError(pieces(tampered, 4000).pipe(decryptStream(lookup)));
+      const outcome = await collectUntilError(pieces(tampered, 4000).pipe(decryptStream(lookup, NAME)));
       assert.ok(outcome.error instanceof DamagedObjectError, `chunk ${chunk}`);
       assert.ok(outcome.bytes <= chunk * CHUNK, `only verified chunks before ${chunk} came out (${outcome.bytes})`);
     }
@@ -158,6 +160,11 @@ describe('encrypted format: damage is an error, never bytes', () => {
     await assert.rejects(decrypt(Buffer.concat([header, chunk(1), chunk(0), chunk(2), tail])), DamagedObjectError);
     await assert.rejects(decrypt(Buffer.concat([header, chunk(0), chunk(0), chunk(1), chunk(2), tail])), DamagedObjectError);
     await assert.rejects(decrypt(Buffer.concat([stored, chunk(0)])), DamagedObjectError);
+  });
+
+  it('an object served under another name (swapped or copied in the bucket) fails, even an empty one', async () => {
+    await assert.rejects(decrypt(await encrypt(randomBytes(CHUNK + 9)), 777, 'docs/other.pdf'), DamagedObjectError);
+    await assert.rejects(decrypt(await encrypt(Buffer.alloc(0)), 777, ''), DamagedObjectError);
   });
 
   it('a chunk moved from another object under the same key fails', async () => {

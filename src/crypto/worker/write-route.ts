@@ -38,7 +38,7 @@ export async function cryptWrite(ctx: Context, deps: CryptWriteDeps): Promise<vo
   ctx.req.once('close', () => {
     if (!ctx.req.complete) clientGone.abort();
   });
-  const ciphertext = pipeline(ctx.req, counter, encryptStream(dataKey, deps.chunkSize), () => undefined);
+  const ciphertext = pipeline(ctx.req, counter, encryptStream(dataKey, deps.chunkSize, key.value), () => undefined);
   await writer.writeOnce(key, ciphertext, clientGone.signal);
   ctx.status = 201;
   ctx.set('Cache-Control', 'no-store');
