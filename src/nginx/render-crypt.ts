@@ -6,7 +6,7 @@ import { CRYPT_READ_PATH, CRYPT_TICKET_HEADER, CRYPT_WRITE_PATH } from '../crypt
 import { encryptedUploadPath, uploadAuthLocation } from '../uploads/fs-route.js';
 import { forwardConditionalHeaders, indent, upstreamVar } from './app-proxy.js';
 import { cryptLocation, DISPOSITION_HEADER } from './locations.js';
-import { WORKER_UPSTREAM } from './render-transform.js';
+import { WORKER_UPSTREAM } from './render-worker.js';
 
 export function encryptedStoreNames(config: SluiceConfig): string[] {
   return Object.entries(config.stores)

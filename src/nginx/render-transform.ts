@@ -1,13 +1,12 @@
 // nginx configuration for image transforms: the public image prefixes (proxied to the app like
-// downloads), the worker upstream and result cache, and the internal location the app's
-// X-Accel-Redirect points at. Nothing is rendered while transforms are disabled.
+// downloads), the result cache, and the internal location the app's X-Accel-Redirect points at.
+// Nothing is rendered while transforms are disabled (the worker upstream: render-worker.ts).
 import type { SluiceConfig } from '../config/schema.js';
 import { CACHE_KEY_HEADER, RENDER_PATH, TICKET_HEADER } from '../transform/internal-token.js';
 import { DISPOSITION_HEADER } from './locations.js';
 import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
+import { WORKER_UPSTREAM } from './render-worker.js';
 
-export const WORKER_UPSTREAM = 'sluice_worker';
-const UPSTREAM = WORKER_UPSTREAM;
 const CACHE_ZONE = 'sluice_img';
 
 /** imgproxy's response policy: an image can never become an active document. */
@@ -23,30 +22,19 @@ export function imageLocation(internalPrefix: string): string {
   return `${internalPrefix}/img`;
 }
 
-/** The worker tier runs transforms and the crypto of encrypted stores. */
-export function workerNeeded(config: SluiceConfig): boolean {
-  return config.transform.enabled || Object.values(config.stores).some((store) => store.encrypted);
-}
-
-/** Lines for the http include: the worker upstream and the result cache. */
+/** Lines for the http include: the result cache. */
 export function renderTransformHttp(config: SluiceConfig): string[] {
-  if (!workerNeeded(config)) return [];
   const { worker } = config;
-  const host = worker.host.includes(':') ? `[${worker.host}]` : worker.host;
-  const lines = ['', '# Worker tier: image transforms, encrypted stores (loopback only).', `upstream ${UPSTREAM} {`, `    server ${host}:${worker.port};`, '    keepalive 16;', '}'];
-  if (config.transform.enabled && worker.cache.enabled) {
-    lines.push(
-      '# Transform results. A relative path is under nginx\'s prefix (-p).',
-      `proxy_cache_path ${worker.cache.dir} levels=1:2 keys_zone=${CACHE_ZONE}:16m max_size=${worker.cache.maxSize} inactive=${worker.cache.inactive} use_temp_path=off;`,
-    );
-  }
-  return lines;
+  if (!config.transform.enabled || !worker.cache.enabled) return [];
+  return [
+    '# Transform results. A relative path is under nginx\'s prefix (-p).',
+    `proxy_cache_path ${worker.cache.dir} levels=1:2 keys_zone=${CACHE_ZONE}:16m max_size=${worker.cache.maxSize} inactive=${worker.cache.inactive} use_temp_path=off;`,
+  ];
 }
 
 /** Lines for the server include: public image prefixes and the internal worker location. */
 export function renderTransformServer(config: SluiceConfig): string[] {
-  if (!workerNeeded(config)) return [];
-  if (!config.transform.enabled) return ['', ...WORKER_UNAVAILABLE];
+  if (!config.transform.enabled) return [];
   const { transform, worker } = config;
   const prefixes = [...new Set([transform.imgproxyPrefix, transform.nativePrefix])];
   const lines: string[] = [];
@@ -80,7 +68,7 @@ function internalImageLocation(internalPrefix: string, cache: boolean, valid: st
     '    set $sluice_img_vary $upstream_http_vary;',
     `    set $sluice_disposition ${upstreamVar(DISPOSITION_HEADER)};`,
     `    set $sluice_img_cache_control ${upstreamVar(IMAGE_CACHE_CONTROL_HEADER)};`,
-    `    proxy_pass http://${UPSTREAM}${RENDER_PATH};`,
+    `    proxy_pass http://${WORKER_UPSTREAM}${RENDER_PATH};`,
     '    proxy_http_version 1.1;',
     '    proxy_set_header Connection "";',
     "    # The worker needs the ticket only: never the client's Authorization or Cookie.",
@@ -112,19 +100,6 @@ function internalImageLocation(internalPrefix: string, cache: boolean, valid: st
     '    # The worker down or silent: a short JSON answer, not nginx\'s HTML page.',
     '    error_page 502 504 = @sluice_worker_unavailable;',
     '}',
-    '',
-    ...WORKER_UNAVAILABLE,
   ];
 }
-
-/** The worker down or silent: a short JSON answer, not nginx's HTML page. */
-const WORKER_UNAVAILABLE: readonly string[] = [
-  'location @sluice_worker_unavailable {',
-  '    default_type application/json;',
-  '    add_header X-Content-Type-Options nosniff always;',
-  '    add_header Cache-Control no-store always;',
-  '    add_header Retry-After 5 always;',
-  `    return 503 '{"error":"worker unavailable"}\\n';`,
-  '}',
-];
 

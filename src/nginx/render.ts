@@ -11,6 +11,7 @@ import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from
 import { renderAccessLocations } from './render-auth-request.js';
 import { renderUploadLocations } from './render-uploads.js';
 import { renderCryptServer } from './render-crypt.js';
+import { renderWorkerHttp, renderWorkerServer } from './render-worker.js';
 import { renderTransformHttp, renderTransformServer } from './render-transform.js';
 
 export interface RenderInput {
@@ -49,7 +50,7 @@ export function renderHttpInclude(input: RenderInput): string {
     const origin = originParts(name, input.s3Origins);
     lines.push('', `upstream ${s3UpstreamName(name)} {`, `    server ${origin.hostPort};`, '    keepalive 16;', '}');
   }
-  lines.push(...renderTransformHttp(input.config));
+  lines.push(...renderWorkerHttp(input.config), ...renderTransformHttp(input.config));
   return `${lines.join('\n')}\n`;
 }
 
@@ -93,6 +94,7 @@ export function renderServerInclude(input: RenderInput): string {
     if (store.encrypted) continue;
     blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
   }
+  blocks.push(...renderWorkerServer(config));
   blocks.push(...renderTransformServer(config));
   blocks.push(...renderCryptServer(config));
   blocks.push(...renderAccessLocations(config));
