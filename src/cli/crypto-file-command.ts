@@ -30,7 +30,7 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
     new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
   ).action(async (input: string, output: string, options: FileOptions) => {
     const keyring = await unlock(options);
-    await transformFile(input, output, encryptStream(keyring.current, chunkSizeFor(loadEncryption, options), options.name));
+    await transformFile(input, output, encryptStream(keyring.current, loadEncryption().chunkSize, options.name));
   });
   const decrypt = addKeyringOptions(
     new Command('decrypt-file').description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
@@ -44,13 +44,6 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
       }
   });
   return [encrypt, decrypt];
-}
-
-/** The configured chunk size when a config is available; the default otherwise. */
-function chunkSizeFor(loadEncryption: () => EncryptionConfig, options: KeyringSourceOptions): number {
-  const fallback = 64 * 1024;
-  if (options.keyring !== undefined && options.passwordFile !== undefined) return fallback;
-  return loadEncryption().chunkSize;
 }
 
 async function transformFile(input: string, output: string, transform: Transform): Promise<void> {

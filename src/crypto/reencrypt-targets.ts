@@ -1,8 +1,6 @@
 // The fs and S3 sides of `sluice reencrypt`: list, read, and replace atomically.
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { SluiceConfig } from '../config/schema.js';
 import { listKeys } from '../ops/audit/checks.js';
 import { listSource } from '../ops/migrate/source.js';
@@ -10,9 +8,9 @@ import { opsS3Client } from '../ops/s3-client.js';
 import { isReservedSegment } from '../storage/key.js';
 import { createStores } from '../storage/registry.js';
 import type { CanonicalKey } from '../storage/types.js';
-import { UPLOAD_TMP_DIR } from '../uploads/fs-finalize.js';
 import { createS3Uploader } from '../uploads/s3-uploader.js';
 import type { ReencryptTarget } from './reencrypt.js';
+import { writeBesideStore } from './worker/object-writer.js';
 
 export async function reencryptTarget(config: SluiceConfig, name: string): Promise<ReencryptTarget> {
   const settings = config.stores[name];
@@ -45,17 +43,7 @@ export async function reencryptTarget(config: SluiceConfig, name: string): Promi
   return {
     ...common,
     keys: async () => (await listSource(root)).files.map((file) => file.key).filter((key) => !key.split('/').some(isReservedSegment)),
-    async replace(key, ciphertext) {
-      const tmpDir = path.join(root, UPLOAD_TMP_DIR);
-      await fsp.mkdir(tmpDir, { recursive: true });
-      const tmp = path.join(tmpDir, `reencrypt-${randomBytes(12).toString('hex')}`);
-      try {
-        await pipeline(ciphertext, createWriteStream(tmp, { flags: 'wx', mode: 0o640, flush: true }));
-        // rename() replaces the old file in one step: a reader sees the old or the new object.
-        await fsp.rename(tmp, path.join(root, ...key.split('/')));
-      } finally {
-        await fsp.rm(tmp, { force: true });
-      }
-    },
+    // rename() replaces the old file in one step: a reader sees the old or the new object.
+    replace: (key, ciphertext) => writeBesideStore(root, ciphertext, (tmp) => fsp.rename(tmp, path.join(root, ...key.split('/')))),
   };
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS } from './app-proxy.js';
 
 /** The auth_request target; the app answers on the same path. */
 export function authRequestLocation(internalPrefix: string): string {
@@ -23,8 +23,7 @@ export function renderAccessLocations(config: SluiceConfig): string[] {
       '    internal;',
       ...indent(APP_PROXY_DIRECTIVES),
       '    # The raw request line, not $uri: Sluice refuses what nginx would normalize.',
-      '    proxy_set_header X-Original-URI $request_uri;',
-      '    proxy_set_header X-Original-Method $request_method;',
+      ...indent(ORIGINAL_REQUEST_HEADERS),
       ...indent(NO_REQUEST_BODY),
       '}',
     );

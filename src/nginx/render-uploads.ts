@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { fsUploadPath, BODY_FILE_HEADER, uploadAuthLocation } from '../uploads/fs-route.js';
 import { UPLOAD_TMP_DIR } from '../uploads/fs-finalize.js';
-import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS } from './app-proxy.js';
 import { fsLocationPrefix } from './locations.js';
 import { encryptedUploadStores } from './render-crypt.js';
 
@@ -57,8 +57,7 @@ export function renderUploadLocations(config: SluiceConfig): string[] {
       `location = ${uploadAuthLocation(config.nginx.internalPrefix)} {`,
       '    internal;',
       ...indent(APP_PROXY_DIRECTIVES),
-      '    proxy_set_header X-Original-URI $request_uri;',
-      '    proxy_set_header X-Original-Method $request_method;',
+      ...indent(ORIGINAL_REQUEST_HEADERS),
       // The subrequest carries the upload's Content-Length (never its body): the default 1m limit would answer 413.
       `    client_max_body_size ${config.uploads.maxBytes};`,
       ...indent(NO_REQUEST_BODY),

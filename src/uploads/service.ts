@@ -13,6 +13,11 @@ import type { CompletedPart, S3Uploader } from './s3-uploader.js';
 /** Slack after a URL's expiry before a pending reservation lapses (clock skew, slow last bytes). */
 const RESERVATION_MARGIN_SECONDS = 60;
 
+/** How long a planned-but-unfinished upload holds its key (also for streamed encrypted uploads). */
+export function pendingReservationSeconds(config: UploadsConfig): number {
+  return config.urlTtlSeconds + RESERVATION_MARGIN_SECONDS;
+}
+
 export type UploadPlan =
   | { readonly method: 'PUT'; readonly url: string; readonly headers: Record<string, string>; readonly expiresAt: string }
   | {
@@ -40,7 +45,7 @@ export interface UploadService {
 
 export function createUploadService(config: UploadsConfig, reservations: ReservationStore, now: () => number = Date.now): UploadService {
   const ttl = config.urlTtlSeconds;
-  const pendingTtl = ttl + RESERVATION_MARGIN_SECONDS;
+  const pendingTtl = pendingReservationSeconds(config);
   const expiresAt = (): string => new Date(now() + ttl * 1000).toISOString();
 
   const record = async (id: string, subject: string): Promise<MultipartRecord> => {

@@ -55,7 +55,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     secret,
     requestTimeoutMs: worker.requestTimeoutMs,
     limiter,
-    fetcher: createSourceFetcher(crypt?.plaintextStores ?? stores, origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
+    fetcher: createSourceFetcher(crypt?.sourceStore ?? ((name) => stores.get(name)), origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
     render: options.render ?? createRenderer(worker, await loadWatermark(worker.watermark)),
     logger,
     metrics: createWorkerMetrics(limiter),

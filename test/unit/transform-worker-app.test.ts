@@ -73,7 +73,7 @@ before(async () => {
     secret: SECRET,
     requestTimeoutMs: 400,
     limiter,
-    fetcher: createSourceFetcher(stores, new Set([originUrl]), { maxBytes: MAX_BYTES, timeoutMs: 200 }),
+    fetcher: createSourceFetcher((name) => stores.get(name), new Set([originUrl]), { maxBytes: MAX_BYTES, timeoutMs: 200 }),
     render,
     logger: createLogger('silent', new Writable({ write: (_c, _e, done) => done() })),
     metrics: createWorkerMetrics(limiter),

@@ -27,18 +27,25 @@ export function createObjectWriter(config: StoreConfig): ObjectWriter {
 
 function fsWriter(root: string): ObjectWriter {
   return {
-    async writeOnce(key, ciphertext, signal) {
-      const tmpDir = path.join(await fsp.realpath(root), UPLOAD_TMP_DIR);
-      await fsp.mkdir(tmpDir, { recursive: true });
-      const tmp = path.join(tmpDir, `crypt-${randomBytes(12).toString('hex')}`);
-      try {
-        await pipeline(ciphertext, createWriteStream(tmp, { flags: 'wx', mode: 0o640, flush: true }), { signal });
-        await finalizeFsUpload(root, key, tmp, Number.MAX_SAFE_INTEGER);
-      } finally {
-        await fsp.rm(tmp, { force: true });
-      }
-    },
+    // link() refuses an existing name: atomic and write-once.
+    writeOnce: (key, ciphertext, signal) => writeBesideStore(root, ciphertext, (tmp) => finalizeFsUpload(root, key, tmp, Number.MAX_SAFE_INTEGER).then(() => undefined), signal),
   };
+}
+
+/**
+ * Streams `body` into a new temp file in the store's upload temp dir (same filesystem as the
+ * store), then lets `finish` move it into place; the temp name is always removed afterwards.
+ */
+export async function writeBesideStore(root: string, body: Readable, finish: (tmp: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const tmpDir = path.join(await fsp.realpath(root), UPLOAD_TMP_DIR);
+  await fsp.mkdir(tmpDir, { recursive: true });
+  const tmp = path.join(tmpDir, `crypt-${randomBytes(12).toString('hex')}`);
+  try {
+    await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o640, flush: true }), { signal });
+    await finish(tmp);
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
 }
 
 function s3Writer(uploader: ReturnType<typeof createS3Uploader>): ObjectWriter {

@@ -3,6 +3,7 @@
 import type Router from '@koa/router';
 import type { SluiceConfig } from '../../config/schema.js';
 import type { Store } from '../../storage/types.js';
+import type { SourceStoreLookup } from '../../transform/worker/source.js';
 import { decryptingStore } from '../encrypted-object.js';
 import type { DataKey } from '../keys.js';
 import { loadKeyring } from '../password.js';
@@ -11,9 +12,10 @@ import { cryptRoutes } from './routes.js';
 
 /**
  * Encrypted stores: unlock the keyring (the master password is read once, here) and build the
- * crypt routes, plus a plaintext view of those stores for transform sources. null without any.
+ * crypt routes, plus the lookup transform sources are read through (encrypted stores as plaintext).
+ * null without any.
  */
-export async function createCryptTier(config: SluiceConfig, stores: ReadonlyMap<string, Store>, secret: string): Promise<{ routes: Router; plaintextStores: ReadonlyMap<string, Store> } | null> {
+export async function createCryptTier(config: SluiceConfig, stores: ReadonlyMap<string, Store>, secret: string): Promise<{ routes: Router; sourceStore: SourceStoreLookup } | null> {
   const encrypted = Object.entries(config.stores).filter(([, store]) => store.encrypted);
   if (encrypted.length === 0) return null;
   const keyring = await loadKeyring(config.encryption);
@@ -21,7 +23,11 @@ export async function createCryptTier(config: SluiceConfig, stores: ReadonlyMap<
   const uploadStores = new Set(config.uploads.enabled ? (config.uploads.stores ?? Object.keys(config.stores)) : []);
   const writers = new Map(encrypted.filter(([name]) => uploadStores.has(name)).map(([name, store]) => [name, createObjectWriter(store)] as const));
   const routes = cryptRoutes({ secret, stores, keys, writers, currentKey: () => keyring.current, chunkSize: config.encryption.chunkSize, maxBytes: config.uploads.maxBytes });
-  const plaintextStores = new Map([...stores].map(([name, store]) => [name, store.encrypted ? decryptingStore(store, keys) : store] as const));
-  return { routes, plaintextStores };
+  // A fresh view per fetch: the source's stat and read then share one header fetch.
+  const sourceStore: SourceStoreLookup = (name) => {
+    const store = stores.get(name);
+    return store?.encrypted ? decryptingStore(store, keys, { perRequest: true }) : store;
+  };
+  return { routes, sourceStore };
 }
 

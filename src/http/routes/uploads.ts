@@ -18,11 +18,11 @@ import type { Store } from '../../storage/types.js';
 import { finalizeFsUpload } from '../../uploads/fs-finalize.js';
 import { BODY_FILE_HEADER, encryptedUploadPath, fsUploadPath, onlyAuthRequestStatuses, resolveUploadTarget, uploadAuthLocation } from '../../uploads/fs-route.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
-import { CRYPT_TICKET_HEADER, CRYPT_TICKET_TTL_SECONDS, signCryptTicket } from '../../crypto/ticket.js';
+import { CRYPT_TICKET_HEADER, signCryptTicket } from '../../crypto/ticket.js';
 import { parseUploadRequest } from '../../uploads/request.js';
 import { createMemoryReservations, createRedisReservations } from '../../uploads/reservations.js';
 import { createS3Uploader, type S3Uploader } from '../../uploads/s3-uploader.js';
-import { createUploadService } from '../../uploads/service.js';
+import { createUploadService, pendingReservationSeconds } from '../../uploads/service.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
@@ -111,7 +111,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
     if (store.encrypted) {
       // fs: the worker's link() is write-once by itself. s3: hold the key while the upload runs;
       // the worker refuses a key that already exists (409).
-      if (store.kind === 's3' && !(await reservations.reserve(`key:${store.name}/${key.value}`, subject.id as string, settings.urlTtlSeconds + CRYPT_TICKET_TTL_SECONDS))) {
+      if (store.kind === 's3' && !(await reservations.reserve(`key:${store.name}/${key.value}`, subject.id as string, pendingReservationSeconds(settings)))) {
         throw new PublicError(409, 'key already written');
       }
       ctx.set(CRYPT_TICKET_HEADER, signCryptTicket({ op: 'write', store: store.name, segments: key.segments }, workerSecret));

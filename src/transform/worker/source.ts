@@ -18,17 +18,20 @@ export interface SourceFetcher {
 const tooLarge = (): PublicError => new PublicError(422, 'source image too large');
 const timedOut = (): PublicError => new PublicError(504, 'source download timed out');
 
+/** The store a source is read from, for one fetch (an encrypted store's view may remember what it opened). */
+export type SourceStoreLookup = (name: string) => Store | undefined;
+
 /**
  * `allowedOrigins`: scheme://host[:port] of every S3 store. The ticket is HMAC-signed, so only
  * the app can name a URL; the origin check keeps a bug from turning the worker into an open proxy.
  */
-export function createSourceFetcher(stores: ReadonlyMap<string, Store>, allowedOrigins: ReadonlySet<string>, limits: SourceLimits): SourceFetcher {
+export function createSourceFetcher(storeFor: SourceStoreLookup, allowedOrigins: ReadonlySet<string>, limits: SourceLimits): SourceFetcher {
   return {
     async fetch(source: SourceLocator, clientSignal?: AbortSignal): Promise<Buffer> {
       const timeout = AbortSignal.timeout(limits.timeoutMs);
       const signal = clientSignal === undefined ? timeout : AbortSignal.any([timeout, clientSignal]);
       try {
-        return source.kind === 'store' ? await fromStore(stores, source, limits.maxBytes, signal) : await fromUrl(allowedOrigins, source.url, limits.maxBytes, signal);
+        return source.kind === 'store' ? await fromStore(storeFor, source, limits.maxBytes, signal) : await fromUrl(allowedOrigins, source.url, limits.maxBytes, signal);
       } catch (error) {
         if (!signal.aborted || error instanceof PublicError) throw error;
         throw timeout.aborted ? timedOut() : new PublicError(499, 'client closed request');
@@ -37,8 +40,8 @@ export function createSourceFetcher(stores: ReadonlyMap<string, Store>, allowedO
   };
 }
 
-async function fromStore(stores: ReadonlyMap<string, Store>, source: Extract<SourceLocator, { kind: 'store' }>, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
-  const store = stores.get(source.store);
+async function fromStore(storeFor: SourceStoreLookup, source: Extract<SourceLocator, { kind: 'store' }>, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+  const store = storeFor(source.store);
   if (store === undefined) throw notFound('source not allowed');
   const key = { segments: source.segments, value: source.segments.join('/') };
   const info = await store.stat(key);
