@@ -6,6 +6,7 @@
 //     encrypts and writes it (the auth answer carries the worker's ticket).
 import type { Context, Middleware, Next } from 'koa';
 import { notFound, PublicError } from '../errors.js';
+import { rawPathOf } from '../http/request-target.js';
 import { canonicalizeKey } from '../storage/key.js';
 import type { Store } from '../storage/types.js';
 import type { AccessState } from '../http/middleware/access-state.js';
@@ -29,9 +30,9 @@ export function uploadAuthLocation(internalPrefix: string): string {
  * Raw path (the request's own, or nginx's X-Original-URI) → store + canonical key, for each
  * upload route prefix and the stores it accepts (fs offload, encrypted).
  */
-export function resolveUploadTarget(routes: ReadonlyMap<string, ReadonlyMap<string, Store>>, rawPathOf: (ctx: Context) => string): Middleware {
+export function resolveUploadTarget(routes: ReadonlyMap<string, ReadonlyMap<string, Store>>, targetOf: (ctx: Context) => string): Middleware {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const rawPath = rawPathOf(ctx).split('?', 1)[0] as string;
+    const rawPath = rawPathOf(targetOf(ctx));
     const route = [...routes].find(([routePrefix]) => rawPath.startsWith(routePrefix));
     if (route === undefined) throw notFound();
     const [routePrefix, stores] = route;

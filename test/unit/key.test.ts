@@ -62,6 +62,11 @@ describe('key canonicalization', () => {
     for (const raw of ['a%00b', 'a%0d%0aSet-Cookie:x', 'a%7f', 'a%c2%85', 'tab%09']) rejects(raw, /control character/);
   });
 
+  it('refuses a raw "#" (nginx ends $uri there) but keeps "%23" as a name character', () => {
+    for (const raw of ['a#', 'a#x', 'a/b.txt#', '#', 'a/#/b']) rejects(raw, /"#"/);
+    assert.equal(canonicalizeKey('a%23b').value, 'a#b');
+  });
+
   it('refuses malformed percent-encoding', () => {
     for (const raw of ['a%', 'a%2', 'a%zz', '%g0']) rejects(raw, /percent-encoding/);
   });

@@ -13,6 +13,7 @@ import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
 import { type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, shareTokenOf, tokenCredentials } from '../middleware/authenticate.js';
+import { rawPathOf } from '../request-target.js';
 import { authorize } from '../middleware/authorize.js';
 
 export interface AuthRequestDeps extends AccessPipelineDeps {
@@ -61,7 +62,7 @@ function originalTarget(locations: ReadonlyMap<string, Store>) {
     const uri = ctx.get('X-Original-URI');
     const method = ctx.get('X-Original-Method');
     if (method !== 'GET' && method !== 'HEAD') throw new PublicError(405, 'method not allowed');
-    const rawPath = uri.split('?', 1)[0] as string;
+    const rawPath = rawPathOf(uri);
     const match = ordered.find(([prefix]) => rawPath.startsWith(`${prefix}/`));
     if (match === undefined) throw new PublicError(404, 'not a protected location');
     const state = ctx.state as AccessState;

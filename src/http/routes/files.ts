@@ -7,6 +7,7 @@ import { deliver } from '../../offload/deliver.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
 import { downloadHeaders } from '../download-headers.js';
+import { rawPathOf } from '../request-target.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
@@ -41,7 +42,7 @@ export function fileRoutes(deps: FileRouteDeps): Router {
 function resolveTarget(deps: FileRouteDeps) {
   const routePrefix = `${deps.prefix}/`;
   return async (ctx: Context, next: Next): Promise<void> => {
-    const rawPath = (ctx.req.url ?? '').split('?', 1)[0] as string;
+    const rawPath = rawPathOf(ctx.req.url ?? '');
     if (!rawPath.startsWith(routePrefix)) throw notFound();
     const rest = rawPath.slice(routePrefix.length);
     const slash = rest.indexOf('/');

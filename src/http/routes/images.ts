@@ -21,6 +21,7 @@ import { asciiFallback, contentTypeFor, safeFileName } from '../download-headers
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
+import { rawPathOf } from '../request-target.js';
 
 /** rateLimit applies to the native form: floods of unique sizes are floods of renders. */
 export interface ImageRouteDeps extends AccessPipelineDeps {
@@ -60,7 +61,7 @@ export function imageRoutes(deps: ImageRouteDeps): Router {
 
 /** The RAW request path after `<prefix>/`: never the router's decoded params (the key is canonicalized once). */
 function pathAfter(ctx: Context, prefix: string): string {
-  const raw = (ctx.req.url ?? '').split('?', 1)[0] as string;
+  const raw = rawPathOf(ctx.req.url ?? '');
   if (!raw.startsWith(`${prefix}/`)) throw notFound();
   return raw.slice(prefix.length + 1);
 }
