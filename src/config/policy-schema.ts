@@ -69,6 +69,11 @@ const conditionSchema: z.ZodType<ConditionConfig> = z.unknown().transform((input
 /** read = GET, head = HEAD, transform = image variants, share = minting share links, write = uploads. */
 export const actionSchema = z.enum(['read', 'head', 'transform', 'share', 'write']);
 
+/** A deny rule without `actions` denies everything: a deny that silently left uploads,
+ * transforms or sharing open would be a hole. Allow and delegate rules default to reading. */
+const DENY_DEFAULT_ACTIONS = actionSchema.options;
+const ALLOW_DEFAULT_ACTIONS = ['read', 'head'] as const;
+
 /** nginx-style rates ("512k", "2m", or bytes as a number) → bytes per second (k = 1024). */
 const limitRateSchema = z
   .union([
@@ -90,7 +95,8 @@ export const ruleSchema = z
     /** Key pattern: path-to-regexp syntax (":param" one segment, "*rest" any remaining segments).
      * Optional only for delegate rules (then every key; a plugin still checks its own patterns). */
     key: z.string().min(1).optional(),
-    actions: z.array(actionSchema).min(1).default(['read', 'head']),
+    /** Default: every action for deny rules, ["read", "head"] for allow and delegate rules. */
+    actions: z.array(actionSchema).min(1).optional(),
     /** delegate: ask `to` (the webhook or a plugin); its allow/deny decides, abstain falls through. */
     effect: z.enum(['allow', 'deny', 'delegate']).default('allow'),
     /** "webhook" or a plugin's name; only for effect: delegate. */
@@ -113,7 +119,8 @@ export const ruleSchema = z
     if (rule.effect === 'deny' && rule.limitRate !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['limitRate'], message: 'limitRate only applies to rules that can allow' });
     }
-  });
+  })
+  .transform((rule) => ({ ...rule, actions: rule.actions ?? [...(rule.effect === 'deny' ? DENY_DEFAULT_ACTIONS : ALLOW_DEFAULT_ACTIONS)] }));
 
 const pluginSchema = z.strictObject({
   /** A file ("./plugins/tenant.js", relative to the working directory) or a package name. */

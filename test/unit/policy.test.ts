@@ -208,6 +208,25 @@ describe('rule policy: ordering, scoping and defaults', () => {
     await assertAllowed(policy, 'docs', 'users/alice/x', alice);
     await assertDenied(policy, 'docs', 'users/alice/x', bob);
   });
+
+  it('a deny rule without actions denies every action; allow rules keep read and head', async () => {
+    const config = validateConfig({
+      stores: { docs: { type: 'fs', root: 'data' } },
+      rules: [
+        { id: 'no-private', key: 'private/*rest', effect: 'deny' },
+        { id: 'all', key: '*rest', actions: ['read', 'head', 'transform', 'share', 'write'], when: [{ authenticated: true }] },
+        { id: 'reader', key: 'public/*rest' },
+      ],
+    });
+    assert.deepEqual(config.rules[0]?.actions, ['read', 'head', 'transform', 'share', 'write']);
+    assert.deepEqual(config.rules[2]?.actions, ['read', 'head']);
+    const policy = createRulePolicy(config.rules);
+    for (const action of ['read', 'head', 'transform', 'share', 'write'] as const) {
+      const decision = await policy.decide({ store: 'docs', key: key('private/x.jpg'), action }, alice);
+      assert.equal(decision.effect, 'deny', action);
+      assert.equal(decision.ruleId, 'no-private', action);
+    }
+  });
 });
 
 describe('key patterns', () => {
