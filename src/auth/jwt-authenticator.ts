@@ -32,6 +32,9 @@ export async function createJwtAuthenticator(config: AuthConfig, options: KeyRin
       const token = extractToken(credentials, sourceOptions);
       if (token === null) return ANONYMOUS;
       const payload = await verify(token, ring, verifyOptions);
+      if (config.maxTokenLifetimeSeconds !== undefined && (payload.exp as number) - Date.now() / 1000 > config.maxTokenLifetimeSeconds) {
+        throw invalidToken();
+      }
       return Object.freeze({
         authenticated: true,
         id: typeof payload.sub === 'string' ? payload.sub : null,

@@ -22,6 +22,9 @@ export interface ShareGrant {
   readonly maxDownloads?: number;
   /** Expiry, seconds since the epoch. */
   readonly expiresAt: number;
+  /** Who minted the link, as they were then (sub and verified claims): at every use the policy
+   * is asked again as this subject, so a link never grants more than its creator may do now. */
+  readonly creator: Subject;
 }
 
 export const ANONYMOUS: Subject = Object.freeze({ authenticated: false, id: null, claims: Object.freeze({}) });

@@ -86,6 +86,9 @@ export const authSchema = z.strictObject({
   clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
   /** Tokens larger than this are refused before any parsing. */
   maxTokenBytes: z.number().int().min(256).max(65536).default(8192),
+  /** Refuse tokens whose `exp` lies further ahead than this (unset = any `exp`): bounds how long a
+   * stolen token lives and how long its revocation must be kept. */
+  maxTokenLifetimeSeconds: z.number().int().min(60).max(10 * 366 * 86_400).optional(),
 });
 
 export const configSchema = z

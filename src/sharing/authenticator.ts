@@ -3,7 +3,7 @@ import { invalidToken } from '../auth/token-source.js';
 import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from '../auth/types.js';
 import { PublicError } from '../errors.js';
 import { invalidLink, type LinkClaims, type LinkKeyRing } from './link-token.js';
-import type { SharingState } from './state.js';
+import type { LinkRecord, SharingState } from './state.js';
 
 export interface SharingAuthDeps {
   readonly tokens: Authenticator;
@@ -25,23 +25,35 @@ export function createSharingAuthenticator(deps: SharingAuthDeps): Authenticator
       if (credentials.shareToken === undefined) return tokenSubject(credentials);
       if (deps.links === null) throw invalidLink();
       const link = await deps.links.verify(credentials.shareToken);
-      if (await deps.state.isLinkRevoked(link)) throw new PublicError(410, 'share link revoked');
-      if (link.boundTo === undefined) return linkSubject(link, ANONYMOUS);
+      const standing = await deps.state.linkStanding(link);
+      if (standing.status === 'revoked') throw new PublicError(410, 'share link revoked');
+      if (standing.status === 'unknown') throw new PublicError(410, 'share link no longer valid');
+      const creator = creatorOf(link, standing.record);
+      if (link.boundTo === undefined) return linkSubject(link, creator, ANONYMOUS);
       const holder = await tokenSubject(credentials);
       if (!holder.authenticated) {
         throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
       }
       if (holder.id !== link.boundTo) throw new PublicError(403, 'share link is bound to another subject');
-      return linkSubject(link, holder);
+      return linkSubject(link, creator, holder);
     },
   };
+}
+
+/** The subject the policy is asked about at every use of the link. */
+function creatorOf(link: LinkClaims, record: LinkRecord): Subject {
+  return Object.freeze({
+    authenticated: true,
+    id: link.createdBy ?? record.createdBy,
+    claims: Object.freeze({ ...(record.claims ?? {}) }),
+  });
 }
 
 /**
  * An unbound link's holder stays anonymous (and a bound one keeps the holder's identity), so a
  * policy that does not know about links can never grant more than the caller has anyway.
  */
-function linkSubject(link: LinkClaims, holder: Subject): Subject {
+function linkSubject(link: LinkClaims, creator: Subject, holder: Subject): Subject {
   return Object.freeze({
     ...holder,
     via: 'share-link',
@@ -52,6 +64,7 @@ function linkSubject(link: LinkClaims, holder: Subject): Subject {
       ...(link.prefix === undefined ? {} : { prefix: link.prefix }),
       ...(link.maxDownloads === undefined ? {} : { maxDownloads: link.maxDownloads }),
       expiresAt: link.expiresAt,
+      creator,
     }),
   });
 }

@@ -1,6 +1,6 @@
 // Sharing state in process memory: correct for ONE app instance only (revocations made on one
 // instance are unknown to the others). Counted links are refused here: see countingUnavailable.
-import { countingUnavailable, type LinkRecord, type RevocableLink, type SharingState } from './state.js';
+import { countingUnavailable, creatorJti, revocationExpiry, standingOf, type LinkRecord, type RevocableLink, type SharingState } from './state.js';
 
 interface Entry {
   readonly value: string;
@@ -17,7 +17,7 @@ export function createMemorySharingState(now: () => number = Date.now): SharingS
 
   const put = (key: string, value: string, expiresAt: number): void => {
     if (expiresAt <= seconds()) return;
-    entries.set(key, { value, expiresAt });
+    entries.set(key, { value, expiresAt: revocationExpiry(expiresAt, seconds()) });
     if (entries.size - sizeAtSweep >= SWEEP_EVERY) {
       const t = seconds();
       for (const [k, entry] of entries) if (entry.expiresAt <= t) entries.delete(k);
@@ -38,8 +38,7 @@ export function createMemorySharingState(now: () => number = Date.now): SharingS
       put(`link:${id}`, JSON.stringify(record), record.expiresAt);
     },
     async linkRecord(id: string) {
-      const value = get(`link:${id}`);
-      return value === null ? null : (JSON.parse(value) as LinkRecord);
+      return recordOf(get(`link:${id}`));
     },
     async revokeLink(id: string, expiresAt: number) {
       put(`revoked-link:${id}`, '1', expiresAt);
@@ -47,11 +46,16 @@ export function createMemorySharingState(now: () => number = Date.now): SharingS
     async revokeSubjectLinks(subject: string, at: number, expiresAt: number) {
       put(`revoked-links-of:${subject}`, String(at), expiresAt);
     },
-    async isLinkRevoked(link: RevocableLink) {
-      if (get(`revoked-link:${link.id}`) !== null) return true;
-      if (link.createdBy === undefined) return false;
-      const at = get(`revoked-links-of:${link.createdBy}`);
-      return at !== null && link.issuedAt <= Number(at);
+    async linkStanding(link: RevocableLink) {
+      const record = recordOf(get(`link:${link.id}`));
+      const subjectAt = link.createdBy === undefined ? null : get(`revoked-links-of:${link.createdBy}`);
+      const jti = creatorJti(record);
+      return standingOf(link, {
+        record,
+        revokedById: get(`revoked-link:${link.id}`) !== null,
+        subjectRevokedAt: subjectAt === null ? null : Number(subjectAt),
+        tokenRevoked: jti !== null && get(`revoked-token:${jti}`) !== null,
+      });
     },
     async revokeToken(jti: string, expiresAt: number) {
       put(`revoked-token:${jti}`, '1', expiresAt);
@@ -66,4 +70,8 @@ export function createMemorySharingState(now: () => number = Date.now): SharingS
       throw countingUnavailable();
     },
   };
+}
+
+function recordOf(value: string | null): LinkRecord | null {
+  return value === null ? null : (JSON.parse(value) as LinkRecord);
 }

@@ -80,6 +80,7 @@ export async function mintLink(deps: MintDeps, request: MintRequest, scope: Link
     ...(request.boundTo === undefined ? {} : { boundTo: request.boundTo }),
     ...(creator.id === null ? {} : { createdBy: creator.id }),
   });
-  await deps.state.recordLink(signed.claims.id, { createdBy: creator.id, expiresAt });
+  // The creator's claims stay in the state (never in the link): every use is re-checked as them.
+  await deps.state.recordLink(signed.claims.id, { createdBy: creator.id, expiresAt, claims: creator.claims });
   return signed;
 }

@@ -2,7 +2,7 @@
 // token it is about (SET … EXAT), so Redis never accumulates dead revocations. Any Redis
 // failure is a 503: revocations and counts fail CLOSED.
 import type { Redis } from '../state/redis.js';
-import { stateUnavailable, type LinkRecord, type RevocableLink, type SharingState } from './state.js';
+import { creatorJti, revocationExpiry, standingOf, stateUnavailable, type LinkRecord, type RevocableLink, type SharingState } from './state.js';
 
 const PREFIX = 'sluice:share:';
 
@@ -24,7 +24,7 @@ export function createRedisSharingState(redis: Redis, now: () => number = Date.n
   };
   const put = async (key: string, value: string, expiresAt: number): Promise<void> => {
     if (expiresAt <= now() / 1000) return;
-    await guarded(() => redis.set(PREFIX + key, value, 'EXAT', Math.ceil(expiresAt)));
+    await guarded(() => redis.set(PREFIX + key, value, 'EXAT', Math.ceil(revocationExpiry(expiresAt, now() / 1000))));
   };
 
   return {
@@ -33,8 +33,7 @@ export function createRedisSharingState(redis: Redis, now: () => number = Date.n
       await put(`link:${id}`, JSON.stringify(record), record.expiresAt);
     },
     async linkRecord(id: string) {
-      const value = await guarded(() => redis.get(`${PREFIX}link:${id}`));
-      return value === null ? null : (JSON.parse(value) as LinkRecord);
+      return recordOf(await guarded(() => redis.get(`${PREFIX}link:${id}`)));
     },
     async revokeLink(id: string, expiresAt: number) {
       await put(`revoked-link:${id}`, '1', expiresAt);
@@ -42,12 +41,20 @@ export function createRedisSharingState(redis: Redis, now: () => number = Date.n
     async revokeSubjectLinks(subject: string, at: number, expiresAt: number) {
       await put(`revoked-links-of:${subject}`, String(at), expiresAt);
     },
-    async isLinkRevoked(link: RevocableLink) {
-      const keys = [`${PREFIX}revoked-link:${link.id}`];
+    async linkStanding(link: RevocableLink) {
+      const keys = [`${PREFIX}link:${link.id}`, `${PREFIX}revoked-link:${link.id}`];
       if (link.createdBy !== undefined) keys.push(`${PREFIX}revoked-links-of:${link.createdBy}`);
-      const [byId, subjectAt] = await guarded(() => redis.mget(...keys));
-      if (byId !== null && byId !== undefined) return true;
-      return subjectAt !== null && subjectAt !== undefined && link.issuedAt <= Number(subjectAt);
+      const [recordValue, byId, subjectAt] = await guarded(() => redis.mget(...keys));
+      const record = recordOf(recordValue ?? null);
+      // The creator's token jti is only known from the record: a second round trip, only then.
+      const jti = creatorJti(record);
+      const tokenRevoked = jti !== null && (await guarded(() => redis.exists(`${PREFIX}revoked-token:${jti}`))) === 1;
+      return standingOf(link, {
+        record,
+        revokedById: byId !== null && byId !== undefined,
+        subjectRevokedAt: subjectAt === null || subjectAt === undefined ? null : Number(subjectAt),
+        tokenRevoked,
+      });
     },
     async revokeToken(jti: string, expiresAt: number) {
       await put(`revoked-token:${jti}`, '1', expiresAt);
@@ -63,4 +70,8 @@ export function createRedisSharingState(redis: Redis, now: () => number = Date.n
       return Number((await guarded(() => redis.get(`${PREFIX}uses:${id}`))) ?? 0);
     },
   };
+}
+
+function recordOf(value: string | null): LinkRecord | null {
+  return value === null ? null : (JSON.parse(value) as LinkRecord);
 }

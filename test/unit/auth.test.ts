@@ -251,6 +251,13 @@ describe('JWT verification: rejected tokens', () => {
     await assertRejected(auth, bearer(await sign(secretBytes(), 'HS256', {}, { exp: now() - 3600 })));
   });
 
+  it('rejects a token living longer than auth.maxTokenLifetimeSeconds, and only then', async () => {
+    const auth = await createJwtAuthenticator(authConfig([hsKey()], { maxTokenLifetimeSeconds: 3600 }));
+    await assertRejected(auth, bearer(await sign(secretBytes(), 'HS256', {}, { exp: now() + 7200 })));
+    await assertRejected(auth, bearer(await sign(secretBytes(), 'HS256', {}, { exp: 1e300 })));
+    assert.equal((await auth.authenticate(bearer(await sign(secretBytes(), 'HS256', {}, { exp: now() + 1800 })))).authenticated, true);
+  });
+
   it('rejects nbf in the future beyond the tolerance', async () => {
     const auth = await createJwtAuthenticator(authConfig([hsKey()]));
     await assertRejected(auth, bearer(await sign(secretBytes(), 'HS256', { nbf: now() + 3600 })));

@@ -54,7 +54,7 @@ describe('token bucket', () => {
 describe('rate limit keys', () => {
   it('uses the subject, the share link, or the address nginx saw', () => {
     assert.equal(rateLimitKey(fakeContext({}, { authenticated: true, id: 'alice', claims: {} })), 'sub:alice');
-    const link: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'L1', store: 'd', key: 'k', expiresAt: 0 } };
+    const link: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'L1', store: 'd', key: 'k', expiresAt: 0, creator: { authenticated: true, id: 'alice', claims: {} } } };
     assert.equal(rateLimitKey(fakeContext({}, link)), 'link:L1');
     assert.equal(rateLimitKey(fakeContext({ 'X-Forwarded-For': '1.1.1.1' }, { authenticated: true, id: null, claims: {} })), 'ip:1.1.1.1');
   });

@@ -12,7 +12,7 @@ import { createAccessControl } from '../../src/sharing/access-control.js';
 import { adminCheck } from '../../src/sharing/admin.js';
 import { createSharingAuthenticator } from '../../src/sharing/authenticator.js';
 import { countShareLinkUse } from '../../src/sharing/count-middleware.js';
-import { createLinkKeyRing } from '../../src/sharing/link-token.js';
+import { createLinkKeyRing, type NewLink } from '../../src/sharing/link-token.js';
 import { createMemorySharingState } from '../../src/sharing/memory-state.js';
 import { createStores } from '../../src/storage/registry.js';
 import { statusOf } from '../helpers/public-error.js';
@@ -33,26 +33,51 @@ const tokens: Authenticator = {
 };
 
 describe('memory sharing state', () => {
+  const record = { createdBy: 'alice', expiresAt: T0 / 1000 + 10 };
+  const standing = async (state: ReturnType<typeof createMemorySharingState>, link: { id: string; createdBy?: string; issuedAt: number }) => (await state.linkStanding(link)).status;
+
   it('forgets revocations when what they are about has expired', async () => {
     let now = T0;
     const state = createMemorySharingState(() => now);
+    await state.recordLink('l1', { ...record, expiresAt: T0 / 1000 + 20 });
     await state.revokeToken('j1', T0 / 1000 + 10);
     await state.revokeLink('l1', T0 / 1000 + 10);
     await state.revokeToken('already-expired', T0 / 1000 - 1);
     assert.equal(await state.isTokenRevoked('j1'), true);
     assert.equal(await state.isTokenRevoked('already-expired'), false);
-    assert.equal(await state.isLinkRevoked({ id: 'l1', issuedAt: 0 }), true);
+    assert.equal(await standing(state, { id: 'l1', issuedAt: 0 }), 'revoked');
     now = T0 + 10_000;
     assert.equal(await state.isTokenRevoked('j1'), false);
-    assert.equal(await state.isLinkRevoked({ id: 'l1', issuedAt: 0 }), false);
+    assert.equal(await standing(state, { id: 'l1', issuedAt: 0 }), 'in-force');
   });
 
   it('revokes the links a subject minted up to the revocation, not after', async () => {
     const state = createMemorySharingState(() => T0);
+    for (const id of ['a', 'b', 'c']) await state.recordLink(id, record);
     await state.revokeSubjectLinks('alice', T0 / 1000, T0 / 1000 + 60);
-    assert.equal(await state.isLinkRevoked({ id: 'a', createdBy: 'alice', issuedAt: T0 / 1000 - 0.001 }), true);
-    assert.equal(await state.isLinkRevoked({ id: 'b', createdBy: 'alice', issuedAt: T0 / 1000 + 0.001 }), false);
-    assert.equal(await state.isLinkRevoked({ id: 'c', createdBy: 'bob', issuedAt: 0 }), false);
+    assert.equal(await standing(state, { id: 'a', createdBy: 'alice', issuedAt: T0 / 1000 - 0.001 }), 'revoked');
+    assert.equal(await standing(state, { id: 'b', createdBy: 'alice', issuedAt: T0 / 1000 + 0.001 }), 'in-force');
+    assert.equal(await standing(state, { id: 'c', createdBy: 'bob', issuedAt: 0 }), 'in-force');
+  });
+
+  it('revokes the links minted with a token when that token (jti) is revoked', async () => {
+    const state = createMemorySharingState(() => T0);
+    await state.recordLink('a', { ...record, claims: { sub: 'alice', jti: 'j-alice' } });
+    await state.recordLink('b', { ...record, claims: { sub: 'alice', jti: 'j-other' } });
+    await state.revokeToken('j-alice', T0 / 1000 + 60);
+    assert.equal(await standing(state, { id: 'a', createdBy: 'alice', issuedAt: 0 }), 'revoked');
+    assert.equal(await standing(state, { id: 'b', createdBy: 'alice', issuedAt: 0 }), 'in-force');
+  });
+
+  it('knows no link it has no record of: the creator could not be re-checked', async () => {
+    const state = createMemorySharingState(() => T0);
+    assert.equal(await standing(state, { id: 'never-minted', issuedAt: 0 }), 'unknown');
+  });
+
+  it('caps an absurd revocation expiry instead of failing', async () => {
+    const state = createMemorySharingState(() => T0);
+    await state.revokeToken('forever', 1e300);
+    assert.equal(await state.isTokenRevoked('forever'), true);
   });
 
   it('refuses to count downloads (503): a per-instance count would not be one-time', async () => {
@@ -66,7 +91,13 @@ describe('sharing authenticator', () => {
   const setup = () => {
     const state = createMemorySharingState(() => T0);
     const ring = createLinkKeyRing([KEY], () => T0);
-    return { state, ring, auth: createSharingAuthenticator({ tokens, links: ring, state }) };
+    // As minting does: sign, then record the creator for the re-check at every use.
+    const sign = async (link: NewLink) => {
+      const signed = await ring.sign(link);
+      await state.recordLink(signed.claims.id, { createdBy: link.createdBy ?? null, expiresAt: link.expiresAt, claims: { sub: link.createdBy } });
+      return signed;
+    };
+    return { state, ring, sign, auth: createSharingAuthenticator({ tokens, links: ring, state }) };
   };
 
   it('refuses a revoked token jti, and only that one', async () => {
@@ -77,19 +108,31 @@ describe('sharing authenticator', () => {
     assert.equal((await auth.authenticate({ authorization: 'user:alice' })).id, 'alice');
   });
 
-  it('turns an unbound link into an anonymous holder with the grant', async () => {
-    const { ring, auth } = setup();
-    const { token, claims } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, createdBy: 'alice' });
+  it('turns an unbound link into an anonymous holder with the grant and its creator', async () => {
+    const { sign, auth } = setup();
+    const { token, claims } = await sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, createdBy: 'alice' });
     const subject = await auth.authenticate({ shareToken: token });
     assert.equal(subject.authenticated, false);
     assert.equal(subject.id, null);
     assert.equal(subject.via, 'share-link');
-    assert.deepEqual(subject.share, { linkId: claims.id, store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60 });
+    assert.deepEqual(subject.share, {
+      linkId: claims.id,
+      store: 'docs',
+      key: 'a.txt',
+      expiresAt: T0 / 1000 + 60,
+      creator: { authenticated: true, id: 'alice', claims: { sub: 'alice' } },
+    });
+  });
+
+  it('refuses (410) a genuine link the state has no record of', async () => {
+    const { ring, auth } = setup();
+    const { token } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, createdBy: 'alice' });
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 410);
   });
 
   it('a bound link needs the bound subject’s valid token', async () => {
-    const { state, ring, auth } = setup();
-    const { token } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, boundTo: 'bob' });
+    const { state, sign, auth } = setup();
+    const { token } = await sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, boundTo: 'bob' });
     assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 401);
     assert.equal(await statusOf(auth.authenticate({ shareToken: token, authorization: 'user:carol' })), 403);
     assert.equal(await statusOf(auth.authenticate({ shareToken: token, authorization: 'bad' })), 401);
@@ -101,8 +144,8 @@ describe('sharing authenticator', () => {
   });
 
   it('answers 410 for a revoked link and 401 when no link keys are configured', async () => {
-    const { state, ring, auth } = setup();
-    const { token, claims } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60 });
+    const { state, sign, auth } = setup();
+    const { token, claims } = await sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60 });
     await state.revokeLink(claims.id, claims.expiresAt);
     assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 410);
     const keyless = createSharingAuthenticator({ tokens, links: null, state });
@@ -113,7 +156,7 @@ describe('sharing authenticator', () => {
 describe('counted links', () => {
   it('are refused without shared state, before anything is delivered', async () => {
     const middleware = countShareLinkUse(createMemorySharingState());
-    const subject: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l', store: 'docs', key: 'a', maxDownloads: 1, expiresAt: T0 / 1000 } };
+    const subject: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l', store: 'docs', key: 'a', maxDownloads: 1, expiresAt: T0 / 1000, creator: { authenticated: true, id: 'alice', claims: {} } } };
     let delivered = false;
     const ctx = { state: { subject, action: 'read' } } as unknown as Context;
     assert.equal(await statusOf(middleware(ctx, async () => void (delivered = true))), 503);

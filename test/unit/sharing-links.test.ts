@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { PublicError } from '../../src/errors.js';
 import type { Policy } from '../../src/policy/types.js';
+import { createRulePolicy } from '../../src/policy/rule-policy.js';
 import { grantCovers, withShareLinks } from '../../src/sharing/link-policy.js';
 import { createLinkKeyRing, type NewLink } from '../../src/sharing/link-token.js';
 import { keyFromText, linkScope, parseMintRequest } from '../../src/sharing/mint.js';
@@ -107,7 +108,8 @@ describe('link tokens', () => {
 });
 
 describe('share link scope', () => {
-  const grant = { linkId: 'l1', store: 'docs', expiresAt: 0 };
+  const creator: Subject = { authenticated: true, id: 'alice', claims: { sub: 'alice' } };
+  const grant = { linkId: 'l1', store: 'docs', expiresAt: 0, creator };
   const req = (key: string, action: 'read' | 'head' | 'transform' | 'share' = 'read', store = 'docs') => ({ store, key: canonicalizeKey(key), action });
 
   it('a key link covers exactly that key, for read and head', () => {
@@ -127,22 +129,42 @@ describe('share link scope', () => {
     assert.equal(grantCovers(prefixGrant, req('users/alice')), false);
   });
 
-  it('the decorated policy judges link subjects by the link, everyone else by the policy', async () => {
+  it('the decorated policy judges link subjects by the link and their creator, everyone else by the policy', async () => {
     const calls: string[] = [];
     const inner: Policy = {
-      async decide(request) {
-        calls.push(request.key.value);
+      async decide(request, subject) {
+        calls.push(`${subject.id}:${request.action}:${request.key.value}`);
         return { effect: 'allow', ruleId: 'inner', reason: 'inner' };
       },
     };
     const policy = withShareLinks(inner);
     const linkSubject: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...grant, key: 'a/b.txt' } };
     assert.equal((await policy.decide(req('a/b.txt'), linkSubject)).effect, 'allow');
+    // Inside its scope the link is worth what its creator may do now: share and read the concrete key.
+    assert.deepEqual(calls, ['alice:share:a/b.txt', 'alice:read:a/b.txt']);
+    calls.length = 0;
     const outside = await policy.decide(req('a/c.txt'), linkSubject);
     assert.equal(outside.effect, 'deny');
     assert.equal(outside.reason, 'outside share link l1');
     assert.deepEqual(calls, []);
     assert.equal((await policy.decide(req('a/c.txt'), { authenticated: true, id: 'x', claims: {} })).ruleId, 'inner');
+  });
+
+  it('a prefix link never outranks a deny below its prefix: every key is re-checked as the creator', async () => {
+    const policy = withShareLinks(
+      createRulePolicy([
+        { id: 'no-locked', store: 'docs', key: 'alice/locked/*rest', effect: 'deny', actions: ['read', 'head', 'transform', 'share', 'write'], when: [] },
+        { id: 'alice-own', store: 'docs', key: 'alice/*rest', effect: 'allow', actions: ['read', 'head', 'share'], when: [{ claim: 'sub', equals: 'alice' }] },
+      ]),
+    );
+    const holder: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...grant, prefix: 'alice' } };
+    assert.equal((await policy.decide(req('alice/open.txt'), holder)).effect, 'allow');
+    const locked = await policy.decide(req('alice/locked/l.txt'), holder);
+    assert.equal(locked.effect, 'deny');
+    assert.match(locked.reason, /creator may no longer share this key .*no-locked/);
+    // The creator's claims decide, not the holder's: a snapshot without the right claim gets nothing.
+    const stranger: Subject = { ...holder, share: { ...grant, prefix: 'alice', creator: { authenticated: true, id: 'mallory', claims: { sub: 'mallory' } } } };
+    assert.equal((await policy.decide(req('alice/open.txt'), stranger)).effect, 'deny');
   });
 });
 

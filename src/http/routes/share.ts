@@ -78,7 +78,10 @@ export function shareRoutes(deps: ShareRouteDeps): Router {
     const jti = ctx.params.jti as string;
     const own = subject.claims.jti === jti && typeof subject.claims.exp === 'number';
     if (!own && !deps.isAdmin(subject)) throw new PublicError(403, 'forbidden');
-    await deps.state.revokeToken(jti, own ? (subject.claims.exp as number) : now() / 1000 + deps.tokenRevocationSeconds);
+    const at = now() / 1000;
+    // Kept while the token or any link minted with it could still be used (the state caps absurd values).
+    const tokenLife = own ? (subject.claims.exp as number) : at + deps.tokenRevocationSeconds;
+    await deps.state.revokeToken(jti, Math.max(tokenLife, at + deps.maxExpiresInSeconds));
     revoked(ctx, deps.logger, 'token', jti);
   });
 
