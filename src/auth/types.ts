@@ -22,9 +22,11 @@ export interface ShareGrant {
   readonly maxDownloads?: number;
   /** Expiry, seconds since the epoch. */
   readonly expiresAt: number;
-  /** Who minted the link, as they were then (sub and verified claims): at every use the policy
-   * is asked again as this subject, so a link never grants more than its creator may do now. */
-  readonly creator: Subject;
+  /** Who minted the link through the share API, as they were then (sub and verified claims): at
+   * every use the policy is asked again as this subject, so a link never grants more than its
+   * creator may do now. null for a link signed offline with a sharing key (`sluice sign share`,
+   * the client API): its signer holds the key and could sign any scope, so its scope is all it has. */
+  readonly creator: Subject | null;
 }
 
 export const ANONYMOUS: Subject = Object.freeze({ authenticated: false, id: null, claims: Object.freeze({}) });

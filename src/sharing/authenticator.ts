@@ -27,8 +27,10 @@ export function createSharingAuthenticator(deps: SharingAuthDeps): Authenticator
       const link = await deps.links.verify(credentials.shareToken);
       const standing = await deps.state.linkStanding(link);
       if (standing.status === 'revoked') throw new PublicError(410, 'share link revoked');
-      if (standing.status === 'unknown') throw new PublicError(410, 'share link no longer valid');
-      const creator = creatorOf(link, standing.record);
+      // The share API always records its links (and names their creator): without the record the
+      // creator cannot be re-checked, so such a link is refused. Offline-signed links have neither.
+      if (standing.status === 'unknown' && link.createdBy !== undefined) throw new PublicError(410, 'share link no longer valid');
+      const creator = standing.status === 'in-force' ? creatorOf(link, standing.record) : null;
       if (link.boundTo === undefined) return linkSubject(link, creator, ANONYMOUS);
       const holder = await tokenSubject(credentials);
       if (!holder.authenticated) {
@@ -53,7 +55,7 @@ function creatorOf(link: LinkClaims, record: LinkRecord): Subject {
  * An unbound link's holder stays anonymous (and a bound one keeps the holder's identity), so a
  * policy that does not know about links can never grant more than the caller has anyway.
  */
-function linkSubject(link: LinkClaims, creator: Subject, holder: Subject): Subject {
+function linkSubject(link: LinkClaims, creator: Subject | null, holder: Subject): Subject {
   return Object.freeze({
     ...holder,
     via: 'share-link',

@@ -6,6 +6,8 @@
 //     key. A deny rule, a changed rule, a webhook or plugin saying no, or a time window that
 //     closed takes effect on links already handed out. A prefix link is therefore re-checked per
 //     key: a deny below the prefix is never outranked by the link.
+// A link signed offline with a sharing key (no creator) has only its scope: whoever holds that
+// key can sign any scope, so a re-check would have no one to ask about.
 import type { ShareGrant, Subject } from '../auth/types.js';
 import type { AccessRequest, Decision, Policy } from '../policy/types.js';
 
@@ -26,6 +28,7 @@ export function withShareLinks(inner: Policy): Policy {
       if (grant === undefined) return deny('share link without a grant');
       // The link id goes into the audit line; the token itself never does.
       if (!grantCovers(grant, request)) return deny(`outside share link ${grant.linkId}`);
+      if (grant.creator === null) return { effect: 'allow', ruleId: 'share-link', reason: `share link ${grant.linkId} allowed (signed with a sharing key)` };
       const shared = await inner.decide({ ...request, action: 'share' }, grant.creator);
       if (shared.effect !== 'allow') return deny(`share link ${grant.linkId}: its creator may no longer share this key (${shared.reason})`, shared);
       const used = await inner.decide(request, grant.creator);

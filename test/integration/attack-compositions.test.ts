@@ -134,6 +134,14 @@ describe('share links never outrank deny rules', () => {
     assert.equal((await mintLink(alice, { key: 'alice/open.txt' })).status, 201);
   });
 
+  it('a token without a subject cannot mint: its links could be neither re-checked nor revoked per subject', async () => {
+    const subless = await new SignJWT({ jti: 'no-sub' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    assert.equal((await mintLink({ Authorization: `Bearer ${subless}` }, { key: 'alice/open.txt' })).status, 403);
+  });
+
   it('revoking the creator’s token (jti) kills the links minted with it', async () => {
     const session = await bearer('alice', { jti: 'alice-session-2' });
     const link = await mintLink(session, { key: 'alice/open.txt' });

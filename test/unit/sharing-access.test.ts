@@ -124,9 +124,18 @@ describe('sharing authenticator', () => {
     });
   });
 
-  it('refuses (410) a genuine link the state has no record of', async () => {
+  it('refuses (410) a link minted through the API (it names its creator) that the state has no record of', async () => {
     const { ring, auth } = setup();
     const { token } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60, createdBy: 'alice' });
+    assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 410);
+  });
+
+  it('accepts a link signed offline with a sharing key (no creator, no record): its scope is all it has', async () => {
+    const { state, ring, auth } = setup();
+    const { token, claims } = await ring.sign({ store: 'docs', key: 'a.txt', expiresAt: T0 / 1000 + 60 });
+    const subject = await auth.authenticate({ shareToken: token });
+    assert.equal(subject.share?.creator, null);
+    await state.revokeLink(claims.id, claims.expiresAt);
     assert.equal(await statusOf(auth.authenticate({ shareToken: token })), 410);
   });
 

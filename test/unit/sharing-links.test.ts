@@ -166,6 +166,13 @@ describe('share link scope', () => {
     const stranger: Subject = { ...holder, share: { ...grant, prefix: 'alice', creator: { authenticated: true, id: 'mallory', claims: { sub: 'mallory' } } } };
     assert.equal((await policy.decide(req('alice/open.txt'), stranger)).effect, 'deny');
   });
+
+  it('an offline-signed link (no creator) is judged by its scope alone', async () => {
+    const policy = withShareLinks(createRulePolicy([]));
+    const holder: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...grant, key: 'a/b.txt', creator: null } };
+    assert.equal((await policy.decide(req('a/b.txt'), holder)).effect, 'allow');
+    assert.equal((await policy.decide(req('a/c.txt'), holder)).effect, 'deny');
+  });
 });
 
 describe('mint requests', () => {

@@ -43,7 +43,7 @@ export function shareRoutes(deps: ShareRouteDeps): Router {
   const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...optional(deps.rateLimit)];
   const router = new Router();
 
-  router.post(base, ...caller, parseMint(deps), authorize(deps), async (ctx: Context) => {
+  router.post(base, ...caller, requireSubject, parseMint(deps), authorize(deps), async (ctx: Context) => {
     const { mint, subject } = ctx.state as MintState;
     const { token, claims } = await mintLink({ ring: deps.ring, state: deps.state, now }, mint.request, mint.scope, subject);
     const url = mint.scope.key === undefined ? undefined : `${deps.prefix}/${claims.store}/${mint.scope.key.segments.map(encodeURIComponent).join('/')}?share=${token}`;
@@ -92,6 +92,12 @@ async function requireToken(ctx: Context, next: Next): Promise<void> {
   if (!(ctx.state as AccessState).subject.authenticated) {
     throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
   }
+  await next();
+}
+
+/** Links are re-checked as their creator and revoked per subject: both need the token's `sub`. */
+async function requireSubject(ctx: Context, next: Next): Promise<void> {
+  if ((ctx.state as AccessState).subject.id === null) throw new PublicError(403, 'sharing needs a token with a subject (sub)');
   await next();
 }
 
