@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `sluice` command line: serve | dev | worker | token | nginx-config | migrate | audit-bucket |
 // buckets | sign | keys | reencrypt | encrypt-file | decrypt-file.
+import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadAuthConfig, loadConfig } from '../config/load.js';
@@ -41,4 +42,7 @@ try {
   const message = error instanceof ConfigError ? error.message : `sluice: ${(error as Error).message}`;
   process.stderr.write(`${message}\n`);
   process.exitCode = 1;
+  // A process forked by `--processes` would be kept alive by its IPC channel: end it, so the
+  // primary sees the start-up failure.
+  if (cluster.isWorker) process.exit(1);
 }
