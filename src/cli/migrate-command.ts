@@ -26,10 +26,10 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
     .requiredOption('--to <store>', 'destination s3 store')
     .option('--concurrency <n>', 'parallel uploads', positiveInt, 8)
     .option('--manifest <file>', 'JSON-lines manifest of verified copies (default: sluice-migrate-<from>-<to>.jsonl)')
-    .option('--dry-run', 'list what would be copied; write nothing')
-    .option('--delete-source', 'delete each source file once its copy is verified')
-    .option('--verify', 'do not copy: re-check a finished migration against its manifest')
-    .option('--deep', 'with --verify: also download every object and compare its SHA-256')
+    .option('--dry-run', 'list each file that would be copied (with --delete-source: each source that would be deleted); write and delete nothing')
+    .option('--delete-source', 'delete each source file once its copy is verified (and directories that leaves empty); an interrupted run keeps the deletions it made')
+    .option('--verify', 'do not copy: re-check a finished migration against its manifest (compares recorded size and sha256 METADATA only: a same-size object carrying the copied metadata passes; use --deep for audits)')
+    .option('--deep', 'with --verify: also download every object and compare the SHA-256 of its bytes (recommended for audits)')
     .option('--json', 'print the final report as JSON')
     .action(async (options: MigrateCommandOptions) => {
       const config = loadConfig();
@@ -44,7 +44,10 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
       const manifestFile = options.manifest ?? path.resolve(`sluice-migrate-${options.from}-${options.to}.jsonl`);
       const controller = new AbortController();
       const onSignal = (): void => {
-        process.stderr.write('\nsluice: interrupted; finishing nothing new, source files stay in place\n');
+        const sources = options.deleteSource && !options.verify && !options.dryRun
+          ? 'sources deleted so far had verified copies; the rest stay in place'
+          : 'source files stay in place';
+        process.stderr.write(`\nsluice: interrupted; starting nothing new, copies in flight are abandoned; ${sources}\n`);
         controller.abort();
       };
       process.once('SIGINT', onSignal);
@@ -59,13 +62,16 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
             concurrency: options.concurrency,
             deep: options.deep === true,
             signal: controller.signal,
-            onProgress: (checked, total) => progress.update({ totalFiles: total, totalBytes: 0, doneFiles: checked, doneBytes: 0 }),
+            onProgress: (p) => progress.update(p),
           });
           progress.stop();
-          write(options.json ? `${JSON.stringify(report)}\n` : `verified ${report.ok}/${report.checked} objects\n${failures(report.failed)}`);
-          if (report.failed.length > 0) process.exitCode = 1;
+          const how = report.deep ? '' : ' (size and sha256 metadata only; --deep hashes the bytes)';
+          const interrupted = report.interrupted ? 'interrupted: not every object was checked\n' : '';
+          write(options.json ? `${JSON.stringify(report)}\n` : `verified ${report.ok}/${report.checked} objects${how}\n${interrupted}${failures(report.failed)}`);
+          if (report.failed.length > 0 || report.interrupted) process.exitCode = 1;
           return;
         }
+        if (options.deep) throw new Error('--deep only applies to --verify');
         const report = await migrate({
           root: source.root,
           target,
@@ -90,10 +96,18 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
 
 function summary(report: MigrateReport, dryRun: boolean): string {
   const seconds = report.elapsedMs / 1000;
+  const mb = (bytes: number): string => (bytes / 1_048_576).toFixed(1);
   const lines = dryRun
-    ? [`dry run: ${report.wouldCopy} to copy, ${report.skipped} already verified`]
+    ? [
+        ...(report.plan ?? []).map((p) => `would ${p.action} ${p.key} (${p.size} bytes, ${p.reason})`),
+        `dry run: ${report.wouldCopy} to copy (${mb(report.wouldCopyBytes)} MB), ${report.skipped} already verified` +
+          ((report.plan ?? []).some((p) => p.action === 'delete') ? `, ${(report.plan ?? []).filter((p) => p.action === 'delete').length} verified sources to delete` : '') +
+          '; nothing was written or deleted',
+      ]
     : [
-        `copied ${report.copied} (${(report.copiedBytes / 1_048_576).toFixed(1)} MB in ${seconds.toFixed(1)} s), skipped ${report.skipped} already verified, deleted ${report.deleted} source files, failed ${report.failed.length}`,
+        `copied ${report.copied} (${mb(report.copiedBytes)} MB in ${seconds.toFixed(1)} s), skipped ${report.skipped} already verified, deleted ${report.deleted} source files` +
+          (report.removedDirectories > 0 ? ` and ${report.removedDirectories} emptied directories` : '') +
+          `, failed ${report.failed.length}`,
       ];
   if (report.interrupted) lines.push('interrupted: re-run the same command to resume');
   return `${lines.join('\n')}\n${failures(report.failed)}`;

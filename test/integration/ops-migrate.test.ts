@@ -3,21 +3,26 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { migrateCommand } from '../../src/cli/migrate-command.js';
 import { validateConfig } from '../../src/config/load.js';
-import { migrate } from '../../src/ops/migrate/engine.js';
+import { migrate, type Progress } from '../../src/ops/migrate/engine.js';
 import { readManifest } from '../../src/ops/migrate/manifest.js';
+import { progressLine } from '../../src/ops/migrate/progress.js';
 import { verifyMigration } from '../../src/ops/migrate/verify.js';
 import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
 
 const BUCKET = 'migrated';
 const SMALL_FILES = 600;
 const LARGE_SIZES = [10, 12, 16].map((mb) => mb * 1024 * 1024 + 12_345);
+
+/** Process warnings seen while this file runs (MaxListenersExceededWarning must never be one). */
+const warnings: Error[] = [];
+process.on('warning', (warning) => warnings.push(warning));
 
 let s3: S3TestServer;
 let client: S3Client;
@@ -96,8 +101,25 @@ describe('sluice migrate (fs → Swift s3api)', () => {
     for (const entry of manifest.values()) assert.equal(entry.sha256, expected.get(entry.key));
   });
 
+  it('a dry run lists exactly the files left to copy, and writes nothing', async () => {
+    const manifestBefore = await readFile(manifestFile);
+    const report = await migrate({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 4, dryRun: true, deleteSource: true });
+    const done = await readManifest(manifestFile);
+    const left = [...expected.keys()].filter((key) => !done.has(key)).sort();
+    assert.deepEqual(report.plan?.filter((p) => p.action === 'copy').map((p) => p.key), left);
+    assert.ok(report.plan?.filter((p) => p.action === 'copy').every((p) => p.reason === 'new'));
+    // With --delete-source it also lists the verified sources it would delete — and deletes none.
+    assert.deepEqual(report.plan?.filter((p) => p.action === 'delete').map((p) => p.key).sort(), [...done.keys()].sort());
+    assert.equal(report.wouldCopy, left.length);
+    assert.equal(report.deleted, 0);
+    for (const key of expected.keys()) assert.ok(existsSync(path.join(root, ...key.split('/'))), key);
+    assert.deepEqual(await readFile(manifestFile), manifestBefore);
+    // (The bucket is not compared here: a PUT the interrupted run abandoned may still land
+    // server-side. The command test below checks a dry run against an untouched bucket.)
+  });
+
   it('a re-run skips the verified files, copies the rest and refuses the escaping symlink', async () => {
-    const report = await migrate({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 8 });
+    const report = await migrate({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 16 });
     assert.equal(report.interrupted, false);
     assert.equal(report.skipped, firstRunCopied);
     assert.equal(report.copied + report.skipped, expected.size);
@@ -113,15 +135,34 @@ describe('sluice migrate (fs → Swift s3api)', () => {
     // The manifest's hashes are the sources' own; --verify holds every object to them.
     const manifest = await readManifest(manifestFile);
     for (const [key, sha256] of expected) assert.equal(manifest.get(key)?.sha256, sha256, key);
-    const verified = await verifyMigration({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 16 });
+    const seen: Progress[] = [];
+    const verified = await verifyMigration({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 16, onProgress: (p) => seen.push(p) });
     assert.deepEqual(verified.failed, []);
     assert.equal(verified.checked, expected.size);
+    // Progress while verifying counts bytes, not just objects: the figures operators read move.
+    const totalBytes = [...manifest.values()].reduce((sum, e) => sum + e.size, 0);
+    assert.equal(seen.length, expected.size);
+    assert.ok(seen.every((p) => p.totalBytes === totalBytes && p.totalFiles === expected.size));
+    const last = seen.at(-1) as Progress;
+    assert.equal(last.doneBytes, totalBytes);
+    const middle = seen[Math.floor(seen.length / 2)] as Progress;
+    assert.ok(middle.doneBytes > 0 && middle.doneBytes < totalBytes);
+    const line = progressLine('verify', middle, 2_000);
+    const mb = (totalBytes / 1_048_576).toFixed(1);
+    assert.match(line, new RegExp(`^verify: ${middle.doneFiles}/${expected.size} files, \\d+\\.\\d/${mb.replace('.', '\\.')} MB, \\d+\\.\\d (KB|MB)/s, ETA (\\d+h)?(\\d+m)?\\d+s$`));
+    assert.doesNotMatch(line, / 0\.0\/| 0\.0 (KB|MB)\/s|ETA \?/);
   });
 
   it('a dry run after completion has nothing left to copy', async () => {
     const report = await migrate({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 4, dryRun: true });
     assert.equal(report.wouldCopy, 0);
     assert.equal(report.skipped, expected.size);
+  });
+});
+
+describe('process warnings', () => {
+  it('parallel copies and verifications (concurrency 16) never pile abort listeners onto one signal', () => {
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
   });
 });
 
@@ -165,6 +206,61 @@ describe('sluice migrate --verify and --delete-source', () => {
     assert.equal(report.deleted, 5);
     assert.deepEqual(report.failed.map((f) => f.key), ['d/0.txt']);
     for (let i = 0; i < 6; i++) assert.equal(existsSync(path.join(small, 'd', `${i}.txt`)), i === 0, `d/${i}.txt`);
+    assert.equal(report.removedDirectories, 0, 'd/ still holds d/0.txt');
+  });
+
+  it('removes the directories --delete-source empties (deepest first), never the root or other empty ones', async () => {
+    const tree = path.join(base, 'tree');
+    for (const key of ['a/b/c/1.txt', 'a/b/2.txt', 'a/3.txt', 'x/y/4.txt', 'top.txt']) await put(tree, key, Buffer.from(key));
+    await mkdir(path.join(tree, 'was-empty', 'inner'), { recursive: true });
+    await mkdir(path.join(tree, 'links'));
+    await writeFile(path.join(base, 'outside-tree.txt'), 'outside');
+    await symlink(path.join(base, 'outside-tree.txt'), path.join(tree, 'links', 'escape.txt'));
+    await client.send(new CreateBucketCommand({ Bucket: 'tree' }));
+    const report = await migrate({ root: tree, target: { client, bucket: 'tree' }, manifestFile: path.join(base, 'tree.jsonl'), concurrency: 4, deleteSource: true });
+    assert.equal(report.deleted, 5);
+    assert.deepEqual(report.failed.map((f) => f.key), ['links/escape.txt']);
+    // a/b/c, a/b, a, x/y, x: five directories emptied by the deletes.
+    assert.equal(report.removedDirectories, 5);
+    assert.deepEqual((await readdir(tree)).sort(), ['links', 'was-empty']);
+    assert.deepEqual(await readdir(path.join(tree, 'was-empty')), ['inner']);
+    assert.equal((await listAll('tree')).length, 5);
+  });
+
+  it('an interrupted --delete-source run keeps what it deleted (each one verified and in the manifest first); the rest stay', async () => {
+    const many = path.join(base, 'many');
+    const sums = new Map<string, string>();
+    for (let i = 0; i < 120; i++) {
+      const content = randomBytes(512 + i);
+      sums.set(`m/${i % 4}/${i}.bin`, createHash('sha256').update(content).digest('hex'));
+      await put(many, `m/${i % 4}/${i}.bin`, content);
+    }
+    await client.send(new CreateBucketCommand({ Bucket: 'many' }));
+    const manifestPath = path.join(base, 'many.jsonl');
+    const controller = new AbortController();
+    const report = await migrate({
+      root: many,
+      target: { client, bucket: 'many' },
+      manifestFile: manifestPath,
+      concurrency: 4,
+      deleteSource: true,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.doneFiles >= 30) controller.abort();
+      },
+    });
+    assert.equal(report.interrupted, true);
+    assert.ok(report.deleted >= 30 && report.deleted < 120, `deleted ${report.deleted}`);
+    const manifest = await readManifest(manifestPath);
+    const stored = new Map((await listAll('many')).map((o) => [o.key, o.size]));
+    let gone = 0;
+    for (const [key, sha256] of sums) {
+      if (existsSync(path.join(many, ...key.split('/')))) continue;
+      gone += 1;
+      assert.equal(manifest.get(key)?.sha256, sha256, `${key} was deleted without a verified manifest entry`);
+      assert.ok(stored.has(key), `${key} was deleted but is not in the bucket`);
+    }
+    assert.equal(gone, report.deleted);
   });
 });
 
@@ -182,12 +278,27 @@ describe('the `sluice migrate` command', () => {
     const manifest = path.join(base, 'cli.jsonl');
     let out = '';
     const write = (text: string): void => void (out += text);
+    // --dry-run lists what it would copy (text and --json), and copies nothing.
+    await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--dry-run'], { from: 'user' });
+    assert.deepEqual(out.split('\n').slice(0, 4), [0, 1, 2, 3].map((i) => `would copy x/${i}.txt (${`cli ${i}`.length} bytes, new)`));
+    assert.match(out, /^dry run: 4 to copy \(0\.0 MB\), 0 already verified; nothing was written or deleted$/m);
+    out = '';
+    await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--dry-run', '--json'], { from: 'user' });
+    const plan = JSON.parse(out) as { wouldCopy: number; plan: { key: string; size: number; action: string; reason: string }[] };
+    assert.equal(plan.wouldCopy, 4);
+    assert.deepEqual(plan.plan, [0, 1, 2, 3].map((i) => ({ key: `x/${i}.txt`, size: `cli ${i}`.length, action: 'copy', reason: 'new' })));
+    assert.equal((await listAll('cli')).length, 0);
+    assert.equal(existsSync(manifest), false);
+    out = '';
     await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--json'], { from: 'user' });
     const report = JSON.parse(out) as { copied: number; failed: unknown[] };
     assert.equal(report.copied, 4);
     assert.deepEqual(report.failed, []);
     out = '';
     await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--verify'], { from: 'user' });
+    assert.equal(out, 'verified 4/4 objects (size and sha256 metadata only; --deep hashes the bytes)\n');
+    out = '';
+    await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--verify', '--deep'], { from: 'user' });
     assert.equal(out, 'verified 4/4 objects\n');
     await assert.rejects(
       migrateCommand(() => config, write).parseAsync(['--from', 'dst', '--to', 'src'], { from: 'user' }),

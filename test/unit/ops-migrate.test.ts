@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdir, mkdtemp, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openManifest, readManifest } from '../../src/ops/migrate/manifest.js';
+import { progressFigures, progressLine, progressReporter } from '../../src/ops/migrate/progress.js';
 import { listSource } from '../../src/ops/migrate/source.js';
+import { taskSignals } from '../../src/ops/migrate/task-signals.js';
 
 let dir: string;
 before(async () => {
@@ -59,5 +62,72 @@ describe('migration manifest', () => {
 
   it('a missing manifest is empty', async () => {
     assert.equal((await readManifest(path.join(dir, 'none.jsonl'))).size, 0);
+  });
+});
+
+describe('migration progress figures', () => {
+  const MB = 1_048_576;
+
+  it('bytes done/total, rate and an ETA from the bytes still to go', () => {
+    const p = { totalFiles: 10, totalBytes: 100 * MB, doneFiles: 4, doneBytes: 25 * MB };
+    assert.deepEqual(progressFigures(p, 10_000), { amount: '25.0/100.0 MB', rate: '2.5 MB/s', eta: '30s' });
+    assert.equal(progressLine('verify', p, 10_000), 'verify: 4/10 files, 25.0/100.0 MB, 2.5 MB/s, ETA 30s');
+    assert.equal(progressFigures({ ...p, doneBytes: 1 * MB }, 10_000).eta, '16m30s');
+    assert.equal(progressFigures({ ...p, totalBytes: 4000 * MB, doneBytes: 1 * MB }, 10_000).eta, '11h06m30s');
+  });
+
+  it('small totals are shown in the unit that makes them visible, never as 0.0/0.0 MB', () => {
+    assert.equal(progressLine('verify', { totalFiles: 4, totalBytes: 24, doneFiles: 2, doneBytes: 12 }, 1000), 'verify: 2/4 files, 12/24 B, 0.0 KB/s, ETA 1s');
+    assert.equal(progressLine('verify', { totalFiles: 4, totalBytes: 8 * 1024, doneFiles: 1, doneBytes: 3 * 1024 + 100 }, 1000), 'verify: 1/4 files, 3.1/8.0 KB, 3.1 KB/s, ETA 2s');
+    assert.equal(progressFigures({ totalFiles: 1, totalBytes: 5 * 2 ** 30, doneFiles: 0, doneBytes: 2 ** 30 }, 4000).amount, '1.0/5.0 GB');
+  });
+
+  it('nothing done yet → ETA "?"; all done → 0s; only empty files (or deletions) → ETA by files', () => {
+    assert.equal(progressFigures({ totalFiles: 3, totalBytes: 9, doneFiles: 0, doneBytes: 0 }, 1000).eta, '?');
+    assert.equal(progressFigures({ totalFiles: 3, totalBytes: 9, doneFiles: 3, doneBytes: 9 }, 1000).eta, '0s');
+    assert.equal(progressFigures({ totalFiles: 4, totalBytes: 0, doneFiles: 1, doneBytes: 0 }, 1000).eta, '3s');
+  });
+
+  it('without a terminal: a line at once, then at most every 5 s, and always the last one', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream;
+    const reporter = progressReporter(stream, 'migrate', () => clock);
+    const at = (ms: number, doneFiles: number): void => {
+      clock = ms;
+      reporter.update({ totalFiles: 3, totalBytes: 3 * MB, doneFiles, doneBytes: doneFiles * MB });
+    };
+    at(1000, 1);
+    at(2000, 2);
+    at(3000, 3);
+    assert.deepEqual(lines, ['migrate: 1/3 files, 1.0/3.0 MB, 1.0 MB/s, ETA 2s\n', 'migrate: 3/3 files, 3.0/3.0 MB, 1.0 MB/s, ETA 0s\n']);
+  });
+});
+
+describe('per-task abort signals', () => {
+  it('parallel tasks each get their own signal; the run\'s signal carries one listener, and aborting it reaches all', async () => {
+    const controller = new AbortController();
+    const tasks = taskSignals(controller.signal);
+    const seen: AbortSignal[] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const running = Array.from({ length: 50 }, () =>
+      tasks.run(async (signal) => {
+        seen.push(signal);
+        // What an SDK call or stream does with the signal it is given.
+        for (let i = 0; i < 3; i++) signal.addEventListener('abort', () => undefined);
+        await gate;
+        return signal.aborted;
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(new Set(seen).size, 50);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+    controller.abort();
+    release();
+    assert.deepEqual(new Set(await Promise.all(running)), new Set([true]));
+    assert.equal(await tasks.run(async (signal) => signal.aborted), true, 'a task started after the abort starts aborted');
+    tasks.dispose();
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 });

@@ -19,6 +19,8 @@ export interface Refused {
 }
 
 export interface SourceListing {
+  /** The store root with symlinks resolved: every entryPath lies below it. */
+  readonly root: string;
   readonly files: SourceFile[];
   readonly refused: Refused[];
 }
@@ -53,7 +55,7 @@ export async function listSource(root: string): Promise<SourceListing> {
     }
   };
   await walk(realRoot, '');
-  return { files, refused };
+  return { root: realRoot, files, refused };
 }
 
 function isInside(parent: string, child: string): boolean {
