@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { renderFullConfig, renderHttpInclude, renderServerInclude } from '../src/nginx/render.js';
+import { renderProtectedLocation } from '../src/nginx/render-auth-request.js';
 import { renderInput } from '../src/nginx/write.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +42,13 @@ export async function renderExamples(): Promise<Map<string, string>> {
         serverIncludePath: `${example.includeDir}/sluice-server.conf`,
       }),
     );
+    // The operator's own location for each auth_request prefix (what the README shows).
+    for (const [prefix, store] of Object.entries(config.sharing.authRequest.locations)) {
+      const target = config.stores[store];
+      if (target?.type !== 'fs') continue;
+      const location = renderProtectedLocation({ path: prefix, root: target.root, internalPrefix: config.nginx.internalPrefix });
+      files.set(path.join(example.outDir, 'protected-location.conf'), `# Generated like the files beside it; your own location, inside server {}.\n${location}\n`);
+    }
   }
   return files;
 }

@@ -93,8 +93,14 @@ export const authSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    /** Address both nginx (dev config) and the app listen on. */
+    /** nginx's listen address (embedded default and the rendered full config). */
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * The app's own listen address, loopback by default: the app trusts X-Original-URI on its
+     * auth_request endpoint, answers raw X-Accel-Redirect/X-Sluice-* and serves /metrics, so only
+     * nginx may reach it. A non-loopback address logs a warning at start-up.
+     */
+    appHost: z.string().min(1).default('127.0.0.1'),
     /** Public port: where nginx listens in the embedded default and the rendered full config. */
     port: z.number().int().min(1).max(65535).default(8080),
     /** Port of the Sluice app itself (nginx proxies to it). 0 = any free port. */

@@ -10,7 +10,13 @@ export interface DownloadHeaderOptions {
   readonly cacheControl: string;
 }
 
-/** Types a browser would execute or render as a document: never inline, always sandboxed. */
+/**
+ * Types a browser would execute or render as a document on this origin: never inline, always
+ * sandboxed. Families are matched in isActiveContent (any XML, message/*, multipart/*).
+ * Not here, on purpose: application/pdf (browsers render it in their own isolated viewer, where
+ * its scripts cannot reach this origin's DOM or cookies, and a sandbox CSP blanks Chrome's
+ * viewer), and text/plain, CSS, JSON, images, audio, video (inert as documents with nosniff).
+ */
 const ACTIVE_TYPES = new Set([
   'text/html',
   'application/xhtml+xml',
@@ -19,13 +25,20 @@ const ACTIVE_TYPES = new Set([
   'application/xml',
   'text/xsl',
   'application/xslt+xml',
+  'text/mathml',
+  'text/vnd.wap.wml',
+  'text/x-component',
   'text/javascript',
   'application/javascript',
+  'application/x-javascript',
   'application/ecmascript',
   'text/ecmascript',
   'application/x-shockwave-flash',
   'application/wasm',
 ]);
+
+/** Families rendered as documents: MHTML archives (message/rfc822, multipart/related), mixed-replace streams, every XML. */
+const ACTIVE_FAMILIES: readonly RegExp[] = [/^message\//, /^multipart\//, /^[a-z]+\/(?:[^;]*\+)?xml(?:-[a-z-]+)?$/];
 
 export const SANDBOX_CSP = "default-src 'none'; sandbox";
 
@@ -39,8 +52,10 @@ export function contentTypeFor(fileName: string): string {
   return type.startsWith('text/') ? `${type}; charset=utf-8` : type;
 }
 
+/** `contentType` without parameters, e.g. "text/html". */
 export function isActiveContent(contentType: string): boolean {
-  return ACTIVE_TYPES.has(contentType) || contentType.endsWith('+xml');
+  const type = contentType.trim().toLowerCase();
+  return ACTIVE_TYPES.has(type) || ACTIVE_FAMILIES.some((family) => family.test(type));
 }
 
 /**

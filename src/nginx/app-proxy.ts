@@ -34,7 +34,7 @@ export function upstreamVar(header: string): string {
 /** Request headers that make Range and conditional requests work, for locations that pass no others. */
 export const CONDITIONAL_HEADERS: readonly string[] = ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since'];
 
-/** `proxy_set_header` lines forwarding the client's CONDITIONAL_HEADERS. */
-export function forwardConditionalHeaders(): string[] {
-  return CONDITIONAL_HEADERS.map((h) => `proxy_set_header ${h} $http_${h.toLowerCase().replace(/-/g, '_')};`);
+/** `proxy_set_header` lines forwarding the client's CONDITIONAL_HEADERS; `values` replaces a header's variable. */
+export function forwardConditionalHeaders(values: Readonly<Record<string, string>> = {}): string[] {
+  return CONDITIONAL_HEADERS.map((h) => `proxy_set_header ${h} ${values[h] ?? `$http_${h.toLowerCase().replace(/-/g, '_')}`};`);
 }

@@ -6,6 +6,7 @@ import { CACHE_KEY_HEADER, RENDER_PATH, TICKET_HEADER } from '../transform/inter
 import { DISPOSITION_HEADER } from './locations.js';
 import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 import { WORKER_UPSTREAM } from './render-worker.js';
+import { MAX_RANGES } from './ranges.js';
 
 const CACHE_ZONE = 'sluice_img';
 
@@ -89,6 +90,8 @@ function internalImageLocation(internalPrefix: string, cache: boolean, valid: st
         ]
       : ['    proxy_set_header If-None-Match $http_if_none_match;']),
     `    proxy_read_timeout ${Math.ceil(requestTimeoutMs / 1000) + 5}s;`,
+    '    # nginx builds Range answers from cached results itself: one range, never a multipart body.',
+    `    max_ranges ${MAX_RANGES};`,
     '    proxy_hide_header X-Request-Id;',
     '    proxy_hide_header X-Content-Type-Options;',
     '    add_header X-Content-Type-Options nosniff always;',

@@ -1,6 +1,7 @@
 // nginx configuration shared by everything the worker tier does (image transforms, encrypted
 // stores): its upstream, and the answer when it is down. Rendered when either is configured.
 import type { SluiceConfig } from '../config/schema.js';
+import { JSON_ERROR_TYPE } from './render-errors.js';
 
 export const WORKER_UPSTREAM = 'sluice_worker';
 
@@ -22,7 +23,7 @@ export function renderWorkerServer(config: SluiceConfig): string[] {
   return [
     '',
     'location @sluice_worker_unavailable {',
-    '    default_type application/json;',
+    ...JSON_ERROR_TYPE.map((line) => `    ${line}`),
     '    add_header X-Content-Type-Options nosniff always;',
     '    add_header Cache-Control no-store always;',
     '    add_header Retry-After 5 always;',

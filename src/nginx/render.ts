@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
+import { errorPages, JSON_ERROR_TYPE, renderErrorLocations, STORE_ERROR_STATUSES } from './render-errors.js';
+import { MAX_RANGES, renderSingleRangeMap, SINGLE_RANGE_VAR } from './ranges.js';
 import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from './locations.js';
 import { renderAccessLocations } from './render-auth-request.js';
 import { renderUploadLocations } from './render-uploads.js';
@@ -33,6 +35,8 @@ export interface FullConfigInput extends RenderInput {
   readonly accessLog?: string;
   /** Extra directives for the server block (benchmarks add their comparison locations here). */
   readonly extraServerConfig?: string;
+  /** `include mime.types;` as operators' nginx.conf has it (nginx resolves it next to this file). */
+  readonly mimeTypes?: boolean;
 }
 
 const DISPOSITION_VAR = upstreamVar(DISPOSITION_HEADER);
@@ -50,6 +54,7 @@ export function renderHttpInclude(input: RenderInput): string {
     const origin = originParts(name, input.s3Origins);
     lines.push('', `upstream ${s3UpstreamName(name)} {`, `    server ${origin.hostPort};`, '    keepalive 16;', '}');
   }
+  if (s3StoreNames(input.config).length > 0) lines.push('', ...renderSingleRangeMap());
   lines.push(...renderWorkerHttp(input.config), ...renderTransformHttp(input.config));
   return `${lines.join('\n')}\n`;
 }
@@ -70,13 +75,13 @@ export function renderServerInclude(input: RenderInput): string {
     '}',
     '',
     `location @sluice_not_found {`,
-    '    default_type application/json;',
+    ...indent(JSON_ERROR_TYPE),
     '    add_header X-Content-Type-Options nosniff always;',
     `    return 404 '{"error":"not found"}\\n';`,
     '}',
     '',
     `location @sluice_app_unavailable {`,
-    '    default_type application/json;',
+    ...indent(JSON_ERROR_TYPE),
     '    add_header Cache-Control no-store always;',
     '    add_header X-Content-Type-Options nosniff always;',
     '    add_header Retry-After 5 always;',
@@ -84,10 +89,11 @@ export function renderServerInclude(input: RenderInput): string {
     '}',
     '',
     `location @sluice_storage_error {`,
-    '    default_type application/json;',
+    ...indent(JSON_ERROR_TYPE),
     '    add_header X-Content-Type-Options nosniff always;',
     `    return 502 '{"error":"storage error"}\\n';`,
     '}',
+    ...renderErrorLocations(internal, STORE_ERROR_STATUSES),
   ];
   for (const [name, store] of Object.entries(config.stores)) {
     // Encrypted stores get no location of their own: ciphertext is read by the worker only.
@@ -113,6 +119,7 @@ export function renderFullConfig(input: FullConfigInput): string {
     'error_log stderr warn;',
     'events { worker_connections 1024; }',
     'http {',
+    ...(input.mimeTypes === true ? ['    include mime.types;'] : []),
     '    default_type application/octet-stream;',
     `    access_log ${input.accessLog !== undefined ? quote(input.accessLog) : 'off'};`,
     '    sendfile on;',
@@ -149,11 +156,18 @@ function fsLocation(internal: string, name: string, root: string): string[] {
     '    add_header Content-Security-Policy $upstream_http_content_security_policy always;',
     `    # Sent on success only (add_header without "always"): an error page is never a download.`,
     `    add_header Content-Disposition ${DISPOSITION_VAR};`,
+    `    # One range per request: a many-range request gets the whole file, never a multipart body`,
+    '    # larger than the file (600 one-byte ranges once made 55 KB of part headers).',
+    `    max_ranges ${MAX_RANGES};`,
     '    # Symlinks (403) and missing files (404) both answer a plain 404.',
     '    error_page 403 404 = @sluice_not_found;',
+    ...indent(errorPages(internal, STORE_ERROR_STATUSES)),
     '}',
   ];
 }
+
+/** Everything else storage may answer besides 2xx, 304, 404, 412 and 416: Sluice's 502. */
+const STORAGE_ERROR_STATUSES: readonly number[] = [301, 302, 303, 307, 308, 400, 401, 403, 405, 406, 408, 409, 410, 411, 413, 414, 415, 429, 500, 501, 502, 503, 504];
 
 function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<string, string>, timeoutSeconds: number): string[] {
   const origin = originParts(name, origins);
@@ -176,8 +190,9 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     '    proxy_pass_request_headers off;',
     '    proxy_pass_request_body off;',
     '    proxy_set_header Content-Length "";',
-    '    # ... except what makes Range and conditional requests work.',
-    ...indent(forwardConditionalHeaders()),
+    '    # ... except what makes Range and conditional requests work; one range at most: storage',
+    "    # would build a multipart body from many (and its multipart type is hidden below).",
+    ...indent(forwardConditionalHeaders({ Range: SINGLE_RANGE_VAR })),
     '    # The app decides type, disposition and caching; S3 must not add its own copies.',
     ...HIDDEN_S3_HEADERS.map((h) => `    proxy_hide_header ${h};`),
     '    add_header X-Content-Type-Options nosniff always;',
@@ -190,9 +205,12 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     `    proxy_connect_timeout ${Math.min(timeoutSeconds, 75)}s;`,
     `    proxy_read_timeout ${timeoutSeconds}s;`,
     `    proxy_send_timeout ${timeoutSeconds}s;`,
+    "    # Storage's error documents (XML with its request ids) never reach the client: each status",
+    "    # gets Sluice's short JSON; storage redirects, refusals and failures are a storage error.",
     '    proxy_intercept_errors on;',
     '    error_page 404 = @sluice_not_found;',
-    '    error_page 400 403 405 500 501 502 503 504 = @sluice_storage_error;',
+    ...indent(errorPages(internal, STORE_ERROR_STATUSES)),
+    `    error_page ${STORAGE_ERROR_STATUSES.join(' ')} = @sluice_storage_error;`,
     '}',
   ];
 }

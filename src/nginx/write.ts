@@ -1,5 +1,5 @@
 // Writes the rendered nginx files to a directory: the two includes, and optionally nginx.conf.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { s3Origin } from '../storage/s3-store.js';
@@ -17,7 +17,14 @@ export interface WriteOptions {
   readonly outDir: string;
   readonly appAddress: string;
   /** Also write nginx.conf, with pid/temp files under runtimeDir. */
-  readonly full?: { readonly runtimeDir: string; readonly user?: string; readonly accessLog?: string; readonly extraServerConfig?: string };
+  readonly full?: {
+    readonly runtimeDir: string;
+    readonly user?: string;
+    readonly accessLog?: string;
+    readonly extraServerConfig?: string;
+    /** A mime.types file: copied next to nginx.conf, which includes it (as operators' configs do). */
+    readonly mimeTypesFile?: string;
+  };
 }
 
 export async function renderInput(config: SluiceConfig, appAddress: string): Promise<RenderInput> {
@@ -41,9 +48,12 @@ export async function writeNginxConfig(config: SluiceConfig, options: WriteOptio
   // nginx creates only the last level of its temp paths.
   await mkdir(path.join(runtimeDir, 'tmp'), { recursive: true });
   const fullConfigPath = path.join(outDir, 'nginx.conf');
+  const { mimeTypesFile, ...full } = options.full;
+  // nginx resolves a relative include against the directory of the config file.
+  if (mimeTypesFile !== undefined) await copyFile(mimeTypesFile, path.join(outDir, 'mime.types'));
   await writeFile(
     fullConfigPath,
-    renderFullConfig({ ...input, ...options.full, runtimeDir, httpIncludePath, serverIncludePath }),
+    renderFullConfig({ ...input, ...full, runtimeDir, httpIncludePath, serverIncludePath, mimeTypes: mimeTypesFile !== undefined }),
   );
   return { httpIncludePath, serverIncludePath, fullConfigPath, runtimeDir };
 }

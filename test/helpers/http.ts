@@ -6,6 +6,8 @@ import http from 'node:http';
 export interface RawResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
+  /** Name/value pairs as received (Node keeps only the first of duplicate Content-Types in `headers`). */
+  readonly rawHeaders?: readonly string[];
   readonly body: Buffer;
   text(): string;
   json(): unknown;
@@ -27,6 +29,7 @@ export function request(
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
+            rawHeaders: res.rawHeaders,
             body,
             text: () => body.toString('utf8'),
             json: () => JSON.parse(body.toString('utf8')) as unknown,

@@ -10,6 +10,7 @@ import { startNginx, type NginxProcess } from '../../src/nginx/process.js';
 import { writeNginxConfig } from '../../src/nginx/write.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSluice, type RunningSluice } from '../../src/server.js';
+import { installedMimeTypes } from './nginx-mime.js';
 import { freePort } from './ports.js';
 import { startWorkerProcess, type WorkerProcess } from './worker.js';
 
@@ -35,13 +36,17 @@ export interface StackOptions {
   readonly worker?: boolean;
   /** Master password handed to the worker on fd 3 (encryption.passwordFile: /dev/fd/3). */
   readonly workerPassword?: string;
+  /** Include the installed nginx's mime.types in the http block, as operators' nginx.conf does. */
+  readonly mimeTypes?: boolean;
+  /** nginx's listen address (`host`); the app keeps its own `appHost` (loopback by default). */
+  readonly host?: string;
 }
 
 export async function startStack(rawConfig: Record<string, unknown>, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-stack-'));
   const port = await freePort();
   const workerSettings = options.worker ? { worker: { ...(rawConfig.worker as object | undefined), port: await freePort() } } : {};
-  const settings = { ...rawConfig, host: '127.0.0.1', port, appPort: 0, ...workerSettings };
+  const settings = { ...rawConfig, host: options.host ?? '127.0.0.1', port, appPort: 0, ...workerSettings };
   const config = validateConfig(settings);
   const worker = options.worker ? await startWorkerProcess(settings, dir, { ...(options.workerPassword !== undefined && { password: options.workerPassword }) }) : undefined;
   const lines: string[] = [];
@@ -59,11 +64,12 @@ export async function startStack(rawConfig: Record<string, unknown>, options: St
       runtimeDir: path.join(dir, 'nginx', 'run'),
       user: process.getuid?.() === 0 ? 'root' : undefined,
       extraServerConfig: options.extraServerConfig,
+      ...(options.mimeTypes === true && { mimeTypesFile: await installedMimeTypes() }),
     },
   });
   let nginx: NginxProcess;
   try {
-    nginx = await startNginx(files.fullConfigPath as string, files.runtimeDir as string, { host: '127.0.0.1', port });
+    nginx = await startNginx(files.fullConfigPath as string, files.runtimeDir as string, { host: config.host, port });
   } catch (error) {
     await app.close();
     await worker?.stop();

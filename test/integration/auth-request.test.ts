@@ -42,7 +42,8 @@ before(async () => {
       ],
       sharing: { keys: [{ kid: 'k1', secret: LINK_SECRET }], authRequest: { locations: { '/protected': 'docs' } } },
     },
-    { extraServerConfig: renderProtectedLocation({ path: '/protected', root, internalPrefix: '/_sluice' }) },
+    // mime.types as operators run nginx: the app's type must win over the extension's.
+    { extraServerConfig: renderProtectedLocation({ path: '/protected', root, internalPrefix: '/_sluice' }), mimeTypes: true },
   );
   alice = await bearer('alice');
   staff = await bearer('sam', { groups: ['staff'] });

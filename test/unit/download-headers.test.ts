@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contentTypeFor, downloadHeaders, safeFileName, SANDBOX_CSP } from '../../src/http/download-headers.js';
+import { contentTypeFor, downloadHeaders, isActiveContent, safeFileName, SANDBOX_CSP } from '../../src/http/download-headers.js';
 
 const base = { attachment: false, cacheControl: 'private, no-store' };
 
@@ -36,6 +36,26 @@ describe('download headers', () => {
       assert.equal(headers['Content-Security-Policy'], SANDBOX_CSP, name);
     }
     assert.equal(downloadHeaders({ ...base, fileName: 'x.png' })['Content-Security-Policy'], undefined);
+  });
+
+  it('treats MHTML/e-mail, every XML type, scripts and other document types as active', () => {
+    for (const name of ['x.mht', 'x.mhtml', 'x.eml', 'x.xht', 'x.xsl', 'x.xslt', 'x.xsd', 'x.dtd', 'x.rss', 'x.kml', 'x.mml', 'x.js', 'x.mjs', 'x.htc', 'x.wml', 'x.swf', 'x.wasm', 'x.shtml']) {
+      const headers = downloadHeaders({ ...base, fileName: name });
+      assert.match(headers['Content-Disposition'] as string, /^attachment;/, name);
+      assert.equal(headers['Content-Security-Policy'], SANDBOX_CSP, name);
+    }
+    for (const type of ['message/rfc822', 'multipart/related', 'multipart/x-mixed-replace', 'text/xml', 'application/xml', 'application/xml-dtd', 'image/svg+xml', 'TEXT/HTML']) {
+      assert.ok(isActiveContent(type), type);
+    }
+  });
+
+  it('keeps PDF, text, JSON, CSS, images and media inline (inert as documents with nosniff)', () => {
+    for (const name of ['x.pdf', 'x.txt', 'x.json', 'x.css', 'x.csv', 'x.md', 'x.png', 'x.jpg', 'x.webp', 'x.mp4', 'x.mp3']) {
+      const headers = downloadHeaders({ ...base, fileName: name });
+      assert.match(headers['Content-Disposition'] as string, /^inline;/, name);
+      assert.equal(headers['Content-Security-Policy'], undefined, name);
+      assert.equal(headers['X-Content-Type-Options'], 'nosniff', name);
+    }
   });
 
   it('always sends nosniff and the store cache policy', () => {

@@ -15,6 +15,8 @@ import { type AccessPipelineDeps, type AccessState } from '../middleware/access-
 import { authenticate, shareTokenOf, tokenCredentials } from '../middleware/authenticate.js';
 import { rawPathOf } from '../request-target.js';
 import { authorize } from '../middleware/authorize.js';
+import { downloadHeaders } from '../download-headers.js';
+import { privateDownloadHeaders } from '../../nginx/protected-headers.js';
 
 export interface AuthRequestDeps extends AccessPipelineDeps {
   readonly internalPrefix: string;
@@ -34,12 +36,32 @@ export function authRequestRoutes(deps: AuthRequestDeps): Router {
     ...(deps.rateLimit ? [deps.rateLimit] : []),
     authorize(deps),
     ...(deps.shareLinkUse ? [deps.shareLinkUse] : []),
-    (ctx: Context) => {
-      ctx.status = 204;
-      ctx.set('Cache-Control', 'no-store');
-    },
+    allowedWithDownloadHeaders,
   );
   return router;
+}
+
+/**
+ * 204, carrying privately the headers a download of this file would have (type, disposition,
+ * caching, CSP sandbox for active content, nosniff): nginx applies them to the file it serves.
+ */
+function allowedWithDownloadHeaders(ctx: Context): void {
+  const { store, key } = ctx.state as AccessState;
+  const query = new URLSearchParams(originalQuery(ctx));
+  const headers = downloadHeaders({
+    fileName: key.segments[key.segments.length - 1] as string,
+    attachment: query.get('download') === '1',
+    cacheControl: store.cacheControl,
+  });
+  ctx.set(privateDownloadHeaders(headers));
+  ctx.status = 204;
+  ctx.set('Cache-Control', 'no-store'); // the decision itself is never cached
+}
+
+function originalQuery(ctx: Context): string {
+  const uri = ctx.get('X-Original-URI');
+  const query = uri.indexOf('?');
+  return query < 0 ? '' : uri.slice(query + 1);
 }
 
 /** 400 (bad key), 404, 405, 410, 429 … all become 403: to auth_request anything else is an error. */
