@@ -2,6 +2,7 @@
 // its worker process, and (for B5) a separate small nginx running Debian's image_filter module on
 // the same source — nginx's own answer to "make me a thumbnail".
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { startNginx, type NginxProcess } from '../../src/nginx/process.js';
 import { freePort } from '../../test/helpers/ports.js';
@@ -43,7 +44,9 @@ export async function startImageStack(root: string, worker: Record<string, unkno
     {
       stores: { photos: { type: 'fs', root } },
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'photos' },
-      worker: { secret: 'bench-worker-secret-0123456789abcdef0123', ...worker },
+      // One load generator stands for many users: per-client limits lifted, so the scenarios
+      // measure the worker rather than its per-client share and render budget.
+      worker: { secret: 'bench-worker-secret-0123456789abcdef0123', clientConcurrency: os.availableParallelism(), renderBudget: { rendersPerSecond: 100_000, burst: 100_000 }, ...worker },
     },
     { worker: true, logLevel: 'warn', ...(extraServerConfig !== undefined && { extraServerConfig }) },
   );

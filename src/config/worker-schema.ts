@@ -1,7 +1,7 @@
 // The image transform worker: where it listens, its limits, formats and cache.
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_AVIF_EFFORT } from '../transform/pipeline/types.js';
+import { DEFAULT_AVIF_EFFORT, DEFAULT_RENDER_LIMITS } from '../transform/pipeline/types.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../transform/plan.js';
 import { ConfigError } from './errors.js';
 
@@ -15,6 +15,7 @@ const loopbackHost = z
   .refine((h) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === 'localhost', 'the worker listens on loopback only (127.x.x.x, ::1 or localhost)');
 
 const quality = z.number().int().min(1).max(100);
+const pixels = z.number().int().min(1).max(268_435_456);
 
 const limitsSchema = z.strictObject({
   /** Source resolution (width × height × frames), read from the header before decoding. */
@@ -22,6 +23,20 @@ const limitsSchema = z.strictObject({
   maxFrames: z.number().int().min(1).default(1),
   /** Largest width or height of a result. */
   maxResultDimension: z.number().int().min(1).max(65_535).default(8192),
+  /** Largest width × height of a result (extend, padding, dpr included); URLs asking for more → 400. */
+  maxResultPixels: z.number().int().min(1).max(268_435_456).default(DEFAULT_RENDER_LIMITS.maxResultPixels),
+  /** Stricter area per output format (the lower of the two applies): AVIF and GIF encoders cannot be stopped at the deadline. */
+  formatMaxResultPixels: z
+    .strictObject(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, pixels.optional()])) as Record<OutputFormat, z.ZodOptional<typeof pixels>>)
+    .default(DEFAULT_RENDER_LIMITS.formatMaxResultPixels),
+  /** Largest blur sigma a URL may ask for (→ 400); cost grows with pixels × sigma. */
+  maxBlurSigma: z.number().min(0.3).max(1000).default(DEFAULT_RENDER_LIMITS.maxBlurSigma),
+});
+
+/** Renders per client that reach the worker (cache misses only): a token bucket per client. */
+const renderBudgetSchema = z.strictObject({
+  rendersPerSecond: z.number().positive().max(10_000).default(2),
+  burst: z.number().int().min(1).max(100_000).default(60),
 });
 
 const cacheSchema = z.strictObject({
@@ -46,6 +61,15 @@ export const workerSchema = z
     concurrency: z.number().int().min(1).max(256).default(os.availableParallelism()),
     /** Requests waiting for a slot; beyond that the worker answers 429. */
     queueSize: z.number().int().min(0).max(10_000).default(32),
+    /**
+     * Images one client (token subject, share link, or address for imgproxy URLs) may have
+     * processed at once; default half the slots, so one client never holds them all.
+     */
+    clientConcurrency: z.number().int().min(1).max(256).optional(),
+    /** Requests one client may have waiting; beyond that it gets 429. Default a quarter of queueSize (at least 1). */
+    clientQueueSize: z.number().int().min(0).max(10_000).optional(),
+    /** Per-client budget of renders (cache misses); exhausted → 429 with Retry-After. */
+    renderBudget: renderBudgetSchema.prefault({}),
     retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
     /** Source download (fetch of a presigned URL, or a disk read) → 504 when exceeded. */
     downloadTimeoutMs: z.number().int().min(100).max(120_000).default(5_000),
@@ -67,6 +91,19 @@ export const workerSchema = z
     vipsThreads: z.number().int().min(1).max(64).default(1),
     cache: cacheSchema.prefault({}),
   })
+  .superRefine((worker, ctx) => {
+    if (worker.clientConcurrency !== undefined && worker.clientConcurrency > worker.concurrency) {
+      ctx.addIssue({ code: 'custom', path: ['clientConcurrency'], message: `must not exceed worker.concurrency (${worker.concurrency})` });
+    }
+    if (worker.clientQueueSize !== undefined && worker.clientQueueSize > worker.queueSize) {
+      ctx.addIssue({ code: 'custom', path: ['clientQueueSize'], message: `must not exceed worker.queueSize (${worker.queueSize})` });
+    }
+  })
+  .transform((worker) => ({
+    ...worker,
+    clientConcurrency: worker.clientConcurrency ?? Math.max(1, Math.floor(worker.concurrency / 2)),
+    clientQueueSize: worker.clientQueueSize ?? Math.max(1, Math.floor(worker.queueSize / 4)),
+  }))
   .prefault({});
 
 export type WorkerConfig = z.infer<typeof workerSchema>;

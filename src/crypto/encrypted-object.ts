@@ -4,7 +4,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { notFound } from '../errors.js';
 import type { ByteRange, CanonicalKey, ObjectInfo, Store } from '../storage/types.js';
-import { chunkSpan, DamagedObjectError, HEADER_BYTES, objectKey, parseHeader, plaintextSize, type ObjectHeader } from './format.js';
+import { chunkSpan, DamagedObjectError, HEADER_BYTES, objectKey, parseHeader, plaintextSize, type DamageReason, type ObjectHeader } from './format.js';
 import { UnknownKeyError, type KeyLookup } from './keys.js';
 import { decryptChunks } from './stream.js';
 
@@ -25,7 +25,7 @@ export interface EncryptedObject {
 export async function openEncryptedObject(store: Store, key: CanonicalKey, keys: KeyLookup): Promise<EncryptedObject | null> {
   const info = await store.stat(key);
   if (info === null) return null;
-  if (info.size < HEADER_BYTES) throw new DamagedObjectError('encrypted object is shorter than its header');
+  if (info.size < HEADER_BYTES) throw new DamagedObjectError('encrypted object is shorter than its header', 'size');
   const header = parseHeader(await buffer(await store.read(key, { start: 0, end: HEADER_BYTES - 1 })));
   const dataKey = keys(header.keyId);
   if (dataKey === undefined) throw new UnknownKeyError(header.keyId);
@@ -65,7 +65,36 @@ async function verifiedFirst(source: Readable): Promise<Readable> {
 export interface DecryptingStoreOptions {
   /** Remember opened objects (stat then read costs one header fetch): for a store that lives for one request. */
   readonly perRequest?: boolean;
+  /**
+   * Called exactly once for every object that fails verification or names an unknown key,
+   * wherever that surfaces: opening it, before the first byte, or mid-stream after headers went
+   * out (where no error can reach the client or an error handler any more).
+   */
+  readonly onIntegrityFailure?: (failure: IntegrityFailure) => void;
 }
+
+/** An object that could not be served verified. Names and reasons only: no bytes, no key material. */
+export interface IntegrityFailure {
+  readonly store: string;
+  readonly key: string;
+  readonly reason: DamageReason | 'unknown_key';
+  /** The chunk that failed; null when the failure is not in a chunk (header, size, key). */
+  readonly chunk: number | null;
+  /** The error's message (a fixed text per failure kind). */
+  readonly detail: string;
+  /** For `unknown_key`: the key id the header names (an identifier, not a secret). */
+  readonly keyId?: string;
+}
+
+/** The failure an error stands for, or null when it is not one (storage errors, client aborts). */
+export function integrityFailureOf(error: unknown, store: string, key: string): IntegrityFailure | null {
+  if (error instanceof DamagedObjectError) return { store, key, reason: error.reason, chunk: error.chunk ?? null, detail: error.message };
+  if (error instanceof UnknownKeyError) return { store, key, reason: 'unknown_key', chunk: null, detail: error.message, keyId: error.keyId };
+  return null;
+}
+
+/** Errors already handed to a hook: stat and read of one request share one failed open. */
+const reported = new WeakSet<object>();
 
 /**
  * A Store that answers with plaintext: what the worker serves downloads and reads transform
@@ -73,6 +102,22 @@ export interface DecryptingStoreOptions {
  */
 export function decryptingStore(inner: Store, keys: KeyLookup, options: DecryptingStoreOptions = {}): Store {
   const opened = new Map<string, Promise<EncryptedObject | null>>();
+  const report = (error: unknown, key: CanonicalKey): void => {
+    if (options.onIntegrityFailure === undefined || typeof error !== 'object' || error === null || reported.has(error)) return;
+    const failure = integrityFailureOf(error, inner.name, key.value);
+    if (failure === null) return;
+    reported.add(error);
+    options.onIntegrityFailure(failure);
+  };
+  /** Runs `step`, reporting an integrity failure it throws before passing the error on. */
+  const watched = async <T>(key: CanonicalKey, step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      report(error, key);
+      throw error;
+    }
+  };
   const open = (key: CanonicalKey): Promise<EncryptedObject | null> => {
     if (!options.perRequest) return openEncryptedObject(inner, key, keys);
     const known = opened.get(key.value) ?? openEncryptedObject(inner, key, keys);
@@ -91,13 +136,18 @@ export function decryptingStore(inner: Store, keys: KeyLookup, options: Decrypti
     accelTarget: async () => refuse(),
     presignedUrl: async () => refuse(),
     async stat(key): Promise<ObjectInfo | null> {
-      const object = await open(key);
+      const object = await watched(key, () => open(key));
       return object === null ? null : { size: object.plainSize, etag: object.etag, ...(object.lastModified !== undefined && { lastModified: object.lastModified }) };
     },
     async read(key, range) {
-      const object = await open(key);
-      if (object === null) throw notFound();
-      return object.read(range);
+      const plaintext = await watched(key, async () => {
+        const object = await open(key);
+        if (object === null) throw notFound();
+        return object.read(range);
+      });
+      // Damage past the first chunk surfaces here, possibly after the response headers went out.
+      plaintext.on('error', (error) => report(error, key));
+      return plaintext;
     },
     check: () => inner.check(),
   };

@@ -28,11 +28,28 @@ const KEY_ID_BYTES = HEADER_BYTES - KEY_ID_OFFSET;
 const CIPHER = 'aes-256-gcm';
 const KDF_INFO = Buffer.from('sluice object key v1', 'latin1');
 
+/**
+ * Why an object failed verification (a fixed set: metric label and log field):
+ * `header` not a Sluice object, or its header is damaged or of an unknown version;
+ * `size` a stored size no object can have (cut inside a chunk, or shorter than a header);
+ * `authentication` a chunk's tag did not verify (altered, reordered, spliced, or stored under another key);
+ * `truncated` the object ends before its final chunk; `trailing_data` bytes follow the final chunk.
+ */
+export type DamageReason = 'header' | 'size' | 'authentication' | 'truncated' | 'trailing_data';
+
 /** Authentication failed or the layout is impossible: the bytes are not what was written. */
 export class DamagedObjectError extends Error {
-  constructor(detail = 'ciphertext is damaged or was tampered with') {
+  /** Index of the chunk that failed; undefined when the failure is not in a chunk (header, size). */
+  readonly chunk: number | undefined;
+
+  constructor(
+    detail = 'ciphertext is damaged or was tampered with',
+    readonly reason: DamageReason = 'authentication',
+    chunk?: number,
+  ) {
     super(detail);
     this.name = 'DamagedObjectError';
+    this.chunk = chunk;
   }
 }
 
@@ -60,16 +77,16 @@ export function createHeader(keyId: string, chunkSize: number, salt: Buffer = ra
 }
 
 export function parseHeader(bytes: Buffer): ObjectHeader {
-  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new DamagedObjectError('not a Sluice encrypted object');
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new DamagedObjectError('not a Sluice encrypted object', 'header');
   const raw = Buffer.from(bytes.subarray(0, HEADER_BYTES));
   const version = raw.readUInt8(6);
-  if (version !== FORMAT_VERSION) throw new DamagedObjectError(`unsupported encrypted format version ${version}`);
+  if (version !== FORMAT_VERSION) throw new DamagedObjectError(`unsupported encrypted format version ${version}`, 'header');
   const keyIdLength = raw.readUInt8(7);
   const chunkSize = raw.readUInt32BE(8);
   const keyId = raw.toString('latin1', KEY_ID_OFFSET, KEY_ID_OFFSET + Math.min(keyIdLength, KEY_ID_BYTES));
   const padding = raw.subarray(KEY_ID_OFFSET + keyIdLength);
   if (keyIdLength > KEY_ID_BYTES || !KEY_ID_PATTERN.test(keyId) || padding.some((b) => b !== 0) || chunkSize < MIN_CHUNK_BYTES || chunkSize > MAX_CHUNK_BYTES) {
-    throw new DamagedObjectError('encrypted object header is damaged');
+    throw new DamagedObjectError('encrypted object header is damaged', 'header');
   }
   return { version, keyId, chunkSize, salt: Buffer.from(raw.subarray(SALT_OFFSET, SALT_OFFSET + SALT_BYTES)), raw };
 }
@@ -102,7 +119,7 @@ export function sealChunk(key: Buffer, aad: Buffer, index: number, final: boolea
 
 /** The chunk's plaintext, released only after its tag verified. */
 export function openChunk(key: Buffer, aad: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
-  if (sealed.length < TAG_BYTES) throw new DamagedObjectError();
+  if (sealed.length < TAG_BYTES) throw new DamagedObjectError('chunk is shorter than its tag', 'truncated', index);
   const decipher = createDecipheriv(CIPHER, key, nonce(index, final));
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
@@ -110,7 +127,7 @@ export function openChunk(key: Buffer, aad: Buffer, index: number, final: boolea
   try {
     decipher.final();
   } catch {
-    throw new DamagedObjectError();
+    throw new DamagedObjectError('chunk failed authentication', 'authentication', index);
   }
   return plaintext;
 }
@@ -125,7 +142,7 @@ export function plaintextSize(cipherSize: number, chunkSize: number): number {
   const body = cipherSize - HEADER_BYTES;
   const sealed = chunkSize + TAG_BYTES;
   const remainder = body % sealed;
-  if (body < TAG_BYTES || remainder < TAG_BYTES) throw new DamagedObjectError('encrypted object has an impossible size (truncated?)');
+  if (body < TAG_BYTES || remainder < TAG_BYTES) throw new DamagedObjectError('encrypted object has an impossible size (truncated?)', 'size');
   return Math.floor(body / sealed) * chunkSize + remainder - TAG_BYTES;
 }
 

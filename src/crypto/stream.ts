@@ -110,7 +110,7 @@ export function decryptStream(lookup: KeyLookup, name: string): Transform {
     },
     flush(callback: TransformCallback) {
       guarded(callback, () => {
-        if (opener === null) throw new DamagedObjectError('encrypted object is shorter than its header');
+        if (opener === null) throw new DamagedObjectError('encrypted object is shorter than its header', 'size');
         opener.finish();
       });
     },
@@ -147,7 +147,7 @@ class ChunkOpener {
     let offset = 0;
     // More bytes follow this chunk, so it cannot be the final one.
     while (this.buffered - offset > this.sealedSize) {
-      if (this.index === this.options.finalChunk) throw new DamagedObjectError('data after the final chunk');
+      if (this.index === this.options.finalChunk) throw new DamagedObjectError('data after the final chunk', 'trailing_data', this.index);
       this.open(all.subarray(offset, offset + this.sealedSize), false);
       offset += this.sealedSize;
     }
@@ -160,9 +160,9 @@ class ChunkOpener {
   finish(): void {
     const last = Buffer.concat(this.parts, this.buffered);
     const final = this.options.finalChunk === undefined || this.index === this.options.finalChunk;
-    if (!final && last.length !== this.sealedSize) throw new DamagedObjectError('encrypted object ended early');
+    if (!final && last.length !== this.sealedSize) throw new DamagedObjectError('encrypted object ended early', 'truncated', this.index);
     this.open(last, final);
-    if (this.options.length !== undefined && this.remaining > 0) throw new DamagedObjectError('encrypted object ended early');
+    if (this.options.length !== undefined && this.remaining > 0) throw new DamagedObjectError('encrypted object ended early', 'truncated', this.index);
   }
 
   private open(sealed: Buffer, final: boolean): void {

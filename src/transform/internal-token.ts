@@ -31,7 +31,16 @@ export interface Ticket {
   readonly cacheKey: string;
   /** Unix seconds. */
   readonly expires: number;
+  /**
+   * Who asked (`sub:<id>`, `link:<id>`, `ip:<address>`; see rateLimitKey): the worker's
+   * per-client concurrency and render budget are kept per value. Signed, so nginx's cache key
+   * stays free of it and a client cannot spend another's budget.
+   */
+  readonly client: string;
 }
+
+/** Tickets from an app that predates `client` (a rolling upgrade) share one bucket. */
+const UNKNOWN_CLIENT = 'unknown';
 
 export interface CacheKeyInput {
   readonly plan: TransformPlan;
@@ -54,8 +63,11 @@ export function cacheKey(input: CacheKeyInput): string {
     .digest('hex');
 }
 
-export function signTicket(ticket: Ticket, secret: string): string {
-  return sealEnvelope({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires }, secret);
+/** What the app signs; `client` may be left out (tests, tools): the worker then uses one shared bucket. */
+export type TicketInput = Omit<Ticket, 'client'> & { readonly client?: string };
+
+export function signTicket(ticket: TicketInput, secret: string): string {
+  return sealEnvelope({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires, client: ticket.client }, secret);
 }
 
 /** The ticket, or null when it is missing, malformed, forged or expired. */
@@ -64,7 +76,7 @@ export function verifyTicket(value: string | undefined, secret: string, now = Da
   if (raw === null || typeof raw !== 'object') return null;
   let ticket: Ticket;
   try {
-    ticket = { ...raw, plan: JSON.parse(raw.plan) as TransformPlan };
+    ticket = { ...raw, plan: JSON.parse(raw.plan) as TransformPlan, client: typeof raw.client === 'string' && raw.client !== '' ? raw.client : UNKNOWN_CLIENT };
   } catch {
     return null;
   }

@@ -18,6 +18,10 @@ import { createRenderer } from '../transform/worker/render.js';
 import { createSourceFetcher } from '../transform/worker/source.js';
 import { drain } from '../http/drain.js';
 import { createCryptTier } from '../crypto/worker/tier.js';
+import { createRateLimiter } from '../ratelimit/create.js';
+import type { BucketSettings } from '../ratelimit/types.js';
+import { createRedis } from '../state/redis.js';
+import { createRenderBudget } from '../transform/worker/budget.js';
 
 export interface RunningWorker {
   readonly address: string;
@@ -45,20 +49,34 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     logger.warn('MALLOC_ARENA_MAX is not set: start the worker with MALLOC_ARENA_MAX=2 so glibc returns memory after bursts');
   }
   const stores = await createStores(config);
-  const crypt = await createCryptTier(config, stores, secret);
+  const limiter = createLimiter({
+    concurrency: worker.concurrency,
+    queueSize: worker.queueSize,
+    retryAfterSeconds: worker.retryAfterSeconds,
+    clientConcurrency: worker.clientConcurrency,
+    clientQueueSize: worker.clientQueueSize,
+    onRefused: (reason) => metrics.refused.inc({ reason }),
+  });
+  const metrics = createWorkerMetrics(limiter);
+  const crypt = await createCryptTier(config, stores, secret, { logger, integrityFailures: metrics.cryptIntegrity });
   const origins = new Set<string>();
   for (const store of Object.values(config.stores)) {
     if (store.type === 's3') origins.add(await s3Origin(store));
   }
-  const limiter = createLimiter({ concurrency: worker.concurrency, queueSize: worker.queueSize, retryAfterSeconds: worker.retryAfterSeconds });
+  const watermark = await loadWatermark(worker.watermark);
+  // Render budgets live in Redis when configured: one budget per client across all workers.
+  const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
+  redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
+  const budget = createRenderBudget(createRateLimiter(budgetSettings(worker), redis), logger, () => metrics.refused.inc({ reason: 'budget' }));
   const app = createWorkerApp({
     secret,
     requestTimeoutMs: worker.requestTimeoutMs,
     limiter,
+    budget,
     fetcher: createSourceFetcher(crypt?.sourceStore ?? ((name) => stores.get(name)), origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
-    render: options.render ?? createRenderer(worker, await loadWatermark(worker.watermark)),
+    render: options.render ?? createRenderer(worker, watermark),
     logger,
-    metrics: createWorkerMetrics(limiter),
+    metrics,
     extraRoutes: crypt === null ? [] : [crypt.routes],
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -68,12 +86,19 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   server.keepAliveTimeout = 65_000; // longer than nginx's upstream keepalive_timeout
   const port = (server.address() as AddressInfo).port;
   const address = `${worker.host}:${port}`;
-  logger.info({ address, concurrency: worker.concurrency, queueSize: worker.queueSize }, 'sluice worker listening');
+  logger.info({ address, concurrency: worker.concurrency, queueSize: worker.queueSize, clientConcurrency: worker.clientConcurrency, clientQueueSize: worker.clientQueueSize }, 'sluice worker listening');
   return {
     address,
     port,
-    close: (graceMs = 0) => drain(server, graceMs, logger),
+    close: async (graceMs = 0) => {
+      await drain(server, graceMs, logger);
+      redis?.disconnect();
+    },
   };
+}
+
+function budgetSettings(worker: SluiceConfig['worker']): BucketSettings {
+  return { requestsPerSecond: worker.renderBudget.rendersPerSecond, burst: worker.renderBudget.burst };
 }
 
 async function loadWatermark(file: string | undefined): Promise<Buffer | null> {

@@ -119,6 +119,30 @@ function getOutcome(store: StoreName, key: string, headers: Record<string, strin
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
+/** The worker's integrity-failure log lines so far. */
+function integrityLines(): Record<string, unknown>[] {
+  return worker
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"stored object failed verification"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The integrity lines written after the first `since` (one may lag behind a cut download). */
+async function integrityLinesAfter(since: number, expected: number): Promise<Record<string, unknown>[]> {
+  for (let i = 0; i < 100 && integrityLines().length < since + expected; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 100)); // and no more than that
+  return integrityLines().slice(since);
+}
+
+/** sluice_worker_crypt_integrity_failures_total for one store and reason, from the worker's /metrics. */
+async function integrityFailures(store: string, reason: string): Promise<number> {
+  const text = (await request(worker.port, '/metrics')).text();
+  const match = text.match(new RegExp(`^sluice_worker_crypt_integrity_failures_total\\{store="${store}",reason="${reason}"\\} (\\d+)$`, 'm'));
+  assert.ok(match, `no ${store}/${reason} series in the worker's metrics`);
+  return Number(match[1]);
+}
+
 for (const store of STORES) {
   describe(`encrypted ${store === 'vault' ? 'fs' : 's3'} store "${store}": round trips`, () => {
     for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1]) {
@@ -244,27 +268,40 @@ for (const store of STORES) {
       return copy;
     };
 
-    it('a tampered first chunk → 502 JSON before any byte', async () => {
+    it('a tampered first chunk → 502 JSON before any byte; the worker logs store, key, chunk 0 and reason once, and counts it', async () => {
+      const [lines, counted] = [integrityLines().length, await integrityFailures(store, 'authentication')];
       await replaceStored(store, 'damage.bin', flip(original, HEADER_BYTES + 10));
       const answer = await get(store, 'damage.bin');
       assert.equal(answer.status, 502);
       assert.deepEqual(answer.json(), { error: 'storage error' });
+      const logged = await integrityLinesAfter(lines, 1);
+      assert.equal(logged.length, 1);
+      assert.deepEqual(logged[0]?.integrity, { store, key: 'damage.bin', chunk: 0, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false });
+      assert.equal(typeof logged[0]?.requestId, 'string');
+      assert.equal(await integrityFailures(store, 'authentication'), counted + 1);
     });
 
-    it('a tampered later chunk → the download is cut after the verified chunks, never garbage', async () => {
+    it('a tampered later chunk → the download is cut after the verified chunks, never garbage — and still logged once', async () => {
+      const [lines, counted] = [integrityLines().length, await integrityFailures(store, 'authentication')];
       await replaceStored(store, 'damage.bin', flip(original, HEADER_BYTES + 6 * SEALED + 10));
       const outcome = await getOutcome(store, 'damage.bin');
       assert.equal(outcome.status, 200);
       assert.equal(outcome.complete, false);
       assert.ok(outcome.body.length <= 6 * CHUNK, `${outcome.body.length} bytes`);
       assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length));
+      const cut = await integrityLinesAfter(lines, 1);
+      assert.deepEqual(cut.map((l) => l.integrity), [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: true }]);
       // A range starting in that chunk fails before any byte.
       assert.equal((await get(store, 'damage.bin', { Range: `bytes=${6 * CHUNK}-${6 * CHUNK + 5}` })).status, 502);
+      const ranged = await integrityLinesAfter(lines + 1, 1);
+      assert.deepEqual(ranged.map((l) => (l.integrity as { chunk: number; afterHeaders: boolean })), [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false }]);
+      assert.equal(await integrityFailures(store, 'authentication'), counted + 2);
     });
 
     it('truncated (a whole chunk dropped, or cut mid-chunk): a range there → 502, a full read is cut after verified bytes', async () => {
       const dropped = Buffer.concat([original.subarray(0, HEADER_BYTES + 6 * SEALED), original.subarray(HEADER_BYTES + 7 * SEALED)]);
       const cut = original.subarray(0, original.length - 50);
+      const lines = integrityLines().length;
       for (const damaged of [dropped, cut]) {
         await replaceStored(store, 'damage.bin', damaged);
         // The end of the object is where the damage is.
@@ -273,13 +310,19 @@ for (const store of STORES) {
         assert.equal(outcome.complete, false);
         assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length), 'only verified plaintext arrived');
       }
+      // Four failed requests (two refused ranges, two cut downloads): four lines, none missing, none doubled.
+      const logged = await integrityLinesAfter(lines, 4);
+      assert.equal(logged.length, 4);
+      for (const line of logged) assert.deepEqual([(line.integrity as { store: string }).store, (line.integrity as { key: string }).key], [store, 'damage.bin']);
     });
 
     it('reordered chunks → 502', async () => {
       const chunk = (i: number): Buffer => original.subarray(HEADER_BYTES + i * SEALED, HEADER_BYTES + (i + 1) * SEALED);
       const swapped = Buffer.concat([original.subarray(0, HEADER_BYTES), chunk(1), chunk(0), original.subarray(HEADER_BYTES + 2 * SEALED)]);
       await replaceStored(store, 'damage.bin', swapped);
+      const lines = integrityLines().length;
       assert.equal((await get(store, 'damage.bin')).status, 502);
+      assert.deepEqual((await integrityLinesAfter(lines, 1)).map((l) => [(l.integrity as { chunk: number }).chunk, (l.integrity as { reason: string }).reason]), [[0, 'authentication']]);
     });
 
     it('another object\'s ciphertext copied over this key (a swap in the bucket) → 502, not the other file', async () => {
@@ -289,8 +332,13 @@ for (const store of STORES) {
     });
 
     it('a plaintext file dropped into the store is refused, not served', async () => {
-      await replaceStored(store, 'damage.bin', Buffer.from('this was never encrypted by Sluice, a plain file'));
+      // Longer than a header, so it is the header (not the size) that gives it away.
+      await replaceStored(store, 'damage.bin', Buffer.from('this was never encrypted by Sluice, a plain file. '.repeat(4)));
+      const lines = integrityLines().length;
       assert.equal((await get(store, 'damage.bin')).status, 502);
+      const logged = await integrityLinesAfter(lines, 1);
+      assert.deepEqual(logged.map((l) => [(l.integrity as { chunk: unknown }).chunk, (l.integrity as { reason: string }).reason]), [[null, 'header']]);
+      assert.equal(JSON.stringify(logged).includes('never encrypted'), false, 'no stored bytes in the log');
     });
   });
 }

@@ -69,7 +69,17 @@ describe('worker settings', () => {
   it('has bounded defaults', () => {
     const { worker } = validateConfig({ stores });
     assert.equal(worker.host, '127.0.0.1');
-    assert.deepEqual(worker.limits, { maxInputPixels: 50_000_000, maxFrames: 1, maxResultDimension: 8192 });
+    assert.deepEqual(worker.limits, {
+      maxInputPixels: 50_000_000,
+      maxFrames: 1,
+      maxResultDimension: 8192,
+      maxResultPixels: 16_777_216,
+      formatMaxResultPixels: { avif: 4_194_304, gif: 4_194_304 },
+      maxBlurSigma: 100,
+    });
+    assert.equal(worker.clientConcurrency, Math.max(1, Math.floor(worker.concurrency / 2)), 'one client never holds every slot');
+    assert.equal(worker.clientQueueSize, 8);
+    assert.deepEqual(worker.renderBudget, { rendersPerSecond: 2, burst: 60 });
     assert.ok(worker.concurrency >= 1);
     assert.ok(worker.maxSourceBytes > 0);
     assert.equal(worker.negotiate, true);

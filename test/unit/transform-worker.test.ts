@@ -14,6 +14,7 @@ const ticket: Ticket = {
   format: 'webp',
   cacheKey: 'f'.repeat(64),
   expires: now + 60,
+  client: 'sub:alice',
 };
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -16,11 +16,13 @@ import type { CanonicalKey, Store } from '../../storage/types.js';
 import { chooseOutputFormat } from '../../transform/format.js';
 import { CACHE_KEY_HEADER, cacheKey, signTicket, TICKET_HEADER, TICKET_TTL_SECONDS, type SourceLocator } from '../../transform/internal-token.js';
 import type { OutputFormat, SourceRef, TransformPlan } from '../../transform/plan.js';
+import { assertRequestWithinLimits } from '../../transform/request-limits.js';
 import { parseImgproxyPath, parseNativeOptions } from '../../transform/url.js';
 import { asciiFallback, contentTypeFor, safeFileName } from '../download-headers.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
+import { rateLimitKey } from '../middleware/rate-limit.js';
 import { rawPathOf } from '../request-target.js';
 
 /** rateLimit applies to the native form: floods of unique sizes are floods of renders. */
@@ -141,6 +143,8 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
   const location = imageLocation(deps.config.nginx.internalPrefix);
   return async (ctx: Context): Promise<void> => {
     const { store, key, plan } = ctx.state as ImageState;
+    // Refused before any I/O: a result or blur beyond the worker's limits (400, with the limit).
+    assertRequestWithinLimits(plan, worker.limits);
     // The source's version goes into the cache key: a changed file is never served stale.
     const info = await store.stat(key);
     if (info === null) throw notFound('source not found');
@@ -155,7 +159,11 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
     const source: SourceLocator =
       // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
       store.kind === 's3' && !store.encrypted ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
-    const ticket = signTicket({ plan, source, format, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS }, secret);
+    // The worker's per-client concurrency and render budget are kept per token subject (or share
+    // link). Signed imgproxy URLs carry no subject, and their key is shared by every user of the
+    // host app: the client's address is what tells one user from another there.
+    const client = rateLimitKey(ctx);
+    const ticket = signTicket({ plan, source, format, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS, client }, secret);
 
     // imgproxy's naming: the filename option (or the source's stem) plus the result's extension.
     const stem = plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image');

@@ -3,7 +3,9 @@
 // resized, so JPEG/WebP shrink-on-load does most of the work for plain thumbnails.
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import type { Trim } from '../plan.js';
-import { decoding } from './errors.js';
+import { PublicError } from '../../errors.js';
+import { bounded, isVipsTimeout } from './deadline.js';
+import { decodeError, decoding } from './errors.js';
 import { toFrame, type Frame } from './frame.js';
 import type { Size } from './geometry.js';
 import { orientRect, type Rect } from './position.js';
@@ -24,7 +26,7 @@ export function orientedSize(reader: SourceReader): Size {
 }
 
 function open(reader: SourceReader): Sharp {
-  const image = sharp(reader.source, reader.input);
+  const image = bounded(sharp(reader.source, reader.input));
   return reader.autoRotate ? image.autoOrient() : image;
 }
 
@@ -37,9 +39,10 @@ export async function trimRect(reader: SourceReader, trim: Trim): Promise<Rect |
   const options = { threshold: trim.threshold, ...(trim.color === null ? {} : { background: trim.color }) };
   let stored: Rect;
   try {
-    const { info } = await sharp(reader.source, reader.input).trim(options).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    const { info } = await bounded(sharp(reader.source, reader.input)).trim(options).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     stored = { left: -(info.trimOffsetLeft ?? 0), top: -(info.trimOffsetTop ?? 0), width: info.width, height: info.height };
-  } catch {
+  } catch (error) {
+    if (error instanceof PublicError || isVipsTimeout(error)) throw decodeError(error); // out of time
     return null; // undecodable sources fail in decodeScaled with the proper error
   }
   const rect = orientRect(stored, reader.info.width, reader.info.height, reader.autoRotate ? reader.info.orientation : 1);

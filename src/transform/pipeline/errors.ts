@@ -1,6 +1,7 @@
 // What the client is told when a source cannot be decoded. libvips' messages stay in the cause
 // (for the log); the public reasons are short and stable.
 import { PublicError } from '../../errors.js';
+import { isVipsTimeout, renderTimedOut } from './deadline.js';
 
 export const unsupportedFormat = (cause?: unknown): PublicError => new PublicError(422, 'unsupported image format', {}, cause);
 
@@ -17,6 +18,7 @@ export const tooManyFrames = (): PublicError => new PublicError(422, 'source ima
 /** Maps a libvips failure while reading a source to the public error. */
 export function decodeError(error: unknown): PublicError {
   if (error instanceof PublicError) return error;
+  if (isVipsTimeout(error)) return renderTimedOut(error);
   const message = error instanceof Error ? error.message : String(error);
   if (/compression format has not been built in/i.test(message)) return hevcUnsupported(error);
   if (/exceeds pixel limit/i.test(message)) return tooLarge();

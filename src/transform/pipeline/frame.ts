@@ -1,6 +1,7 @@
 // Between steps the image travels as raw 8-bit sRGB pixels: each step is one small sharp
 // pipeline, so the order of operations is explicit (sharp reorders calls within a pipeline).
 import sharp, { type Sharp } from 'sharp';
+import { bounded } from './deadline.js';
 
 export interface Frame {
   readonly data: Buffer;
@@ -10,7 +11,7 @@ export interface Frame {
 }
 
 export function fromFrame(frame: Frame): Sharp {
-  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } });
+  return bounded(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } }));
 }
 
 export async function toFrame(image: Sharp): Promise<Frame> {

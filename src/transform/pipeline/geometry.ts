@@ -135,8 +135,8 @@ function calcSizes(widthToScale: number, heightToScale: number, scales: Scales, 
   };
 }
 
-/** The largest side of the finished image, padding and extension included. */
-function outputSide(geometry: Geometry, plan: TransformPlan): number {
+/** The finished image's size, padding and extension included. */
+export function outputSize(geometry: Geometry, plan: TransformPlan): Size {
   let width = minNonZero(geometry.scaledWidth, geometry.resultCropWidth);
   let height = minNonZero(geometry.scaledHeight, geometry.resultCropHeight);
   if (plan.extend.enabled) {
@@ -151,11 +151,22 @@ function outputSide(geometry: Geometry, plan: TransformPlan): number {
     width += scale(pad.left, geometry.dprScale) + scale(pad.right, geometry.dprScale);
     height += scale(pad.top, geometry.dprScale) + scale(pad.bottom, geometry.dprScale);
   }
-  return Math.max(width, height);
+  return { width, height };
 }
 
-/** `source` is the image as it will finally be oriented (after EXIF and `rotate`). */
-export function computeGeometry(source: Size, plan: TransformPlan, maxResultDimension: number): Geometry {
+/** How much to scale down so the output fits both the side and the area limit (1 = fits). */
+function limitFactor(size: Size, maxResultDimension: number, maxResultPixels: number): number {
+  const side = Math.max(size.width, size.height);
+  const area = size.width * size.height;
+  return Math.min(1, maxResultDimension / side, Math.sqrt(maxResultPixels / area));
+}
+
+/**
+ * `source` is the image as it will finally be oriented (after EXIF and `rotate`). Results above
+ * `maxResultDimension` per side or `maxResultPixels` in area (enlarge, extend, padding, dpr and
+ * zoom included) are scaled down to fit, as imgproxy's limitScale does for the side.
+ */
+export function computeGeometry(source: Size, plan: TransformPlan, maxResultDimension: number, maxResultPixels = Number.POSITIVE_INFINITY): Geometry {
   const crop: Size = {
     width: plan.crop === null ? 0 : cropSize(source.width, plan.crop.width),
     height: plan.crop === null ? 0 : cropSize(source.height, plan.crop.height),
@@ -165,14 +176,16 @@ export function computeGeometry(source: Size, plan: TransformPlan, maxResultDime
   const scales = calcScale(widthToScale, heightToScale, plan);
   const geometry = calcSizes(widthToScale, heightToScale, scales, plan, crop);
 
-  const side = outputSide(geometry, plan);
-  if (side <= maxResultDimension) return geometry;
-  // too large: scale everything down, but never below one pixel
-  const down = maxResultDimension / side;
-  const limited: Scales = {
-    x: Math.max(scales.x * down, 1 / widthToScale),
-    y: Math.max(scales.y * down, 1 / heightToScale),
-    dpr: scales.dpr * down,
-  };
-  return calcSizes(widthToScale, heightToScale, limited, plan, crop);
+  let limited = geometry;
+  let current = scales;
+  // Rounding (and the one-pixel floor) can leave a result a hair over: shrink again, a few times.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const down = limitFactor(outputSize(limited, plan), maxResultDimension, maxResultPixels);
+    if (down >= 1) return limited;
+    // too large: scale everything down, but never below one pixel
+    const factor = attempt === 0 ? down : down * 0.99;
+    current = { x: Math.max(current.x * factor, 1 / widthToScale), y: Math.max(current.y * factor, 1 / heightToScale), dpr: current.dpr * factor };
+    limited = calcSizes(widthToScale, heightToScale, current, plan, crop);
+  }
+  return limited;
 }

@@ -7,7 +7,9 @@ import { applyFilters } from './effects.js';
 import { extendCanvas, flatten } from './canvas.js';
 import { decodeScaled, orientedSize, smartCropRect, trimRect, type SourceReader } from './decode.js';
 import { FORMAT_MAX_DIMENSION, encode } from './encode.js';
-import { computeGeometry, type Geometry, type Size } from './geometry.js';
+import { PublicError } from '../../errors.js';
+import { isVipsTimeout, renderTimedOut, withRenderDeadline } from './deadline.js';
+import { computeGeometry, outputSize, type Geometry, type Size } from './geometry.js';
 import { assertWithinLimits, decodeOptions } from './limits.js';
 import { keptExif } from './metadata.js';
 import { cropToResult, rotateAndFlip } from './orient-crop.js';
@@ -31,6 +33,15 @@ sharp.cache(false);
  * it cannot or will not decode; anything else thrown is an internal error.
  */
 export async function renderImage(source: Buffer, plan: TransformPlan, options: RenderOptions): Promise<RenderResult> {
+  const render = (): Promise<RenderResult> => renderSteps(source, plan, options);
+  try {
+    return await (options.deadlineMs === undefined ? render() : withRenderDeadline(options.deadlineMs, render));
+  } catch (error) {
+    throw isVipsTimeout(error) ? renderTimedOut(error) : error;
+  }
+}
+
+async function renderSteps(source: Buffer, plan: TransformPlan, options: RenderOptions): Promise<RenderResult> {
   const info = await inspectSource(source);
   assertWithinLimits(info, options.limits);
   const reader: SourceReader = { source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate };
@@ -39,14 +50,16 @@ export async function renderImage(source: Buffer, plan: TransformPlan, options: 
   const base: Size = trimmed ?? orientedSize(reader);
   const quarterTurn = plan.rotate % 180 === 90;
   const maxSide = Math.min(options.limits.maxResultDimension, FORMAT_MAX_DIMENSION[options.format]);
-  const geometry = computeGeometry(quarterTurn ? swap(base) : base, plan, maxSide);
+  const maxPixels = Math.min(options.limits.maxResultPixels, options.limits.formatMaxResultPixels[options.format] ?? Number.POSITIVE_INFINITY);
+  const geometry = computeGeometry(quarterTurn ? swap(base) : base, plan, maxSide, maxPixels);
+  assertResultWithin(outputSize(geometry, plan), maxSide, maxPixels);
 
   const region = await sourceRegion(reader, plan, geometry, trimmed);
   const scaled = { width: geometry.scaledWidth, height: geometry.scaledHeight };
   let frame = await decodeScaled(reader, region, quarterTurn ? swap(scaled) : scaled);
   frame = await rotateAndFlip(frame, plan);
   frame = await cropToResult(frame, geometry.resultCropWidth, geometry.resultCropHeight, plan.gravity, geometry.dprScale);
-  frame = await applyFilters(frame, plan, geometry.dprScale);
+  frame = await applyFilters(frame, plan, geometry.dprScale, options.limits.maxBlurSigma);
   frame = await extendCanvas(frame, plan, geometry);
   frame = await flatten(frame, plan.background, options.format);
   frame = await applyWatermark(frame, plan.watermark, options.watermark, geometry.dprScale);
@@ -61,6 +74,11 @@ export async function renderImage(source: Buffer, plan: TransformPlan, options: 
 }
 
 const swap = (size: Size): Size => ({ width: size.height, height: size.width });
+
+/** computeGeometry scales results down to the limits; this only catches what it could not fit. */
+function assertResultWithin(size: Size, maxSide: number, maxPixels: number): void {
+  if (Math.max(size.width, size.height) > maxSide || size.width * size.height > maxPixels) throw new PublicError(422, 'result image too large');
+}
 
 /**
  * What to decode, in the oriented source frame: the trimmed box, narrowed by `crop`. The crop's

@@ -8,6 +8,12 @@ export interface RenderLimits {
   readonly maxFrames: number;
   /** Largest width or height of a result; larger results are scaled down to fit. */
   readonly maxResultDimension: number;
+  /** Largest width × height of a result (extend and padding included); larger ones are scaled down. */
+  readonly maxResultPixels: number;
+  /** Stricter area caps for formats whose encoders libvips cannot stop at the deadline (AVIF, GIF). */
+  readonly formatMaxResultPixels: Readonly<Partial<Record<OutputFormat, number>>>;
+  /** Largest blur sigma a URL may ask for (after dpr it is also capped by the result's size). */
+  readonly maxBlurSigma: number;
 }
 
 export interface RenderOptions {
@@ -20,6 +26,8 @@ export interface RenderOptions {
   readonly avifEffort: number;
   /** The configured watermark image; null = the `watermark` option is ignored. */
   readonly watermark: Buffer | null;
+  /** Date.now() by which every libvips pipeline must have stopped (→ 503); unset = no limit. */
+  readonly deadlineMs?: number;
 }
 
 export interface ProbeResult {
@@ -38,7 +46,20 @@ export interface RenderResult {
   readonly height: number;
 }
 
-export const DEFAULT_RENDER_LIMITS: RenderLimits = Object.freeze({ maxInputPixels: 50_000_000, maxFrames: 1, maxResultDimension: 8192 });
+/**
+ * Result caps chosen by measurement on a 2-core box (noise, the worst case for encoders): a
+ * 16 MP (4096²) result costs at most ~4 s of interruptible CPU; AVIF (effort 2) and GIF encode
+ * ~0.85 s per megapixel and cannot be stopped, hence 4 MP for them; blur costs ∝ pixels × sigma
+ * (sigma 100 on 1 MP: ~0.1 s).
+ */
+export const DEFAULT_RENDER_LIMITS: RenderLimits = Object.freeze({
+  maxInputPixels: 50_000_000,
+  maxFrames: 1,
+  maxResultDimension: 8192,
+  maxResultPixels: 16_777_216,
+  formatMaxResultPixels: Object.freeze({ avif: 4_194_304, gif: 4_194_304 }),
+  maxBlurSigma: 100,
+});
 
 /** imgproxy's defaults (IMGPROXY_QUALITY 80, FORMAT_QUALITY webp=79, avif=63); PNG/GIF are lossless. */
 export const DEFAULT_QUALITY: Readonly<Record<OutputFormat, number>> = Object.freeze({ jpeg: 80, png: 100, webp: 79, avif: 63, gif: 100 });

@@ -2,6 +2,7 @@
 // fractions below 1), scale relative to the result, or `re` to tile it with offsets as spacing.
 import sharp from 'sharp';
 import type { Watermark } from '../plan.js';
+import { bounded } from './deadline.js';
 import { fromFrame, toFrame, type Frame } from './frame.js';
 import { calcPosition } from './position.js';
 
@@ -25,12 +26,16 @@ export async function applyWatermark(frame: Frame, watermark: Watermark | null, 
   return toFrame(fromFrame(frame).composite([{ input: data, raw: { width, height, channels }, left: layer.left, top: layer.top, tile: layer.tile }]));
 }
 
-/** sRGB with alpha, scaled to fit `scale` × the result (both sides), alpha × opacity. */
+/**
+ * sRGB with alpha, scaled to fit `scale` × the result (both sides), alpha × opacity. A scale
+ * above 1 is read as 1: a mark larger than the result would only be cropped, at any cost.
+ */
 async function prepareMark(frame: Frame, watermark: Watermark, image: Buffer): Promise<Frame> {
-  let loaded = sharp(image, { limitInputPixels: MAX_WATERMARK_PIXELS }).toColourspace('srgb').ensureAlpha();
+  let loaded = bounded(sharp(image, { limitInputPixels: MAX_WATERMARK_PIXELS })).toColourspace('srgb').ensureAlpha();
   if (watermark.scale > 0) {
-    const width = Math.max(1, Math.round(frame.width * watermark.scale));
-    const height = Math.max(1, Math.round(frame.height * watermark.scale));
+    const scale = Math.min(watermark.scale, 1);
+    const width = Math.max(1, Math.round(frame.width * scale));
+    const height = Math.max(1, Math.round(frame.height * scale));
     loaded = loaded.resize(width, height, { fit: 'inside' });
   }
   const mark = await toFrame(loaded);
@@ -51,7 +56,9 @@ function placed(frame: Frame, mark: Frame, watermark: Watermark, dprScale: numbe
 
 /** For tiling: offsets become transparent spacing around each copy (split over both sides). */
 async function spaced(mark: Frame, watermark: Watermark, frame: Frame, dprScale: number): Promise<Frame> {
-  const gap = (value: number, dimension: number): number => Math.max(0, Math.abs(value) >= 1 ? Math.round(value * dprScale) : Math.round(dimension * value));
+  // Beyond twice the image a gap already pushes every other copy out of it: capped there, the
+  // picture is the same and the padded tile stays small.
+  const gap = (value: number, dimension: number): number => Math.min(2 * dimension, Math.max(0, Math.abs(value) >= 1 ? Math.round(value * dprScale) : Math.round(dimension * value)));
   const x = gap(watermark.x, frame.width);
   const y = gap(watermark.y, frame.height);
   const padded =

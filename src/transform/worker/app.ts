@@ -11,6 +11,7 @@ import type { Logger } from '../../observability/logger.js';
 import { RENDER_PATH, TICKET_HEADER, verifyTicket, type Ticket } from '../internal-token.js';
 import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../crypto/ticket.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { RenderBudget } from './budget.js';
 import type { Limiter } from './queue.js';
 import type { SourceFetcher } from './source.js';
 
@@ -20,14 +21,19 @@ export interface RenderedImage {
   readonly format: string;
 }
 
-/** Probe, limits, transform: the image work proper (src/transform/pipeline). */
-export type Renderer = (source: Buffer, ticket: Ticket) => Promise<RenderedImage>;
+/**
+ * Probe, limits, transform: the image work proper (src/transform/pipeline). `deadlineMs`
+ * (Date.now() scale) is when the request times out: the render must stop by then.
+ */
+export type Renderer = (source: Buffer, ticket: Ticket, deadlineMs?: number) => Promise<RenderedImage>;
 
 export interface WorkerAppDeps {
   readonly secret: string;
   /** The whole job: queue wait, download and processing. */
   readonly requestTimeoutMs: number;
   readonly limiter: Limiter;
+  /** Per-client budget of renders; absent = unbudgeted. */
+  readonly budget?: RenderBudget;
   readonly fetcher: SourceFetcher;
   readonly render: Renderer;
   readonly logger: Logger;
@@ -86,9 +92,12 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
     ctx.status = 304;
     return;
   }
+  // Only renders get here (nginx serves cache hits), so only renders spend the budget.
+  await deps.budget?.spend(ticket.client);
   const started = performance.now();
+  const deadlineMs = Date.now() + deps.requestTimeoutMs;
   const result = await withDeadline(ctx, deps, (signal) =>
-    deps.limiter.run(async () => deps.render(await deps.fetcher.fetch(ticket.source, signal), ticket), signal),
+    deps.limiter.run(async () => deps.render(await deps.fetcher.fetch(ticket.source, signal), ticket, deadlineMs), signal, ticket.client),
   );
   deps.metrics.duration.observe({ format: result.format }, (performance.now() - started) / 1000);
   ctx.state.format = result.format;
@@ -98,8 +107,9 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
 
 /**
  * Runs `job` with a signal that aborts when the deadline passes (→ 503) or the client leaves.
- * A transform already running keeps its slot until libvips finishes, so the concurrency bound
- * holds even for jobs whose answer was given up.
+ * A transform already running keeps its slot until libvips stops — at the same deadline, by
+ * sharp's timeout (pipeline/deadline.ts) — so the concurrency bound holds even for jobs whose
+ * answer was given up, and the slot comes back within about a second of the 503.
  */
 async function withDeadline<T>(ctx: Context, deps: WorkerAppDeps, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const deadline = AbortSignal.timeout(deps.requestTimeoutMs);

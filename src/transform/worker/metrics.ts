@@ -9,6 +9,10 @@ export interface WorkerMetrics {
   readonly duration: Histogram<'format'>;
   /** Encrypted-store reads and writes (the crypt routes). */
   readonly crypt: Counter<'op' | 'status'>;
+  /** Encrypted objects that failed verification (downloads and transform sources). */
+  readonly cryptIntegrity: Counter<'store' | 'reason'>;
+  /** Render requests answered 429, by why: queue_full, client_busy, budget. */
+  readonly refused: Counter<'reason'>;
 }
 
 export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
@@ -46,10 +50,22 @@ export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    refused: new Counter({
+      name: 'sluice_worker_refused_total',
+      help: "Render requests refused with 429: queue_full (the worker), client_busy (one client's share), budget (its renders per time)",
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     crypt: new Counter({
       name: 'sluice_worker_crypt_requests_total',
       help: 'Encrypted-store requests, by operation (read, write) and answer status',
       labelNames: ['op', 'status'],
+      registers: [registry],
+    }),
+    cryptIntegrity: new Counter({
+      name: 'sluice_worker_crypt_integrity_failures_total',
+      help: 'Encrypted objects that failed verification when read (nothing unverified was sent), by store and reason',
+      labelNames: ['store', 'reason'],
       registers: [registry],
     }),
   };

@@ -2,10 +2,13 @@
 import type { WorkerConfig } from '../../config/worker-schema.js';
 import { shouldSkipProcessing } from '../format.js';
 import { assertWithinLimits, probeImage, renderImage } from '../pipeline/index.js';
+import { assertRequestWithinLimits } from '../request-limits.js';
 import type { Renderer } from './app.js';
 
 export function createRenderer(config: WorkerConfig, watermark: Buffer | null): Renderer {
-  return async (source, ticket) => {
+  return async (source, ticket, deadlineMs) => {
+    // The app checked this before signing; checked again in case the worker's limits are stricter.
+    assertRequestWithinLimits(ticket.plan, config.limits);
     const probe = await probeImage(source);
     assertWithinLimits(probe, config.limits);
     if (shouldSkipProcessing(ticket.plan, probe.format)) return { data: source, format: probe.format };
@@ -15,6 +18,7 @@ export function createRenderer(config: WorkerConfig, watermark: Buffer | null): 
       defaultQuality: config.defaultQuality,
       avifEffort: config.avifEffort,
       watermark,
+      ...(deadlineMs !== undefined && { deadlineMs }),
     });
     return { data: result.data, format: result.format };
   };
