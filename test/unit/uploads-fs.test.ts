@@ -1,11 +1,14 @@
-// fs upload finalization (link into place, write-once, confinement) and the nginx locations
-// rendered for uploads.
+// fs upload finalization (link into place, write-once, confinement), the worker's fs writer for
+// encrypted stores, and the nginx locations rendered for uploads.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
+import type { StoreConfig } from '../../src/config/schema.js';
+import { createObjectWriter } from '../../src/crypto/worker/object-writer.js';
 import { PublicError } from '../../src/errors.js';
 import { renderUploadLocations } from '../../src/nginx/render-uploads.js';
 import { canonicalizeKey } from '../../src/storage/key.js';
@@ -34,7 +37,7 @@ async function body(name: string, content: string): Promise<string> {
   return file;
 }
 
-const refusedWith = (status: number) => (error: unknown) => error instanceof PublicError && error.status === status;
+const refusedWith = (status: number, reason?: string) => (error: unknown) => error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
 
 describe('finalizeFsUpload', () => {
   it('links the temp file into place, creating directories, and never overwrites', async () => {
@@ -56,8 +59,56 @@ describe('finalizeFsUpload', () => {
     await assert.rejects(finalizeFsUpload(root, reserved, await body('0004', 'x'), 100), refusedWith(400));
   });
 
-  it('does not follow a symlinked directory out of the store', async () => {
-    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('escape/x.txt'), await body('0005', 'x'), 100), refusedWith(400));
+  it('refuses a symlinked directory (403) without creating anything through it', async () => {
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('escape/x.txt'), await body('0005', 'x'), 100), refusedWith(403));
+    // The reported bug: mkdir -p ran first and made "new/deeper" in the symlink's target.
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('escape/new/deeper/x.txt'), await body('0006', 'x'), 100), refusedWith(403));
+    assert.deepEqual(await readdir(outside), []);
+  });
+
+  it('answers keys the tree cannot hold with 4xx: parent is a file (409), key is a directory (409), long segment (400)', async () => {
+    await writeFile(path.join(root, 'file.txt'), 'a file');
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('file.txt/child.txt'), await body('0007', 'x'), 100), refusedWith(409, 'a parent of this key is a file'));
+    await mkdir(path.join(root, 'dir/sub'), { recursive: true });
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('dir'), await body('0008', 'x'), 100), refusedWith(409, 'key is a directory of other keys'));
+    const long = 'l'.repeat(300);
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey(`${long}/x.txt`), await body('0009', 'x'), 100), refusedWith(400, 'key segment too long for this store'));
+    await assert.rejects(finalizeFsUpload(root, canonicalizeKey(`short/${long}`), await body('0010', 'x'), 100), refusedWith(400, 'key segment too long for this store'));
+    assert.equal(await readFile(path.join(root, 'file.txt'), 'utf8'), 'a file');
+  });
+});
+
+describe('the worker\'s fs writer (encrypted stores)', () => {
+  const writerFor = (storeRoot: string) => createObjectWriter(validateConfig({ stores: { vault: { type: 'fs', root: storeRoot, encrypted: true } }, worker: { secret: 's'.repeat(40) } }).stores.vault as StoreConfig);
+  const write = (key: string, content: string) => writerFor(root).writeOnce(canonicalizeKey(key), Readable.from([Buffer.from(content)]), new AbortController().signal);
+
+  it('writes once, creating parents inside the root', async () => {
+    await write('w/a/b.bin', 'sealed');
+    assert.equal(await readFile(path.join(root, 'w/a/b.bin'), 'utf8'), 'sealed');
+    await assert.rejects(write('w/a/b.bin', 'again'), refusedWith(409, 'key already written'));
+  });
+
+  it('gives the same 4xx answers as fs uploads, leaves no temp file and nothing outside', async () => {
+    await writeFile(path.join(root, 'wfile'), 'a file');
+    await assert.rejects(write('wfile/x.bin', 'x'), refusedWith(409, 'a parent of this key is a file'));
+    await assert.rejects(write(`w/${'l'.repeat(300)}/x.bin`, 'x'), refusedWith(400, 'key segment too long for this store'));
+    await assert.rejects(write('escape/made/x.bin', 'x'), refusedWith(403, 'key path crosses a symlink'));
+    assert.deepEqual(await readdir(outside), []);
+    assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith('crypt-')), []);
+  });
+
+  it('refuses a temp dir that is a symlink (an operator error, not a 4xx)', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'sluice-upload-root2-'));
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'sluice-upload-elsewhere-'));
+    try {
+      await symlink(elsewhere, path.join(other, UPLOAD_TMP_DIR));
+      const writer = writerFor(other);
+      await assert.rejects(writer.writeOnce(canonicalizeKey('x.bin'), Readable.from([Buffer.from('x')]), new AbortController().signal), (error: unknown) => !(error instanceof PublicError));
+      assert.deepEqual(await readdir(elsewhere), []);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,13 +5,13 @@
 //       write-once reservation for the key while the upload runs).
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StoreConfig } from '../../config/schema.js';
 import { PublicError } from '../../errors.js';
 import type { CanonicalKey } from '../../storage/types.js';
-import { finalizeFsUpload, UPLOAD_TMP_DIR } from '../../uploads/fs-finalize.js';
+import { openConfinedDir } from '../../uploads/confined-dir.js';
+import { linkIntoStore, UPLOAD_TMP_DIR } from '../../uploads/fs-finalize.js';
 import { createS3Uploader } from '../../uploads/s3-uploader.js';
 
 export interface ObjectWriter {
@@ -27,24 +27,29 @@ export function createObjectWriter(config: StoreConfig): ObjectWriter {
 
 function fsWriter(root: string): ObjectWriter {
   return {
-    // link() refuses an existing name: atomic and write-once.
-    writeOnce: (key, ciphertext, signal) => writeBesideStore(root, ciphertext, (tmp) => finalizeFsUpload(root, key, tmp, Number.MAX_SAFE_INTEGER).then(() => undefined), signal),
+    // link() refuses an existing name: atomic and write-once; parents are created inside the root only.
+    async writeOnce(key, ciphertext, signal) {
+      const realRoot = await fsp.realpath(root);
+      await writeBesideStore(realRoot, ciphertext, (tmp) => linkIntoStore(realRoot, key, tmp), signal);
+    },
   };
 }
 
 /**
  * Streams `body` into a new temp file in the store's upload temp dir (same filesystem as the
  * store), then lets `finish` move it into place; the temp name is always removed afterwards.
+ * The temp dir is held open meanwhile, so `tmp` names a file in it even if the tree changes; a
+ * temp dir that is a symlink is refused (an operator error: never write beside another tree).
  */
 export async function writeBesideStore(root: string, body: Readable, finish: (tmp: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  const tmpDir = path.join(await fsp.realpath(root), UPLOAD_TMP_DIR);
-  await fsp.mkdir(tmpDir, { recursive: true });
-  const tmp = path.join(tmpDir, `crypt-${randomBytes(12).toString('hex')}`);
+  const tmpDir = await openConfinedDir(await fsp.realpath(root), [UPLOAD_TMP_DIR], true);
+  const tmp = `${tmpDir.path}/crypt-${randomBytes(12).toString('hex')}`;
   try {
     await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o640, flush: true }), { signal });
     await finish(tmp);
   } finally {
     await fsp.rm(tmp, { force: true });
+    await tmpDir.close();
   }
 }
 
