@@ -46,10 +46,7 @@ function strictPercentDecode(raw: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const ch = raw.charCodeAt(i);
-    if (ch === 0x23 /* # */) {
-      // nginx ends $uri at a raw "#": refuse it here too, whichever route called (see http/request-target.ts).
-      throw badRequest('"#" in key (encode it as %23)');
-    } else if (ch === 0x25 /* % */) {
+    if (ch === 0x25 /* % */) {
       const hex = raw.slice(i + 1, i + 3);
       if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw badRequest('invalid percent-encoding in key');
       bytes.push(parseInt(hex, 16));

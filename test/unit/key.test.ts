@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PublicError } from '../../src/errors.js';
 import { canonicalizeKey, MAX_KEY_BYTES } from '../../src/storage/key.js';
+import { rawPathOf } from '../../src/http/request-target.js';
 
 function rejects(raw: string, reason: RegExp): void {
   assert.throws(
@@ -62,8 +63,11 @@ describe('key canonicalization', () => {
     for (const raw of ['a%00b', 'a%0d%0aSet-Cookie:x', 'a%7f', 'a%c2%85', 'tab%09']) rejects(raw, /control character/);
   });
 
-  it('refuses a raw "#" (nginx ends $uri there) but keeps "%23" as a name character', () => {
-    for (const raw of ['a#', 'a#x', 'a/b.txt#', '#', 'a/#/b']) rejects(raw, /"#"/);
+  it('refuses a raw "#" in a request-target (nginx ends $uri there); "%23" stays a name character', () => {
+    for (const target of ['/files/d/a#', '/files/d/a#x', '/files/d/b.txt#?x', '/files/d/a/#/b?share=1']) {
+      assert.throws(() => rawPathOf(target), (error: unknown) => error instanceof PublicError && error.status === 400 && /"#"/.test(error.reason), target);
+    }
+    assert.equal(rawPathOf('/files/d/a%23b?x=#'), '/files/d/a%23b');
     assert.equal(canonicalizeKey('a%23b').value, 'a#b');
   });
 
