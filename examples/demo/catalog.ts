@@ -23,6 +23,10 @@ export const UNICODE_NAME = 'Überblick – café 2026.txt';
 export const PHOTOS = ['harbour.jpg', 'meadow.jpg'] as const;
 export const STAFF_GALLERY = ['staff/gallery/dunes.jpg', 'staff/gallery/glacier.jpg', 'staff/gallery/orchard.jpg'] as const;
 export const CLIP = 'clip.webm';
+/** The video's poster: a still of its first frame (seeded next to it, not listed as a file). */
+export const POSTER = 'clip-poster.jpg';
+/** What each user finds in the encrypted vault at start: the video (seek works), a photo, a note. */
+export const VAULT_FILES = [CLIP, 'harbour.jpg', 'passwords-not-really.txt'] as const;
 
 /** Keys (in the demo store) of a user's own files. */
 export function ownFiles(user: string): string[] {
@@ -52,6 +56,21 @@ async function photo(name: string): Promise<Buffer> {
   return sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toBuffer();
 }
 
+/** The clip's first frame (examples/demo/clip/encode-page.js draws it), larger, with a play mark. */
+async function poster(): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360">
+    <rect width="640" height="360" fill="hsl(0 60% 35%)"/><rect x="0" y="140" width="80" height="80" fill="#fff"/>
+    <rect x="20" y="20" width="20" height="20" fill="#fff"/>
+    <circle cx="320" cy="180" r="54" fill="rgba(0,0,0,.45)"/><path d="M300 150 L352 180 L300 210 Z" fill="#fff"/></svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
+}
+
+export function vaultFileContent(user: string, name: string): Promise<Buffer> {
+  if (name === CLIP) return readFile(CLIP_ASSET);
+  if (name.endsWith('.jpg')) return photo(name.replace(/\.jpg$/, ''));
+  return Promise.resolve(Buffer.from(`Encrypted at rest, decrypted by the worker for ${user} only.\n`));
+}
+
 const CLIP_ASSET = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets', CLIP);
 
 /** Writes a file unless it exists: a restarted `sluice dev --demo` keeps what is there. */
@@ -69,6 +88,7 @@ export async function seedDemoStore(root: string): Promise<void> {
     await put(root, `users/${user.name}/notes.txt`, async () => `Private notes of ${user.name}.\n`);
     for (const p of PHOTOS) await put(root, `users/${user.name}/${p}`, () => photo(p.replace(/\.jpg$/, '')));
     await put(root, `users/${user.name}/${CLIP}`, () => readFile(CLIP_ASSET));
+    await put(root, `users/${user.name}/${POSTER}`, poster);
   }
   for (const key of STAFF_GALLERY) await put(root, key, () => photo(path.basename(key, '.jpg')));
 }

@@ -1,16 +1,21 @@
 // `sluice dev` (what `npm start` runs): the embedded default. nginx + the app on 127.0.0.1 with
 // an fs store under ./data seeded with sample files, and a ready line with a working curl.
 // `--demo` adds the demo host app (examples/demo) behind the same nginx, the image worker,
-// transforms and share links.
+// transforms, uploads, share links, an encrypted store (keyring under --state) and a rate limit.
 import { createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Writable } from 'node:stream';
 import { Command } from 'commander';
+import { pino } from 'pino';
 import { mintToken } from '../auth/mint.js';
 import { loadConfig } from '../config/load.js';
+import { createKeyring } from '../crypto/keyring.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { startNginx } from '../nginx/process.js';
 import { writeNginxConfig } from '../nginx/write.js';
 import { startSluice } from '../server.js';
@@ -27,7 +32,7 @@ export function devCommand(): Command {
       const dataDir = path.resolve(options.data);
       const stateDir = path.resolve(options.state);
       const secret = process.env.SLUICE_JWT_SECRET ?? (await devSecret(stateDir));
-      const demo = options.demo === true ? await prepareDemo(path.join(dataDir, 'demo'), secret) : undefined;
+      const demo = options.demo === true ? await prepareDemo(dataDir, stateDir, secret) : undefined;
       const defaults = {
         appPort: 0,
         stores: { demo: { type: 'fs', root: path.join(dataDir, 'demo') } },
@@ -40,7 +45,7 @@ export function devCommand(): Command {
       const samples = demoRoot !== undefined ? await seedDemoFiles(demoRoot) : [];
 
       const worker = demo === undefined ? undefined : await startWorkerInProcess(config);
-      const app = await startSluice(config);
+      const app = await startSluice(config, demo === undefined ? {} : { logger: demo.logger(config.logLevel) });
       const nginxFiles = await writeNginxConfig(config, {
         outDir: path.join(stateDir, 'nginx'),
         appAddress: app.address,
@@ -114,10 +119,22 @@ function workerUser(): string | undefined {
 
 /** What examples/demo exports (loaded at run time: the demo is TypeScript outside src/). */
 interface DemoModule {
-  demoSluiceConfig(root: string, secrets: DemoSecrets): Record<string, unknown>;
+  demoSluiceConfig(options: { root: string; secrets: DemoSecrets; vault: { root: string; encryption: Record<string, unknown> } }): Record<string, unknown>;
   demoNginxLocations(demoAddress: string): string;
   seedDemoStore(root: string): Promise<void>;
-  startDemoApp(options: { secrets: DemoSecrets; sluiceUrl: string; sluiceApi: string; host: string; port: number }): Promise<{ close(): Promise<void> }>;
+  seedVault(sluiceOrigin: string, jwtSecret: string): Promise<void>;
+  createAuditFeed(): { push(jsonLine: string): void; source: () => Iterable<Record<string, unknown>> };
+  VAULT_STORE: string;
+  startDemoApp(options: {
+    secrets: DemoSecrets;
+    sluiceUrl: string;
+    sluiceApi: string;
+    host: string;
+    port: number;
+    vaultStore: string;
+    countedLinks: boolean;
+    audit: () => Iterable<Record<string, unknown>>;
+  }): Promise<{ close(): Promise<void> }>;
 }
 
 interface DemoSecrets {
@@ -131,13 +148,16 @@ interface DemoSecrets {
 interface PreparedDemo {
   readonly config: Record<string, unknown>;
   readonly nginxLocations: string;
+  /** The app's logger: its lines go to stdout as usual (at the configured level) and its audit lines to the demo's panel. */
+  logger(level: string): Logger;
   start(sluiceApi: string): Promise<{ close(): Promise<void> }>;
 }
 
 const DEMO_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo', 'index.ts');
 
-/** Seeds the demo's files into the store root and settles its config, secrets and port. */
-async function prepareDemo(root: string, devSecret: string): Promise<PreparedDemo> {
+/** Seeds the demo's files into the store root and settles its config, secrets, keyring and port. */
+async function prepareDemo(dataDir: string, stateDir: string, devSecret: string): Promise<PreparedDemo> {
+  const root = path.join(dataDir, 'demo');
   // The demo is TypeScript outside the build: load it through tsx (a dev dependency, as for `npm start`).
   const { register } = await import('tsx/esm/api');
   register();
@@ -146,14 +166,52 @@ async function prepareDemo(root: string, devSecret: string): Promise<PreparedDem
   const derive = (label: string, bytes: number): string => createHmac('sha256', devSecret).update(label).digest('hex').slice(0, bytes * 2);
   const secrets: DemoSecrets = { jwtSecret: devSecret, shareSecret: derive('share', 32), imgproxyKey: derive('imgproxy-key', 32), imgproxySalt: derive('imgproxy-salt', 16), workerSecret: derive('worker', 32) };
   await demo.seedDemoStore(root);
+  const vault = await demoVault(dataDir, stateDir, derive('master-password', 32));
   const [demoPort, workerPort] = [await loopbackPort(), await loopbackPort()];
-  const config = demo.demoSluiceConfig(root, secrets);
+  const config = demo.demoSluiceConfig({ root, secrets, vault });
   const rules = [...(config.rules as unknown[]), { id: 'dev-samples', store: 'demo', key: ':name', when: [{ authenticated: true }] }];
+  const feed = demo.createAuditFeed();
   return {
     config: { ...config, rules, worker: { ...(config.worker as object), port: workerPort } },
     nginxLocations: demo.demoNginxLocations(`127.0.0.1:${demoPort}`),
-    start: (sluiceApi) => demo.startDemoApp({ secrets, sluiceUrl: '', sluiceApi, host: '127.0.0.1', port: demoPort }),
+    logger: (level) => teeLogger(level, feed.push),
+    start: async (sluiceApi) => {
+      await demo.seedVault(sluiceApi, secrets.jwtSecret);
+      // No Redis in the embedded default: share links cannot count downloads (the page says so).
+      return demo.startDemoApp({ secrets, sluiceUrl: '', sluiceApi, host: '127.0.0.1', port: demoPort, vaultStore: demo.VAULT_STORE, countedLinks: false, audit: feed.source });
+    },
   };
+}
+
+/**
+ * The demo's encrypted store: a keyring under --state, sealed with a password derived from the
+ * per-checkout development secret (which sits next to it): development only. The worker reads
+ * it from a file (allowRegularPasswordFile); production passes it on a descriptor (see README).
+ */
+async function demoVault(dataDir: string, stateDir: string, password: string): Promise<{ root: string; encryption: Record<string, unknown> }> {
+  const root = path.join(dataDir, 'vault');
+  const keyringFile = path.join(stateDir, 'demo-keyring.json');
+  const passwordFile = path.join(stateDir, 'demo-master-password');
+  await mkdir(root, { recursive: true });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (!existsSync(keyringFile)) await createKeyring(keyringFile, password, { id: 'demo-1' });
+  return { root, encryption: { keyringFile, passwordFile, allowRegularPasswordFile: true } };
+}
+
+/** A logger at `info` or finer (the panel needs the audit lines) that prints only what `level` asks for. */
+function teeLogger(level: string, feed: (jsonLine: string) => void): Logger {
+  const threshold = level === 'silent' ? Infinity : (pino.levels.values[level] ?? 30);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line === '') continue;
+        feed(line);
+        if (Number(/"level":(\d+)/.exec(line)?.[1] ?? 100) >= threshold) process.stdout.write(`${line}\n`);
+      }
+      done();
+    },
+  });
+  return createLogger(threshold < 30 ? level : 'info', sink);
 }
 
 async function startWorkerInProcess(config: Parameters<typeof startSluice>[0]): Promise<{ close(): Promise<void> }> {

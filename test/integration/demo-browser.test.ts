@@ -1,7 +1,10 @@
 // The demo host app in a real browser: Debian's Chromium (headless, playwright-core) against
-// real nginx (rendered by Sluice), the app in-process, `sluice worker` and the demo app behind
-// the same nginx. Covers login per user, negotiated thumbnails, refusals, a unicode download,
-// video seeking with Range, share links (revocation and expiry), and the metrics it produced.
+// real nginx (rendered by Sluice), the app in-process, `sluice worker` (transforms and the
+// encrypted vault), Redis (counted links) and Swift's S3 API (presigned uploads), with the demo app
+// behind the same nginx. Covers login per user, thumbnails (signed and rule-authorized, 1×/2×),
+// refusals as pages in words, a unicode download, video seeking with Range (plain and encrypted),
+// uploads with progress to every store, share links (list, copy, revoke, expiry), the rate limit,
+// the "under the hood" panel, accessibility basics, and the metrics it all produced.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
@@ -12,8 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { BrowserContext, Page, Response } from 'playwright-core';
 import { mintToken } from '../../src/auth/mint.js';
+import { createKeyring } from '../../src/crypto/keyring.js';
 import { createShareLink, imgproxyUrl } from '../../examples/clients/js/sluice-client.js';
 import { launchChromium, type Chromium } from '../../examples/demo/clip/chromium.js';
 import {
@@ -21,6 +26,7 @@ import {
   demoSluiceConfig,
   ownFiles,
   seedDemoStore,
+  seedVault,
   startDemoApp,
   unicodeFileText,
   CLIP,
@@ -29,12 +35,16 @@ import {
   STAFF_GALLERY,
   UNICODE_NAME,
   USERS,
+  VAULT_FILES,
+  VAULT_STORE,
   type DemoSecrets,
   type RunningDemo,
 } from '../../examples/demo/index.js';
 import { request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { startRedis, type RedisTestServer } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
 import { spawnSluice } from '../helpers/cli-process.js';
 
 // Just what the in-page callbacks touch (the project compiles without the DOM library).
@@ -43,6 +53,7 @@ interface MiniImage {
   readonly naturalWidth: number;
   readonly naturalHeight: number;
   getAttribute(name: string): string | null;
+  scrollIntoView(): void;
 }
 interface MiniVideo {
   muted: boolean;
@@ -57,6 +68,10 @@ declare const document: { readonly cookie: string; querySelector(selector: strin
 
 const execFileAsync = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MIB = 1024 * 1024;
+const S3_STORE = 'cloud';
+const BUCKET = 'demo-cloud';
+const MASTER_PASSWORD = randomBytes(16).toString('hex');
 
 const secrets: DemoSecrets = {
   jwtSecret: randomBytes(24).toString('hex'),
@@ -67,10 +82,13 @@ const secrets: DemoSecrets = {
 };
 
 let base: string;
+let artifacts: string;
 let stack: Stack;
 let demo: RunningDemo;
 let browser: Chromium;
 let origin: string;
+let s3: S3TestServer;
+let redis: RedisTestServer;
 const contexts: BrowserContext[] = [];
 
 async function context(): Promise<BrowserContext> {
@@ -79,15 +97,23 @@ async function context(): Promise<BrowserContext> {
   return created;
 }
 
-async function logIn(user: string): Promise<Page> {
+async function logIn(user: string, width = 1200): Promise<Page> {
   const page = await (await context()).newPage();
+  await page.setViewportSize({ width, height: 900 });
   await page.goto(`${origin}/`);
   const account = USERS.find((u) => u.name === user);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', account?.password ?? '');
-  await Promise.all([page.waitForURL(`${origin}/app/library`), page.click('button[type=submit]')]);
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', account?.password ?? '');
+  await Promise.all([page.waitForURL(`${origin}/app/library`, { waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]);
   assert.equal(await page.textContent('#user'), user);
   return page;
+}
+
+async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  console.log(`# screenshot: ${file}`);
+  return file;
 }
 
 /**
@@ -101,18 +127,56 @@ async function open(page: Page, url: string): Promise<{ status: number | undefin
   return { status, text };
 }
 
-const fileUrl = (key: string): string => `${origin}/files/${DEMO_STORE}/${key.split('/').map(encodeURIComponent).join('/')}`;
+const fileUrl = (key: string, store = DEMO_STORE): string => `${origin}/files/${store}/${key.split('/').map(encodeURIComponent).join('/')}`;
+const card = (store: string, key: string): string => `article.file[data-store="${store}"][data-key="${key}"]`;
+
+/** Waits until every thumbnail has loaded (lazy ones are scrolled into view first). */
+async function thumbnailsLoaded(page: Page): Promise<void> {
+  await page.$$eval('img.thumb', (imgs) => imgs.forEach((img) => (img as unknown as MiniImage).scrollIntoView()));
+  await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => (img as MiniImage).complete && (img as MiniImage).naturalWidth > 0));
+}
+
+/** Seeks a <video> on the page to 4.5 s and reports what it played; `ranges` collects its responses. */
+async function seek(page: Page, selector: string): Promise<{ duration: number; currentTime: number; width: number }> {
+  return page.evaluate(async (sel) => {
+    const video = document.querySelector(sel) as MiniVideo;
+    video.muted = true;
+    if (video.readyState < 1) await new Promise((resolve, reject) => {
+      video.addEventListener('loadedmetadata', resolve, { once: true });
+      video.addEventListener('error', () => reject(new Error(`video error ${String(video.error?.code)}`)), { once: true });
+    });
+    const duration = video.duration;
+    video.currentTime = 4.5;
+    await new Promise((resolve) => video.addEventListener('seeked', resolve, { once: true }));
+    await new Promise((resolve) => (video.readyState >= 2 ? resolve(null) : video.addEventListener('loadeddata', resolve, { once: true })));
+    return { duration, currentTime: video.currentTime, width: video.videoWidth };
+  }, selector);
+}
 
 before(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'sluice-demo-browser-'));
+  artifacts = await mkdtemp(path.join(os.tmpdir(), 'sluice-demo-artifacts-'));
   await chmod(base, 0o755);
   const root = path.join(base, 'store');
+  const vaultRoot = path.join(base, 'vault');
   await mkdir(root);
-  await seedDemoStore(root);
+  await mkdir(vaultRoot);
+  const keyringFile = path.join(base, 'keyring.json');
+  [s3, redis] = await Promise.all([startSwiftS3(), startRedis(), seedDemoStore(root), createKeyring(keyringFile, MASTER_PASSWORD, { id: 'k1', kdfCost: 2 ** 14 })]) as [S3TestServer, RedisTestServer, void, unknown];
+  await s3ClientFor(s3).send(new CreateBucketCommand({ Bucket: BUCKET }));
   const demoPort = await freePort();
-  stack = await startStack(demoSluiceConfig(root, secrets), { worker: true, extraServerConfig: demoNginxLocations(`127.0.0.1:${demoPort}`) });
+  const config = demoSluiceConfig({
+    root,
+    secrets,
+    vault: { root: vaultRoot, encryption: { keyringFile, passwordFile: '/dev/fd/3', chunkSize: 16 * 1024 } },
+    s3: { name: S3_STORE, bucket: BUCKET, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    redisUrl: redis.url,
+    multipartThresholdBytes: 5 * MIB,
+  });
+  stack = await startStack(config, { worker: true, workerPassword: MASTER_PASSWORD, extraServerConfig: demoNginxLocations(`127.0.0.1:${demoPort}`, { s3Passthrough: { bucket: BUCKET, endpoint: s3.endpoint } }) });
   origin = `http://127.0.0.1:${stack.port}`;
-  demo = await startDemoApp({ secrets, sluiceUrl: '', sluiceApi: origin, port: demoPort });
+  await seedVault(origin, secrets.jwtSecret);
+  demo = await startDemoApp({ secrets, sluiceUrl: '', sluiceApi: origin, port: demoPort, vaultStore: VAULT_STORE, s3Store: S3_STORE, countedLinks: true, audit: () => stack.logs() });
   browser = await launchChromium();
 });
 
@@ -121,120 +185,185 @@ after(async () => {
   await browser?.close();
   await demo?.close();
   await stack?.stop();
+  await s3?.stop();
+  await redis?.stop();
   if (base !== undefined) await rm(base, { recursive: true, force: true });
+  console.log(`# screenshots kept in ${artifacts}`);
 });
 
 describe('demo host app in Chromium', () => {
-  it('alice logs in; every thumbnail renders as AVIF or WebP, native and signed', async () => {
+  it('alice logs in; thumbnails render as AVIF or WebP (signed and rule-authorized, 1×/2×), no request fails, not even the favicon', async () => {
     const page = await (await context()).newPage();
+    await page.setViewportSize({ width: 1200, height: 900 });
     const images: Response[] = [];
+    const failed: string[] = [];
     page.on('response', (res) => {
       if (/\/(images|img)\//.test(res.url())) images.push(res);
+      if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
     });
     await page.goto(`${origin}/`);
-    await page.fill('input[name=user]', 'alice');
-    await page.fill('input[name=password]', 'alice-demo');
+    await screenshot(page, 'login', false);
+    await page.fill('#login-user', 'alice');
+    await page.fill('#login-password', 'alice-demo');
     await Promise.all([page.waitForURL(`${origin}/app/library`), page.click('button[type=submit]')]);
     // The token is an HttpOnly cookie: the page's scripts cannot read it.
     assert.equal(await page.evaluate(() => document.cookie), '');
-    await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => (img as MiniImage).complete));
-    const widths = await page.$$eval('img.thumb', (imgs) => imgs.map((img) => ({ via: img.getAttribute('data-via'), width: (img as MiniImage).naturalWidth, height: (img as MiniImage).naturalHeight })));
-    assert.equal(widths.length, PHOTOS.length + STAFF_GALLERY.length);
-    assert.deepEqual(new Set(widths.map((w) => w.via)), new Set(['native', 'signed']));
-    for (const w of widths) assert.deepEqual([w.width, w.height], [240, 160], JSON.stringify(w));
-    assert.equal(images.length, widths.length);
+    await thumbnailsLoaded(page);
+    const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((img) => ({ via: img.getAttribute('data-via'), lazy: img.getAttribute('loading'), srcset: img.getAttribute('srcset'), width: (img as unknown as MiniImage).naturalWidth, height: (img as unknown as MiniImage).naturalHeight })));
+    // Own photos and the staff gallery signed by the host app; the vault photo through Sluice's rules.
+    assert.equal(thumbs.length, PHOTOS.length + STAFF_GALLERY.length + 1);
+    assert.deepEqual(new Set(thumbs.map((t) => t.via)), new Set(['signed', 'rules']));
+    for (const t of thumbs) {
+      assert.equal(t.lazy, 'lazy');
+      assert.match(t.srcset ?? '', / 1x, .+ 2x$/);
+      assert.deepEqual([t.width, t.height], [240, 160], JSON.stringify(t));
+    }
     for (const res of images) {
       assert.equal(res.status(), 200, res.url());
       assert.match(res.headers()['content-type'] ?? '', /^image\/(avif|webp)$/, res.url());
-      assert.match(res.headers().vary ?? '', /Accept/);
     }
-    // Kept after the run (the rest of the temp dir is removed): look at it.
-    const shot = path.join(await mkdtemp(path.join(os.tmpdir(), 'sluice-demo-artifacts-')), 'gallery.png');
-    await page.locator('#gallery').screenshot({ path: shot });
-    console.log(`# gallery screenshot: ${shot}`);
+    // A poster on every video; names and sizes on every card.
+    assert.deepEqual(await page.$$eval('video', (vs) => vs.map((v) => /clip-poster\.jpg$/.test(v.getAttribute('poster') ?? ''))), [true, true]);
+    assert.match((await page.textContent(`${card(DEMO_STORE, `users/alice/${UNICODE_NAME}`)} .meta`)) ?? '', /^\d+ B · text\/plain$/);
+    assert.equal((await page.request.get(`${origin}/favicon.ico`)).status(), 200);
+    await page.waitForSelector('#hood-rows tr[data-decision]');
+    assert.deepEqual(failed, []);
+    await page.evaluate(() => (document.querySelector('#main') as MiniImage).scrollIntoView());
+    await screenshot(page, 'library');
+    await screenshot(page, 'library-top', false);
+    // The README's picture: the library at a laptop width, first screen only.
+    const shot = await screenshot(page, 'demo-library', false);
     assert.ok((await readFile(shot)).length > 1000);
+  });
+
+  it('accessibility basics: labelled controls, readable text contrast, every control reachable by keyboard', async () => {
+    const page = await logIn('alice');
+    const problems = (await page.evaluate(`(${A11Y_CHECK})()`)) as string[];
+    assert.deepEqual(problems, []);
+    // Tab through the page: the main controls all take the focus.
+    const reached = new Set<string>();
+    for (let i = 0; i < 90; i++) {
+      await page.keyboard.press('Tab');
+      reached.add((await page.evaluate(`(() => { const e = document.activeElement; return e.id || e.className || e.tagName; })()`)) as string);
+    }
+    for (const expected of ['drop', 'upload-store', 'btn view', 'btn download', 'linkish hood-btn', 'btn', 'try-forbidden', 'try-ratelimit']) assert.ok(reached.has(expected), `${expected} not reached by Tab: ${[...reached].join(', ')}`);
+    // A narrow screen keeps every card usable.
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true);
+    await screenshot(page, 'library-phone', false);
   });
 
   it('downloads a file with its unicode name and exact bytes', async () => {
     const page = await logIn('alice');
-    const link = page.locator(`li[data-key="users/alice/${UNICODE_NAME}"] a.download`);
+    const link = page.locator(`${card(DEMO_STORE, `users/alice/${UNICODE_NAME}`)} a.download`);
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert.equal(download.suggestedFilename(), UNICODE_NAME);
-    const saved = await download.path();
-    assert.equal(await readFile(saved, 'utf8'), unicodeFileText('alice'));
+    assert.equal(await readFile(await download.path(), 'utf8'), unicodeFileText('alice'));
   });
 
-  it('plays the video through Sluice and seeks with Range requests (206)', async () => {
+  it('plays the video, plain and from the encrypted vault, and seeks with Range requests (206)', async () => {
     const page = await logIn('alice');
-    const ranges: { status: number; range: string | undefined; contentRange: string | undefined }[] = [];
-    page.on('response', async (res) => {
-      if (res.url().endsWith(`/${CLIP}`)) ranges.push({ status: res.status(), range: (await res.request().allHeaders()).range, contentRange: res.headers()['content-range'] });
+    const ranges: { store: string; status: number; contentRange: string | undefined }[] = [];
+    page.on('response', (res) => {
+      const m = new RegExp(`/files/(\\w+)/users/alice/${CLIP}$`).exec(res.url());
+      if (m !== null) ranges.push({ store: m[1] as string, status: res.status(), contentRange: res.headers()['content-range'] });
     });
-    // Reload so the listener sees the video's first request too.
     await page.reload();
-    const state = await page.evaluate(async () => {
-      const video = document.querySelector('#clip') as MiniVideo;
-      video.muted = true;
-      if (video.readyState < 1) await new Promise((resolve, reject) => {
-        video.addEventListener('loadedmetadata', resolve, { once: true });
-        video.addEventListener('error', () => reject(new Error(`video error ${String(video.error?.code)}`)), { once: true });
-      });
-      const duration = video.duration;
-      video.currentTime = 4.5;
-      await new Promise((resolve) => video.addEventListener('seeked', resolve, { once: true }));
-      await new Promise((resolve) => (video.readyState >= 2 ? resolve(null) : video.addEventListener('loadeddata', resolve, { once: true })));
-      return { duration, currentTime: video.currentTime, width: video.videoWidth, readyState: video.readyState };
-    });
-    assert.equal(state.duration, 6);
-    assert.ok(Math.abs(state.currentTime - 4.5) < 0.01, JSON.stringify(state));
-    assert.equal(state.width, 320);
-    assert.ok(ranges.length > 0);
-    const partial = ranges.filter((r) => r.status === 206);
-    assert.ok(partial.length > 0, JSON.stringify(ranges));
-    for (const r of partial) {
-      assert.match(r.range ?? '', /^bytes=\d+-\d*$/);
-      assert.match(r.contentRange ?? '', /^bytes \d+-\d+\/\d+$/);
+    for (const store of [DEMO_STORE, VAULT_STORE]) {
+      const state = await seek(page, `${card(store, `users/alice/${CLIP}`)} video`);
+      assert.equal(state.duration, 6, store);
+      assert.ok(Math.abs(state.currentTime - 4.5) < 0.01, JSON.stringify(state));
+      assert.equal(state.width, 320);
+      const partial = ranges.filter((r) => r.store === store && r.status === 206);
+      assert.ok(partial.length > 0, JSON.stringify(ranges));
+      for (const r of partial) assert.match(r.contentRange ?? '', /^bytes \d+-\d+\/64215$/);
     }
+    // The vault's bytes on disk are ciphertext; the browser got the plain clip.
+    assert.notDeepEqual(await readFile(path.join(base, 'vault', 'users', 'alice', CLIP)), await readFile(path.join(REPO, 'examples/demo/assets', CLIP)));
+    assert.equal((await request(stack.port, `/files/${VAULT_STORE}/users/alice/${CLIP}`, { headers: { Authorization: `Bearer ${await mintToken({ secret: secrets.jwtSecret, sub: 'alice', ttlSeconds: 60 })}`, Range: 'bytes=-100' } })).status, 206);
   });
 
-  it('bob sees only his own files; alice’s files, thumbnails and gallery are refused', async () => {
+  it('bob sees only his own files; refusals are pages in words (403, 401), API clients still get JSON', async () => {
     const page = await logIn('bob');
-    const keys = await page.$$eval('#files li', (items) => items.map((li) => li.getAttribute('data-key')));
+    const keys = await page.$$eval(`#files article.file`, (items) => items.map((a) => a.getAttribute('data-key')));
     assert.deepEqual(keys, ownFiles('bob'));
-    await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => (img as MiniImage).complete));
-    const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((img) => [img.getAttribute('data-via'), (img as MiniImage).naturalWidth]));
-    assert.deepEqual(thumbs, PHOTOS.map(() => ['native', 240]));
+    assert.equal(await page.$('#gallery'), null);
+    await thumbnailsLoaded(page);
     assert.deepEqual(await open(page, fileUrl('users/bob/notes.txt')), { status: 200, text: 'Private notes of bob.\n' });
+    await page.goto(`${origin}/app/library`);
+    // The page's "try it" link: someone else's file, through the demo's door.
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click('#try-forbidden')]);
+    assert.equal(refused?.status(), 403);
+    assert.equal(await page.textContent('#error h1'), 'That file is not yours');
+    await screenshot(page, 'error-403', false);
+    // Without logging in: "please log in", with a way to.
+    const anonymous = await (await context()).newPage();
+    const login = await anonymous.goto(`${origin}/app/open/${DEMO_STORE}/users/bob/notes.txt`);
+    assert.equal(login?.status(), 401);
+    assert.equal(await anonymous.getAttribute('#error a.btn', 'href'), '/');
+    const missing = await anonymous.goto(`${origin}/app/nothing-here`);
+    assert.equal(missing?.status(), 404);
+    assert.equal(await anonymous.textContent('#error h1'), 'Not found');
+    // The gateway's own answers are unchanged for API clients.
     const other = await page.goto(fileUrl('users/alice/notes.txt'));
     assert.equal(other?.status(), 403);
     assert.deepEqual(await other?.json(), { error: 'forbidden' });
-    const otherThumb = await page.goto(`${origin}/images/${DEMO_STORE}/users/alice/${PHOTOS[0]}?rs=fill:240:160`);
-    assert.equal(otherThumb?.status(), 403);
-    const gallery = await page.goto(fileUrl(STAFF_GALLERY[0]));
-    assert.equal(gallery?.status(), 403);
-    // Without logging in: 401.
-    const anonymous = await (await (await context()).newPage()).goto(fileUrl('users/bob/notes.txt'));
-    assert.equal(anonymous?.status(), 401);
+    assert.equal((await page.goto(`${origin}/images/${DEMO_STORE}/users/alice/${PHOTOS[0]}?rs=fill:240:160`))?.status(), 403);
+    assert.equal((await page.goto(fileUrl(STAFF_GALLERY[0])))?.status(), 403);
+    assert.equal((await page.goto(fileUrl(`users/alice/${VAULT_FILES[2]}`, VAULT_STORE)))?.status(), 403);
   });
 
-  it('a share link opens in a fresh context without login, and stops after revocation', async () => {
-    const page = await logIn('alice');
-    await Promise.all([page.waitForURL(`${origin}/app/share`), page.locator(`li[data-key="users/alice/${UNICODE_NAME}"] button.share`).click()]);
-    const href = await page.getAttribute('#share-link', 'href');
-    assert.match(href ?? '', /^\/files\/demo\/users\/alice\/.+\?share=[\w-]+\.[\w-]+\.[\w-]+$/);
-    const link = new URL(href as string, origin).toString();
+  it('shares: expiry and use count, post/redirect/get, absolute link copied, listed with local time; anonymous page; revoke from the list → 410 page', async () => {
+    const ctx = await context();
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.goto(`${origin}/`);
+    await page.fill('#login-user', 'alice');
+    await page.fill('#login-password', 'alice-demo');
+    await Promise.all([page.waitForURL(`${origin}/app/library`), page.click('button[type=submit]')]);
+    const unicode = card(DEMO_STORE, `users/alice/${UNICODE_NAME}`);
+    await page.click(`${unicode} details.share summary`);
+    await page.selectOption(`${unicode} select[name=expires]`, '86400');
+    await page.fill(`${unicode} input[name=uses]`, '3');
+    await Promise.all([page.waitForURL(/\/app\/library\?shared=/), page.click(`${unicode} button.create-link`)]);
+    // Post/redirect/get: the result page reloads without re-posting.
+    assert.equal((await page.reload())?.status(), 200);
+    assert.match((await page.textContent('#shared')) ?? '', new RegExp(`Link to “${UNICODE_NAME}” created.*up to 3 downloads`, 's'));
+    const url = (await page.inputValue('#shared-url')) ?? '';
+    assert.ok(url.startsWith(`${origin}/app/s/${DEMO_STORE}/users/alice/`), url);
+    await page.click('#shared button.copy');
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), url);
+    // Listed: uses, expiry in local time (not the ISO string).
+    const row = page.locator('#link-table tbody tr').first();
+    assert.equal(await row.locator('td').nth(0).textContent(), UNICODE_NAME);
+    assert.equal(await row.locator('td').nth(2).textContent(), 'up to 3');
+    const shown = (await row.locator('time').textContent()) ?? '';
+    assert.doesNotMatch(shown, /T\d\d:\d\d:\d\d/);
+    await screenshot(page, 'share-links');
 
+    // An anonymous visitor: the page names the file; the download takes one use.
     const stranger = await (await context()).newPage();
-    assert.deepEqual(await open(stranger, link), { status: 200, text: unicodeFileText('alice') });
-    // The link covers its key only.
-    const sibling = await stranger.goto(link.replace(encodeURIComponent(UNICODE_NAME), 'notes.txt'));
-    assert.equal(sibling?.status(), 401);
+    assert.equal((await stranger.goto(url))?.status(), 200);
+    assert.equal(await stranger.textContent('#shared-file h1'), UNICODE_NAME);
+    assert.match((await stranger.textContent('#shared-file .eyebrow')) ?? '', /alice shared a file with you/);
+    await screenshot(stranger, 'shared-page', false);
+    const [download] = await Promise.all([stranger.waitForEvent('download'), stranger.click('#shared-download')]);
+    assert.equal(download.suggestedFilename(), UNICODE_NAME);
+    assert.equal(await readFile(await download.path(), 'utf8'), unicodeFileText('alice'));
 
-    await Promise.all([page.waitForURL(`${origin}/app/share/revoke`), page.click('#revoke')]);
+    // Revoke from the list (post/redirect/get again), then the visitor's page says it is gone.
+    await Promise.all([page.waitForURL(/\/app\/library\?revoked=/), row.locator('button.revoke').click()]);
     assert.ok(await page.isVisible('#revoked'));
-    const revoked = await stranger.goto(link);
-    assert.equal(revoked?.status(), 410);
-    assert.deepEqual(await revoked?.json(), { error: 'share link revoked' });
+    assert.equal(await page.$('#link-table'), null);
+    const gone = await stranger.goto(url);
+    assert.equal(gone?.status(), 410);
+    assert.equal(await stranger.textContent('#error h1'), 'This link is gone');
+    await screenshot(stranger, 'error-410', false);
+    // The gateway link itself answers API clients with JSON.
+    const direct = await stranger.goto(url.replace('/app/s/', '/files/'));
+    assert.equal(direct?.status(), 410);
+    assert.deepEqual(await direct?.json(), { error: 'share link revoked' });
   });
 
   it('a share link stops working when it expires (minted with the JS client helper)', async () => {
@@ -249,7 +378,125 @@ describe('demo host app in Chromium', () => {
     assert.equal(expired?.status(), 410);
     assert.deepEqual(await expired?.json(), { error: 'share link expired' });
   });
+
+  it('uploads with progress: disk (nginx offload, picker and drag-and-drop), vault (encrypted), S3 single PUT and multipart; write-once refusals in words', async () => {
+    const page = await logIn('alice');
+    const finished = async (n: number): Promise<void> => {
+      await page.waitForSelector(`#upload-list[data-finished="${n}"]`);
+    };
+    // The newest line for a name (a second upload of the same name adds a line).
+    const state = (name: string): Promise<string | null> => page.locator(`#upload-list li[data-name="${name}"] .state`).last().textContent();
+    const progressFull = (name: string): Promise<boolean> => page.locator(`#upload-list li[data-name="${name}"] progress`).last().evaluate((p) => (p as unknown as { value: number }).value > 0 && (p as unknown as { value: number }).value === (p as unknown as { max: number }).max);
+    const big = randomBytes(2 * MIB);
+    // Disk, with the picker.
+    await page.setInputFiles('#upload-input', { name: 'report.bin', mimeType: 'application/octet-stream', buffer: big });
+    await finished(1);
+    assert.equal(await state('report.bin'), 'Uploaded ✓');
+    assert.ok(await progressFull('report.bin'));
+    assert.deepEqual(await readFile(path.join(base, 'store', 'users', 'alice', 'report.bin')), big);
+    // The same name again: write-once, said in words.
+    await page.setInputFiles('#upload-input', { name: 'report.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('other') });
+    await finished(2);
+    assert.match((await state('report.bin')) ?? '', /already exists — uploads never overwrite/);
+    // Disk, dropped on the drop zone.
+    const dropped = await page.evaluateHandle(`(() => { const dt = new DataTransfer(); dt.items.add(new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' })); return dt; })()`);
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
+    await finished(3);
+    assert.equal(await state('dropped.txt'), 'Uploaded ✓');
+    // The vault: encrypted by the worker on the way in.
+    await page.selectOption('#upload-store', VAULT_STORE);
+    await page.setInputFiles('#upload-input', { name: 'vault-note.txt', mimeType: 'text/plain', buffer: Buffer.from('secret note\n') });
+    await finished(4);
+    assert.equal(await state('vault-note.txt'), 'Uploaded ✓');
+    assert.notEqual((await readFile(path.join(base, 'vault', 'users', 'alice', 'vault-note.txt'))).toString(), 'secret note\n');
+    // S3: one presigned PUT, then multipart above 5 MiB (3 parts), straight to the bucket.
+    await page.selectOption('#upload-store', S3_STORE);
+    const huge = randomBytes(11 * MIB);
+    await page.setInputFiles('#upload-input', [
+      { name: 'small.png', mimeType: 'image/png', buffer: await readFile(path.join(base, 'store', 'users', 'alice', PHOTOS[0])) },
+      { name: 'large.bin', mimeType: 'application/octet-stream', buffer: huge },
+    ]);
+    await page.waitForFunction(() => /multipart: part \d of 3/.test((document.querySelector('#upload-list li[data-name="large.bin"] .state') as { textContent: string } | null)?.textContent ?? ''));
+    await finished(6);
+    assert.equal(await state('small.png'), 'Uploaded ✓');
+    assert.equal(await state('large.bin'), 'Uploaded ✓');
+    assert.ok(await progressFull('large.bin'));
+    const head = await s3ClientFor(s3).send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'users/alice/large.bin' }));
+    assert.equal(head.ContentLength, 11 * MIB);
+    assert.match(head.ETag ?? '', /-3"$/);
+    await screenshot(page, 'uploads', false);
+    // The S3 store is write-once too.
+    await page.setInputFiles('#upload-input', { name: 'small.png', mimeType: 'image/png', buffer: Buffer.from('x') });
+    await finished(7);
+    assert.match((await state('small.png')) ?? '', /already exists/);
+    // The library lists them all, with sizes, and serves them back.
+    await Promise.all([page.waitForURL(/\/app\/library/), page.click('#show-uploads')]);
+    assert.equal(await page.textContent(`${card(DEMO_STORE, 'users/alice/report.bin')} .size`), '2.0 MiB');
+    assert.equal(await page.textContent(`${card(S3_STORE, 'users/alice/large.bin')} .size`), '11 MiB');
+    assert.equal(await page.textContent(`${card(VAULT_STORE, 'users/alice/vault-note.txt')} .size`), '12 B');
+    assert.deepEqual(await open(page, fileUrl('users/alice/vault-note.txt', VAULT_STORE)), { status: 200, text: 'secret note\n' });
+  });
+
+  it('"under the hood" shows each decision: rule, source, latency, who moved the bytes — never a token', async () => {
+    const page = await logIn('alice');
+    const unicode = card(DEMO_STORE, `users/alice/${UNICODE_NAME}`);
+    await page.click(`${unicode} .hood-btn`);
+    await page.waitForSelector(`#hood-rows tr[data-key="users/alice/${UNICODE_NAME}"]`);
+    const rows = await page.$$eval('#hood-rows tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.ok(rows.length > 0);
+    for (const cells of rows) {
+      assert.match(cells[1] ?? '', new RegExp(`users/alice/${UNICODE_NAME}`));
+      assert.match(cells[4] ?? '', /^\d+\.\d\d ms$/);
+    }
+    // Alice's own requests (the fresh HEAD among them), and the share-link visitor's from before.
+    assert.ok(rows.some((cells) => /— alice$/.test(cells[1] ?? '') && cells[3] === 'rule “own-folder”' && cells[5] === 'nginx (X-Accel-Redirect)'), JSON.stringify(rows));
+    assert.ok(rows.some((cells) => /— visitor with a share link$/.test(cells[1] ?? '') && cells[3] === 'rule “share-link”'), JSON.stringify(rows));
+    await page.click('#hood details.raw summary');
+    const raw = JSON.parse((await page.textContent('#hood-raw')) ?? '{}') as { audit: Record<string, unknown> };
+    assert.equal(raw.audit.rule, 'own-folder');
+    assert.equal(raw.audit.decision, 'allow');
+    assert.equal(typeof raw.audit.requestId, 'string');
+    await screenshot(page, 'under-the-hood');
+    const api = await page.evaluate(async () => (await fetch('/app/api/decisions')).text());
+    assert.doesNotMatch(api, /eyJ|share=|X-Amz-Signature/);
+  });
+
+  it('the rate limit: 80 requests at once, the extra ones get 429, and a person sees a "slow down" page', async () => {
+    const page = await logIn('bob');
+    await page.click('#try-ratelimit');
+    await page.waitForSelector('#see-429');
+    const [allowed, limited] = ((await page.textContent('#ratelimit-result')) ?? '').match(/\d+/g)?.map(Number) ?? [];
+    assert.equal((allowed ?? 0) + (limited ?? 0), 80);
+    // The burst is 40; the bucket refills while the 80 requests go out, so "at least one".
+    assert.ok((limited ?? 0) > 0 && (allowed ?? 0) >= 40, `${allowed} allowed, ${limited} limited`);
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('#see-429')]);
+    assert.equal(res?.status(), 429);
+    assert.equal(await page.textContent('#error h1'), 'Slow down');
+    await screenshot(page, 'error-429', false);
+  });
 });
+
+/** In-page (plain JS string: the project compiles without the DOM library). Returns problems found. */
+const A11Y_CHECK = `function () {
+  const problems = [];
+  for (const el of document.querySelectorAll('input, select, textarea, button')) {
+    if (el.type === 'hidden') continue;
+    const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim() !== '');
+    if (!named) problems.push('no label: ' + el.outerHTML.slice(0, 80));
+  }
+  for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push('no alt: ' + img.outerHTML.slice(0, 80));
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    if (!own || el.closest('.sr-only, .skip, video, pre') || el.offsetParent === null) continue;
+    const fg = lum(rgb(getComputedStyle(el).color)); const bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) problems.push('contrast ' + ratio.toFixed(2) + ': ' + el.tagName + ' ' + el.textContent.trim().slice(0, 40));
+  }
+  return problems;
+}`;
 
 describe('client helpers against the running gateway', () => {
   const python = (script: string, ...args: string[]): Promise<string> =>
@@ -333,12 +580,27 @@ describe('`sluice dev --demo` (npm start with the demo)', () => {
       assert.ok(cookie !== undefined, String(login.headers['set-cookie']));
       const library = await request(port, '/app/library', { headers: { Cookie: cookie } });
       assert.equal(library.status, 200);
-      const thumb = /src="(\/images\/demo\/[^"]+)"/.exec(library.text())?.[1];
+      const thumb = /src="(\/img\/[^"]+)"/.exec(library.text())?.[1];
       assert.ok(thumb !== undefined);
       const image = await request(port, thumb.replaceAll('&amp;', '&'), { headers: { Cookie: cookie, Accept: 'image/webp,*/*' } });
       assert.equal(image.status, 200);
       assert.equal(image.headers['content-type'], 'image/webp');
+      const vaultThumb = /src="(\/images\/vault\/[^"]+)"/.exec(library.text())?.[1] ?? '';
+      assert.equal((await request(port, vaultThumb.replaceAll('&amp;', '&'), { headers: { Cookie: cookie, Accept: 'image/webp,*/*' } })).status, 200);
       assert.equal((await request(port, `/files/demo/users/bob/notes.txt`, { headers: { Cookie: cookie } })).status, 403);
+      // Without Redis, share links cannot count downloads: the option is off and says why.
+      assert.match(library.text(), /name="uses" type="number"[^>]* disabled/);
+      assert.match(library.text(), /Counting downloads needs Redis/);
+      // The encrypted vault was seeded at start (through the worker) and reads back as plain text.
+      const vault = await request(port, '/files/vault/users/alice/passwords-not-really.txt', { headers: { Cookie: cookie } });
+      assert.equal(vault.status, 200);
+      assert.match(vault.text(), /^Encrypted at rest, decrypted by the worker for alice only/);
+      // The panel reads the gateway's audit lines even though stdout logs only warnings.
+      const decisions = await request(port, '/app/api/decisions', { headers: { Cookie: cookie } });
+      const rows = (JSON.parse(decisions.text()) as { rows: { key: string; decision: string; rule: string }[] }).rows;
+      assert.ok(rows.some((r) => r.key === 'users/alice/passwords-not-really.txt' && r.decision === 'allow' && r.rule === 'own-folder'), decisions.text());
+      assert.doesNotMatch(sluice.output(), /"audit"/);
+      assert.equal((await request(port, '/favicon.ico')).status, 200);
       // The plain dev sample still works with the printed token.
       const token = /Bearer ([\w.-]+)/.exec(output)?.[1] ?? '';
       assert.equal((await request(port, '/files/demo/hello.txt', { headers: { Authorization: `Bearer ${token}` } })).status, 200);
