@@ -15,9 +15,10 @@ import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
 import { withEncryptedDelivery } from './crypto/app-store.js';
 import { drain } from './http/drain.js';
+import { appAddress, exposedAppWarning } from './nginx/app-address.js';
 
 export interface RunningSluice {
-  /** host:port the app listens on. */
+  /** host:port where nginx reaches the app (listening on config.appHost). */
   readonly address: string;
   readonly port: number;
   readonly logger: Logger;
@@ -56,13 +57,15 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, redis }));
   const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis } });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? config.appPort, config.host, () => resolve(s));
+    const s = app.listen(options.port ?? config.appPort, config.appHost, () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000; // longer than nginx's upstream keepalive_timeout (60 s)
   const port = (server.address() as AddressInfo).port;
-  const address = `${config.host}:${port}`;
+  const address = appAddress(config.appHost, port);
   logger.info({ address, stores: [...stores.keys()] }, 'sluice app listening');
+  const exposed = exposedAppWarning(config.appHost);
+  if (exposed !== undefined) logger.warn({ appHost: config.appHost }, exposed);
   return {
     address,
     port,

@@ -8,6 +8,6 @@ import { badRequest } from '../errors.js';
  */
 export function rawPathOf(target: string): string {
   const path = target.split('?', 1)[0] as string;
-  if (path.includes('#')) throw badRequest('"#" in the request path (encode it as %23)');
+  if (path.includes('#')) throw badRequest('raw # in the request path (encode it as %23)');
   return path;
 }
