@@ -17,6 +17,7 @@ import { migrateCommand } from './migrate-command.js';
 import { signCommand } from './sign-command.js';
 import { cryptoFileCommands } from './crypto-file-command.js';
 import { reencryptCommand } from './reencrypt-command.js';
+import { imgproxyEnvCommand } from './imgproxy-env-command.js';
 
 const program = new Command('sluice')
   .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
@@ -34,6 +35,7 @@ program.addCommand(signCommand(() => loadConfig()));
 program.addCommand(keysCommand(() => loadConfig()));
 program.addCommand(reencryptCommand(() => loadConfig()));
 for (const command of cryptoFileCommands()) program.addCommand(command);
+program.addCommand(imgproxyEnvCommand());
 
 try {
   await program.parseAsync(process.argv);

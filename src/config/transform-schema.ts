@@ -3,14 +3,13 @@ import { z } from 'zod';
 import { resolveOptionName } from '../transform/options/table.js';
 import { presetProblems } from '../transform/presets.js';
 
-/** Environment values made only of digits become numbers: they must be quoted ("…") to stay hex. */
 const hexString = z
-  .string({ error: 'a hex string (quote digit-only values in SLUICE_* variables: "…")' })
+  .string({ error: 'a hex string' })
   .regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be a non-empty hex string with an even number of digits');
 
 /** One value, a comma-separated list (imgproxy's IMGPROXY_KEYS style) or an array. */
 const hexList = z
-  .union([z.string(), z.array(z.unknown())], { error: 'a hex string or a list of them (quote digit-only values in SLUICE_* variables: "…")' })
+  .union([z.string(), z.array(z.unknown())], { error: 'a hex string or a list of them' })
   .transform((value) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : value))
   .pipe(z.array(hexString));
 
@@ -42,6 +41,18 @@ export const transformSchema = z
     imgproxyPrefix: urlPrefix.default('/img'),
     /** Sluice-native form: <prefix>/<store>/<key…>?<option>=<args>. */
     nativePrefix: urlPrefix.default('/images'),
+    /**
+     * imgproxy's IMGPROXY_ALLOWED_SOURCES: source URL prefixes (`local://`, `s3://bucket/`; `*`
+     * matches within one segment) a signed URL may name; unset = every configured source.
+     */
+    allowedSources: z.array(z.string().min(1)).optional(),
+    /**
+     * imgproxy's IMGPROXY_TTL: Cache-Control max-age of results in seconds, capped by the URL's
+     * `expires:`; unset = the source store's cacheControl.
+     */
+    ttl: z.number().int().min(0).max(31_536_000 * 10).optional(),
+    /** With `ttl`: `public` (shared caches may keep results) instead of the default `private`. */
+    publicCache: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
     if (config.enabled && config.keys.length === 0 && !config.unsafeUnsigned) {

@@ -81,12 +81,23 @@ export const workerSchema = z
     defaultQuality: z.strictObject(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, quality.optional()])) as Record<OutputFormat, z.ZodOptional<typeof quality>>).prefault({}),
     /** AVIF encoder effort 0 (fastest) – 9; see the README for the measurement behind the default. */
     avifEffort: z.number().int().min(0).max(9).default(DEFAULT_AVIF_EFFORT),
-    /** Image used by the `watermark` option (PNG with alpha works best). */
+    /** Image file used by the `watermark` option (PNG with alpha works best). */
     watermark: z.string().min(1).optional(),
-    /** Pick AVIF/WebP from the Accept header when the URL names no format. */
+    /** The same image inline, base64 (imgproxy's IMGPROXY_WATERMARK_DATA); one of the two. */
+    watermarkData: z
+      .string()
+      .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'base64 image data')
+      .optional(),
+    /** Master switch: pick AVIF/WebP from the Accept header (see autoAvif … enforceWebp). */
     negotiate: z.boolean().default(true),
     /** With negotiation, AVIF before WebP when the client accepts both. */
     preferAvif: z.boolean().default(true),
+    /** imgproxy's AUTO_AVIF / AUTO_WEBP: negotiate that format when the URL names none. */
+    autoAvif: z.boolean().default(true),
+    autoWebp: z.boolean().default(true),
+    /** imgproxy's ENFORCE_AVIF / ENFORCE_WEBP: negotiate it even when the URL names a format. */
+    enforceAvif: z.boolean().default(false),
+    enforceWebp: z.boolean().default(false),
     /** libvips threads per image; concurrency × threads should not exceed the cores. */
     vipsThreads: z.number().int().min(1).max(64).default(1),
     cache: cacheSchema.prefault({}),
@@ -94,6 +105,9 @@ export const workerSchema = z
   .superRefine((worker, ctx) => {
     if (worker.clientConcurrency !== undefined && worker.clientConcurrency > worker.concurrency) {
       ctx.addIssue({ code: 'custom', path: ['clientConcurrency'], message: `must not exceed worker.concurrency (${worker.concurrency})` });
+    }
+    if (worker.watermark !== undefined && worker.watermarkData !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['watermarkData'], message: 'set worker.watermark or worker.watermarkData, not both' });
     }
     if (worker.clientQueueSize !== undefined && worker.clientQueueSize > worker.queueSize) {
       ctx.addIssue({ code: 'custom', path: ['clientQueueSize'], message: `must not exceed worker.queueSize (${worker.queueSize})` });

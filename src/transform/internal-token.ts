@@ -3,6 +3,7 @@
 // (worker.secret) verifies and which has not expired — a direct request to the worker gets 403.
 import { createHash } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../auth/envelope.js';
+import type { Negotiated } from './format.js';
 import { OUTPUT_FORMATS, canonicalPlan, type OutputFormat, type TransformPlan } from './plan.js';
 
 /** The worker's render endpoint (nginx's proxy_pass target). */
@@ -23,10 +24,25 @@ export type SourceLocator =
   /** A presigned GET URL of an S3 store (a bearer credential: never logged). */
   | { readonly kind: 'url'; readonly url: string };
 
+/** How the worker names the result (Content-Disposition): imgproxy's filename rules. */
+export interface DownloadName {
+  /** The `filename:` option, or the source's name without its extension; the extension follows the result. */
+  readonly stem: string;
+  readonly attachment: boolean;
+}
+
 export interface Ticket {
   readonly plan: TransformPlan;
   readonly source: SourceLocator;
-  readonly format: OutputFormat;
+  /**
+   * The result's format when the app could fix it; null = the worker decides from the probed
+   * source and `negotiable` (see format.ts).
+   */
+  readonly format: OutputFormat | null;
+  /** AVIF/WebP the client accepts, in preference order (absent = none). */
+  readonly negotiable?: readonly Negotiated[];
+  /** Present: the worker answers with Content-Disposition for this name. */
+  readonly download?: DownloadName;
   /** Hex digest naming the result; nginx's cache key and the worker's ETag. */
   readonly cacheKey: string;
   /** Unix seconds. */
@@ -48,18 +64,26 @@ export interface CacheKeyInput {
   readonly key: string;
   /** Changes whenever the source bytes change: fs size+mtime, S3 ETag. */
   readonly validator: string;
-  readonly format: OutputFormat;
+  /** The fixed format, or null when the worker decides it from the source and `negotiable`. */
+  readonly format: OutputFormat | null;
+  /** What the client's Accept allows (the negotiated Accept class). */
+  readonly negotiable?: readonly Negotiated[];
+  /** The result's name and disposition: the worker's answer (and so the cached entry) carries it. */
+  readonly download?: DownloadName;
 }
 
 /**
- * Everything the result's bytes depend on. Options that only change headers or the URL's
- * lifetime (expires, filename, return_attachment) are left out, so rolling `expires:` values
- * still hit the same cache entry.
+ * Everything the cached answer depends on: the result's bytes (plan, source version, format or
+ * the Accept class it is negotiated from) and the headers the worker writes (the download name).
+ * The URL's lifetime (expires) is left out, so rolling `expires:` values still hit the same
+ * entry; filename and return_attachment count only through `download`.
  */
 export function cacheKey(input: CacheKeyInput): string {
   const pixels: TransformPlan = { ...input.plan, expires: null, filename: null, returnAttachment: false };
+  const negotiable = (input.negotiable ?? []).map((n) => `${n.format}${n.enforce ? '!' : ''}`);
+  const download = input.download === undefined ? null : [input.download.stem, input.download.attachment];
   return createHash('sha256')
-    .update(JSON.stringify(['v1', canonicalPlan(pixels), input.store, input.key, input.validator, input.format]))
+    .update(JSON.stringify(['v2', canonicalPlan(pixels), input.store, input.key, input.validator, input.format, negotiable, download]))
     .digest('hex');
 }
 
@@ -67,7 +91,19 @@ export function cacheKey(input: CacheKeyInput): string {
 export type TicketInput = Omit<Ticket, 'client'> & { readonly client?: string };
 
 export function signTicket(ticket: TicketInput, secret: string): string {
-  return sealEnvelope({ plan: canonicalPlan(ticket.plan), source: ticket.source, format: ticket.format, cacheKey: ticket.cacheKey, expires: ticket.expires, client: ticket.client }, secret);
+  return sealEnvelope(
+    {
+      plan: canonicalPlan(ticket.plan),
+      source: ticket.source,
+      format: ticket.format,
+      ...(ticket.negotiable !== undefined && { negotiable: ticket.negotiable }),
+      ...(ticket.download !== undefined && { download: ticket.download }),
+      cacheKey: ticket.cacheKey,
+      expires: ticket.expires,
+      client: ticket.client,
+    },
+    secret,
+  );
 }
 
 /** The ticket, or null when it is missing, malformed, forged or expired. */
@@ -81,6 +117,6 @@ export function verifyTicket(value: string | undefined, secret: string, now = Da
     return null;
   }
   if (typeof ticket.expires !== 'number' || ticket.expires < now) return null;
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(ticket.format)) return null;
+  if (ticket.format !== null && !(OUTPUT_FORMATS as readonly string[]).includes(ticket.format)) return null;
   return ticket;
 }

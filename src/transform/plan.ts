@@ -112,6 +112,8 @@ export interface TransformPlan {
   readonly expires: number | null;
   readonly filename: string | null;
   readonly returnAttachment: boolean;
+  /** imgproxy's `raw`: the source bytes are passed through untouched (no decoding, no format change). */
+  readonly raw: boolean;
 }
 
 const NO_GRAVITY: Gravity = Object.freeze({ type: 'ce', x: 0, y: 0 });
@@ -153,6 +155,7 @@ export const DEFAULT_PLAN: TransformPlan = Object.freeze({
   expires: null,
   filename: null,
   returnAttachment: false,
+  raw: false,
 });
 
 /**

@@ -19,6 +19,8 @@ interface Compiled {
   readonly keys: readonly SigningKey[];
   readonly presets: PresetTable;
   readonly allowedOptions: ReadonlySet<string> | null;
+  /** transform.allowedSources as anchored prefixes; null = every configured source. */
+  readonly allowedSources: readonly RegExp[] | null;
 }
 
 const compiled = new WeakMap<TransformConfig, Compiled>();
@@ -32,6 +34,7 @@ function prepare(config: TransformConfig): Compiled {
       keys: signingKeys(config.keys, config.salts),
       presets: compilePresets(config.presets),
       allowedOptions: allowed === undefined ? null : new Set(allowed),
+      allowedSources: config.allowedSources?.map(sourcePattern) ?? null,
     };
     compiled.set(config, entry);
   }
@@ -60,8 +63,20 @@ export function parseImgproxyPath(path: string, config: TransformConfig, now: nu
   const { calls, sourceStart } = config.onlyPresets ? presetCalls(segments) : optionCalls(segments);
   let plan = buildPlan(calls, rules(config, now));
   const { url, extension } = decodeSourceUrl(segments.slice(sourceStart));
-  if (extension !== null) plan = withFormat(plan, extension);
+  const { allowedSources } = prepare(config);
+  if (allowedSources !== null && !allowedSources.some((pattern) => pattern.test(url))) throw sourceNotAllowed();
+  // `raw` passes the source through: the extension names no output format then (imgproxy)
+  if (extension !== null && !plan.raw) plan = withFormat(plan, extension);
   return { plan, source: sourceRef(url) };
+}
+
+/** imgproxy's allowed-source patterns: a prefix of the source URL, `*` = anything but `/`. */
+function sourcePattern(prefix: string): RegExp {
+  const body = prefix
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp(`^${body}`);
 }
 
 /**

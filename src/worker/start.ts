@@ -63,7 +63,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   for (const store of Object.values(config.stores)) {
     if (store.type === 's3') origins.add(await s3Origin(store));
   }
-  const watermark = await loadWatermark(worker.watermark);
+  const watermark = await loadWatermark(worker.watermark, worker.watermarkData);
   // Render budgets live in Redis when configured: one budget per client across all workers.
   const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
   redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
@@ -101,7 +101,16 @@ function budgetSettings(worker: SluiceConfig['worker']): BucketSettings {
   return { requestsPerSecond: worker.renderBudget.rendersPerSecond, burst: worker.renderBudget.burst };
 }
 
-async function loadWatermark(file: string | undefined): Promise<Buffer | null> {
+async function loadWatermark(file: string | undefined, data: string | undefined): Promise<Buffer | null> {
+  if (data !== undefined) {
+    const image = Buffer.from(data, 'base64');
+    try {
+      await sharp(image).metadata();
+      return image;
+    } catch (error) {
+      throw ConfigError.forKey('worker.watermarkData', `is not a base64 image (${(error as Error).message})`);
+    }
+  }
   if (file === undefined) return null;
   try {
     const image = await readFile(file);

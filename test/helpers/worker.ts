@@ -25,6 +25,8 @@ export interface WorkerProcess {
 export interface WorkerProcessOptions {
   /** The keyring's master password, written to the worker's fd 3 (config: passwordFile /dev/fd/3). */
   readonly password?: string;
+  /** More environment variables for the worker (e.g. an imgproxy env file's IMGPROXY_* variables). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** `rawConfig` must already carry worker.port; the config file goes into `dir`. */
@@ -35,7 +37,7 @@ export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir
   await writeFile(configFile, JSON.stringify(rawConfig));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli', 'main.ts'), 'worker'], {
     cwd: REPO,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLUICE_CONFIG: configFile, MALLOC_ARENA_MAX: '2' },
+    env: { ...options.env, PATH: process.env.PATH, HOME: process.env.HOME, SLUICE_CONFIG: configFile, MALLOC_ARENA_MAX: '2' },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   // A pipe, as in production: the password never rests in a file.

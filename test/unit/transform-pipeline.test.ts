@@ -195,16 +195,44 @@ describe('pipeline: limits and refusals', () => {
     await refusal(render(bomb), 422, 'source image too large');
   });
 
-  it('counts every frame against the pixel limit and refuses animations by default', async () => {
+  it('renders the first frame by default; up to maxFrames frames as an animation, each counted in the pixel limit', async () => {
     const frames = await Promise.all(['#f00', '#0f0', '#00f'].map((background) => sharp({ create: { width: 100, height: 100, channels: 3, background } }).png().toBuffer()));
-    const gif = await sharp(frames, { join: { animated: true } }).gif().toBuffer();
+    const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [100, 200, 300] }).toBuffer();
     const probe = await probeImage(gif);
     assert.equal(probe.pages, 3);
-    assert.throws(() => assertWithinLimits(probe, { ...DEFAULT_RENDER_LIMITS, maxInputPixels: 29_999 }), (e: unknown) => e instanceof PublicError && e.reason === 'source image too large');
-    await refusal(render(gif), 422, 'source image has too many frames');
-    const first = await render(gif, {}, 'png', { maxFrames: 3 });
-    assert.deepEqual([first.width, first.height], [100, 100], 'the first frame is rendered');
-    near(await pixel(first.data, 50, 50), RED, 10);
+    // imgproxy's rule: frames beyond max_animation_frames are dropped; decoded frames × area is the resolution
+    const tooLarge = (e: unknown): boolean => e instanceof PublicError && e.reason === 'source image too large';
+    assert.throws(() => assertWithinLimits(probe, { ...DEFAULT_RENDER_LIMITS, maxFrames: 3, maxInputPixels: 29_999 }), tooLarge);
+    assertWithinLimits(probe, { ...DEFAULT_RENDER_LIMITS, maxFrames: 2, maxInputPixels: 29_999 });
+    assertWithinLimits(probe, { ...DEFAULT_RENDER_LIMITS, maxInputPixels: 10_000 });
+    await refusal(render(gif, {}, 'gif', { maxFrames: 3, maxInputPixels: 29_999 }), 422, 'source image too large');
+
+    const still = await render(gif, {}, 'gif');
+    assert.equal((await sharp(still.data).metadata()).pages ?? 1, 1, 'maxFrames 1: the first frame only');
+    near(await pixel(still.data, 50, 50), RED, 10);
+
+    for (const format of ['gif', 'webp'] as const) {
+      const animated = await render(gif, { width: 50, resizingType: 'fit' }, format, { maxFrames: 3 });
+      const meta = await sharp(animated.data, { pages: -1 }).metadata();
+      assert.deepEqual([meta.format, meta.pages, meta.width, meta.pageHeight, meta.delay], [format, 3, 50, 50, [100, 200, 300]], format);
+      const third = await sharp(animated.data, { page: 2 }).png().toBuffer();
+      near(await pixel(third, 25, 25), BLUE, 30, `${format} third frame:`);
+    }
+    const two = await sharp((await render(gif, {}, 'webp', { maxFrames: 2 })).data).metadata();
+    assert.equal(two.pages, 2, 'frames beyond maxFrames are dropped');
+    // a format that cannot be animated gets the first frame
+    const png = await render(gif, {}, 'png', { maxFrames: 3 });
+    assert.deepEqual([png.width, png.height], [100, 100]);
+    near(await pixel(png.data, 50, 50), RED, 10);
+  });
+
+  it('keeps every frame of an animation within the result area limit', async () => {
+    const frames = await Promise.all(['#f00', '#0f0', '#00f', '#fff'].map((background) => sharp({ create: { width: 400, height: 400, channels: 3, background } }).png().toBuffer()));
+    const gif = await sharp(frames, { join: { animated: true } }).gif().toBuffer();
+    const result = await render(gif, {}, 'webp', { maxFrames: 4, maxResultPixels: 40_000 });
+    const meta = await sharp(result.data).metadata();
+    assert.equal(meta.pages, 4);
+    assert.ok(result.width * result.height * 4 <= 40_000, `${result.width}x${result.height} × 4 frames`);
   });
 
   it('refuses bytes that are not an image, and SVG', async () => {

@@ -4,21 +4,19 @@
 // Both end in an empty 200 with X-Accel-Redirect to the internal image location: nginx serves the
 // cached result or asks the worker, carrying the app's signed ticket. The app never touches pixels.
 import Router from '@koa/router';
-import contentDisposition from 'content-disposition';
 import type { Context, Next } from 'koa';
 import type { SluiceConfig } from '../../config/schema.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
 import { notFound, PublicError } from '../../errors.js';
-import { DISPOSITION_HEADER } from '../../nginx/locations.js';
 import { IMAGE_CACHE_CONTROL_HEADER, imageLocation } from '../../nginx/render-transform.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { CanonicalKey, Store } from '../../storage/types.js';
-import { chooseOutputFormat } from '../../transform/format.js';
+import type { TransformConfig } from '../../config/transform-schema.js';
+import { requestFormat } from '../../transform/format.js';
 import { CACHE_KEY_HEADER, cacheKey, signTicket, TICKET_HEADER, TICKET_TTL_SECONDS, type SourceLocator } from '../../transform/internal-token.js';
-import type { OutputFormat, SourceRef, TransformPlan } from '../../transform/plan.js';
+import type { SourceRef, TransformPlan } from '../../transform/plan.js';
 import { assertRequestWithinLimits } from '../../transform/request-limits.js';
 import { parseImgproxyPath, parseNativeOptions } from '../../transform/url.js';
-import { asciiFallback, contentTypeFor, safeFileName } from '../download-headers.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
@@ -34,10 +32,6 @@ export interface ImageRouteDeps extends AccessPipelineDeps {
 interface ImageState extends AccessState {
   plan: TransformPlan;
 }
-
-/** File extensions whose format the output negotiation may keep (the worker probes the real one). */
-const SOURCE_FORMATS: Readonly<Record<string, OutputFormat>> = { jpg: 'jpeg', jpeg: 'jpeg', jpe: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
-const FILE_EXTENSIONS: Readonly<Record<OutputFormat, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
 
 export function imageRoutes(deps: ImageRouteDeps): Router {
   const secret = assertWorkerSecret(deps.config.worker);
@@ -139,23 +133,31 @@ function resolveNative(deps: ImageRouteDeps, prefix: string) {
 }
 
 function deliverTransform(deps: ImageRouteDeps, secret: string) {
-  const { worker } = deps.config;
+  const { worker, transform } = deps.config;
   const location = imageLocation(deps.config.nginx.internalPrefix);
   return async (ctx: Context): Promise<void> => {
     const { store, key, plan } = ctx.state as ImageState;
     // Refused before any I/O: a result or blur beyond the worker's limits (400, with the limit).
-    assertRequestWithinLimits(plan, worker.limits);
+    if (!plan.raw) assertRequestWithinLimits(plan, worker.limits);
     // The source's version goes into the cache key: a changed file is never served stale.
     const info = await store.stat(key);
     if (info === null) throw notFound('source not found');
     const validator = info.etag ?? `${info.size}-${info.lastModified?.getTime() ?? 0}`;
     const fileName = key.segments[key.segments.length - 1] as string;
-    const extension = /\.([^.]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-    const { format, varyAccept } = chooseOutputFormat(plan, SOURCE_FORMATS[extension] ?? null, ctx.get('Accept'), {
+    // The format is decided by the worker from the source's bytes (never from its name): the app
+    // only fixes what the URL and Accept allow, and the cache key carries exactly that.
+    const { fixed, negotiable, varyAccept } = requestFormat(plan, ctx.get('Accept'), {
       negotiate: worker.negotiate,
       preferAvif: worker.preferAvif,
+      autoAvif: worker.autoAvif,
+      autoWebp: worker.autoWebp,
+      enforceAvif: worker.enforceAvif,
+      enforceWebp: worker.enforceWebp,
     });
-    const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format });
+    // imgproxy's naming: the filename option (or the source's stem) plus the result's extension,
+    // which only the worker knows: it writes Content-Disposition, and the name is in the key.
+    const download = { stem: plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image'), attachment: plan.returnAttachment };
+    const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format: fixed, negotiable, download });
     const source: SourceLocator =
       // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
       store.kind === 's3' && !store.encrypted ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
@@ -163,18 +165,15 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
     // link). Signed imgproxy URLs carry no subject, and their key is shared by every user of the
     // host app: the client's address is what tells one user from another there.
     const client = rateLimitKey(ctx);
-    const ticket = signTicket({ plan, source, format, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS, client }, secret);
-
-    // imgproxy's naming: the filename option (or the source's stem) plus the result's extension.
-    const stem = plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image');
-    const resultName = safeFileName(`${stem}.${FILE_EXTENSIONS[format]}`);
-    const disposition = contentDisposition(resultName, { type: plan.returnAttachment ? 'attachment' : 'inline', fallback: asciiFallback(resultName) });
+    const ticket = signTicket(
+      { plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS, client },
+      secret,
+    );
     ctx.set({
-      // Charset-less: nginx would append a charset to the worker's type.
-      'Content-Type': contentTypeFor(resultName),
-      // nginx re-adds it on success only (an error page is never a named download).
-      [DISPOSITION_HEADER]: disposition,
-      [IMAGE_CACHE_CONTROL_HEADER]: store.cacheControl,
+      // Charset-less (Koa's empty body would be text/plain; charset=utf-8, and nginx keeps a
+      // charset it saw here on the worker's type); the worker's Content-Type is the one served.
+      'Content-Type': 'application/octet-stream',
+      [IMAGE_CACHE_CONTROL_HEADER]: resultCacheControl(transform, plan, store.cacheControl),
       // nosniff and imgproxy's CSP are added by the image location itself, to every answer.
       ...(varyAccept && { Vary: 'Accept' }),
       [TICKET_HEADER]: ticket,
@@ -184,4 +183,17 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
     ctx.status = 200;
     ctx.body = '';
   };
+}
+
+/**
+ * With `transform.ttl` (imgproxy's IMGPROXY_TTL): `max-age` of the TTL, shortened to the time
+ * the URL has left (`expires:`), `private` unless `transform.publicCache`. Without it: the
+ * source store's cacheControl.
+ */
+export function resultCacheControl(transform: Pick<TransformConfig, 'ttl' | 'publicCache'>, plan: Pick<TransformPlan, 'expires'>, storeCacheControl: string, now: number = Date.now()): string {
+  if (transform.ttl === undefined) return storeCacheControl;
+  const left = plan.expires === null ? Number.POSITIVE_INFINITY : plan.expires - Math.floor(now / 1000);
+  const maxAge = Math.max(0, Math.min(transform.ttl, left));
+  if (maxAge === 0) return 'no-cache';
+  return `${transform.publicCache ? 'public' : 'private'}, max-age=${maxAge}`;
 }

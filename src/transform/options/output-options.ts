@@ -84,14 +84,26 @@ function filename(plan: TransformPlan, args: Args): TransformPlan {
   const raw = args[0] as string;
   // imgproxy treats anything but a true value as "not encoded"
   const encoded = given(args[1]) && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(args[1]);
-  const name = encoded ? base64UrlText('filename', raw) : raw;
+  // Plain names arrive percent-encoded (helpers write `quote(name)`): decoded once, as imgproxy does
+  const name = encoded ? base64UrlText('filename', raw) : percentDecodedText('filename', raw);
   // it ends up in Content-Disposition: no control characters, no path separators
   if (/[\u0000-\u001f\u007f/\\]/.test(name) || Buffer.byteLength(name) > 255) throw invalidOption('filename');
   return { ...plan, filename: name === '' ? null : name };
 }
 
+/** Go's url.PathUnescape on an option argument, as UTF-8 text; a bad escape or bad UTF-8 is an invalid option. */
+function percentDecodedText(name: string, arg: string): string {
+  if (!arg.includes('%')) return arg;
+  if (/%(?![0-9A-Fa-f]{2})/.test(arg)) throw invalidOption(name);
+  try {
+    return decodeURIComponent(arg);
+  } catch {
+    throw invalidOption(name);
+  }
+}
+
 const flag =
-  (name: string, key: 'stripMetadata' | 'keepCopyright' | 'stripColorProfile' | 'returnAttachment') =>
+  (name: string, key: 'stripMetadata' | 'keepCopyright' | 'stripColorProfile' | 'returnAttachment' | 'raw') =>
   (plan: TransformPlan, args: Args): TransformPlan => ({ ...plan, [key]: bool(name, one(name, args)) });
 
 export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
@@ -112,6 +124,7 @@ export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
   { name: 'expires', aliases: ['exp'], apply: (plan, args, context) => expires(plan, args, context.nowSeconds) },
   { name: 'filename', aliases: ['fn'], apply: filename },
   { name: 'return_attachment', aliases: ['att'], apply: flag('return_attachment', 'returnAttachment') },
+  { name: 'raw', aliases: [], apply: flag('raw', 'raw') },
   {
     name: 'preset',
     aliases: ['pr'],

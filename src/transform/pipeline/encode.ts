@@ -17,6 +17,8 @@ export interface EncodeSettings {
   readonly exif: Readonly<Record<string, string>> | null;
   /** Tag the result with an sRGB ICC profile (strip_color_profile:0); pixels are sRGB either way. */
   readonly iccProfile: boolean;
+  /** A stacked animation frame (GIF/WebP): the source's loop count and per-frame delays (ms). */
+  readonly animation?: { readonly loop: number; readonly delay: readonly number[] } | null;
 }
 
 const LOSSY: ReadonlySet<OutputFormat> = new Set(['jpeg', 'webp', 'avif']);
@@ -36,14 +38,20 @@ function writer(frame: Frame, settings: EncodeSettings, quality: number): Sharp 
     case 'png':
       return image.png();
     case 'webp':
-      return image.webp({ quality });
+      return image.webp({ quality, ...animationOptions(settings) });
     case 'avif':
       return image.avif({ quality, effort: settings.avifEffort, chromaSubsampling: '4:2:0' });
     case 'gif':
       // libimagequant at sharp's default effort 7 took ~7 s for 1 MP of noise (effort 3: ~1 s)
       // and cannot be stopped at the deadline; photos look the same either way.
-      return image.gif({ effort: GIF_EFFORT });
+      return image.gif({ effort: GIF_EFFORT, ...animationOptions(settings) });
   }
+}
+
+function animationOptions(settings: EncodeSettings): { loop?: number; delay?: number[] } {
+  const animation = settings.animation;
+  if (animation === undefined || animation === null) return {};
+  return { loop: animation.loop, ...(animation.delay.length > 0 && { delay: [...animation.delay] }) };
 }
 
 export async function encode(frame: Frame, settings: EncodeSettings): Promise<RenderResult> {

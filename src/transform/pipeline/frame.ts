@@ -8,10 +8,23 @@ export interface Frame {
   readonly width: number;
   readonly height: number;
   readonly channels: 1 | 2 | 3 | 4;
+  /** Animations only: the frames are stacked vertically, each this high (height = pageHeight × frames). */
+  readonly pageHeight?: number;
 }
 
 export function fromFrame(frame: Frame): Sharp {
-  return bounded(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } }));
+  const pages = frame.pageHeight !== undefined && frame.pageHeight < frame.height ? { pageHeight: frame.pageHeight } : {};
+  return bounded(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels, ...pages } }));
+}
+
+/** Stacks equally sized frames into one animation frame (channels made equal first). */
+export async function stackFrames(frames: readonly Frame[]): Promise<Frame> {
+  const first = frames[0] as Frame;
+  if (frames.length === 1) return first;
+  const uniform = frames.every((f) => f.channels === first.channels);
+  const channels = uniform ? first.channels : 4;
+  const same = uniform ? frames : await Promise.all(frames.map((f) => (f.channels === 4 ? f : toFrame(fromFrame(f).toColourspace('srgb').ensureAlpha()))));
+  return { data: Buffer.concat(same.map((f) => f.data)), width: first.width, height: first.height * frames.length, channels, pageHeight: first.height };
 }
 
 export async function toFrame(image: Sharp): Promise<Frame> {

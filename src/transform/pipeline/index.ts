@@ -5,21 +5,25 @@ import sharp from 'sharp';
 import type { TransformPlan } from '../plan.js';
 import { applyFilters } from './effects.js';
 import { extendCanvas, flatten } from './canvas.js';
+import { decoding } from './errors.js';
 import { decodeScaled, orientedSize, smartCropRect, trimRect, type SourceReader } from './decode.js';
 import { FORMAT_MAX_DIMENSION, encode } from './encode.js';
 import { PublicError } from '../../errors.js';
-import { isVipsTimeout, renderTimedOut, withRenderDeadline } from './deadline.js';
+import { assertTimeLeft, isVipsTimeout, renderTimedOut, withRenderDeadline } from './deadline.js';
 import { computeGeometry, outputSize, type Geometry, type Size } from './geometry.js';
-import { assertWithinLimits, decodeOptions } from './limits.js';
+import { assertWithinLimits, decodeOptions, framesToRender } from './limits.js';
 import { keptExif } from './metadata.js';
 import { cropToResult, rotateAndFlip } from './orient-crop.js';
 import { cropRect, gravityInSourceFrame, type Rect } from './position.js';
-import { inspectSource } from './probe.js';
+import { inspectSource, type SourceInfo } from './probe.js';
+import { bounded } from './deadline.js';
+import { stackFrames, type Frame } from './frame.js';
+import { writesAnimation } from '../format.js';
 import { DEFAULT_QUALITY, type RenderOptions, type RenderResult } from './types.js';
 import { applyWatermark } from './watermark.js';
 
-export { assertWithinLimits } from './limits.js';
-export { probeImage } from './probe.js';
+export { assertWithinLimits, framesToRender } from './limits.js';
+export { inspectSource, probeImage, type SourceInfo } from './probe.js';
 export { DEFAULT_AVIF_EFFORT, DEFAULT_QUALITY, DEFAULT_RENDER_LIMITS } from './types.js';
 export type { ProbeResult, RenderLimits, RenderOptions, RenderResult } from './types.js';
 
@@ -43,34 +47,71 @@ export async function renderImage(source: Buffer, plan: TransformPlan, options: 
 
 async function renderSteps(source: Buffer, plan: TransformPlan, options: RenderOptions): Promise<RenderResult> {
   const info = await inspectSource(source);
-  assertWithinLimits(info, options.limits);
-  const reader: SourceReader = { source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate };
+  const frames = options.frames ?? framesToRender(info, options.limits, writesAnimation(options.format));
+  assertWithinLimits(info, options.limits, frames);
+  const readers = frames > 1 ? await frameReaders(source, info, frames, options) : [{ source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate }];
+  const reader = readers[0] as SourceReader;
 
   const trimmed = plan.trim === null ? null : await trimRect(reader, plan.trim);
   const base: Size = trimmed ?? orientedSize(reader);
   const quarterTurn = plan.rotate % 180 === 90;
   const maxSide = Math.min(options.limits.maxResultDimension, FORMAT_MAX_DIMENSION[options.format]);
-  const maxPixels = Math.min(options.limits.maxResultPixels, options.limits.formatMaxResultPixels[options.format] ?? Number.POSITIVE_INFINITY);
+  // Every frame of an animation is a result: frames × area stays within the result limits
+  const maxPixels = Math.floor(Math.min(options.limits.maxResultPixels, options.limits.formatMaxResultPixels[options.format] ?? Number.POSITIVE_INFINITY) / frames);
   const geometry = computeGeometry(quarterTurn ? swap(base) : base, plan, maxSide, maxPixels);
   assertResultWithin(outputSize(geometry, plan), maxSide, maxPixels);
 
+  // Trim and smart crop are measured on the first frame and applied to all of them
   const region = await sourceRegion(reader, plan, geometry, trimmed);
   const scaled = { width: geometry.scaledWidth, height: geometry.scaledHeight };
-  let frame = await decodeScaled(reader, region, quarterTurn ? swap(scaled) : scaled);
-  frame = await rotateAndFlip(frame, plan);
-  frame = await cropToResult(frame, geometry.resultCropWidth, geometry.resultCropHeight, plan.gravity, geometry.dprScale);
-  frame = await applyFilters(frame, plan, geometry.dprScale, options.limits.maxBlurSigma);
-  frame = await extendCanvas(frame, plan, geometry);
-  frame = await flatten(frame, plan.background, options.format);
-  frame = await applyWatermark(frame, plan.watermark, options.watermark, geometry.dprScale);
-  return encode(frame, {
+  const rendered: Frame[] = [];
+  for (const frameReader of readers) {
+    assertTimeLeft();
+    let frame = await decodeScaled(frameReader, region, quarterTurn ? swap(scaled) : scaled);
+    frame = await rotateAndFlip(frame, plan);
+    frame = await cropToResult(frame, geometry.resultCropWidth, geometry.resultCropHeight, plan.gravity, geometry.dprScale);
+    frame = await applyFilters(frame, plan, geometry.dprScale, options.limits.maxBlurSigma);
+    frame = await extendCanvas(frame, plan, geometry);
+    frame = await flatten(frame, plan.background, options.format);
+    frame = await applyWatermark(frame, plan.watermark, options.watermark, geometry.dprScale);
+    rendered.push(frame);
+  }
+  const result = await stackFrames(rendered);
+  const encoded = await encode(result, {
     format: options.format,
     quality: resolveQuality(plan, options),
     avifEffort: options.avifEffort,
     maxBytes: plan.maxBytes,
     exif: keptExif(info.exif, plan),
     iccProfile: !plan.stripColorProfile,
+    animation: frames > 1 ? { loop: info.loop, delay: info.delay.slice(0, frames) } : null,
   });
+  // the height of one frame, like the source's header reports it
+  return frames > 1 ? { ...encoded, height: result.pageHeight ?? encoded.height } : encoded;
+}
+
+/**
+ * An animation's first `frames` frames, decoded once (libvips reads GIF/WebP frames in order)
+ * into raw sRGB, each then read like a still source. Orientation is not applied to animations.
+ */
+async function frameReaders(source: Buffer, info: SourceInfo, frames: number, options: RenderOptions): Promise<SourceReader[]> {
+  const { data, info: raw } = await decoding(() =>
+    bounded(sharp(source, { limitInputPixels: options.limits.maxInputPixels, failOn: 'error', pages: frames }))
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true }),
+  );
+  const frameHeight = info.pageHeight;
+  const channels = raw.channels as 1 | 2 | 3 | 4;
+  const frameBytes = raw.width * frameHeight * channels;
+  const count = Math.min(frames, Math.floor(raw.height / frameHeight));
+  const frameInfo: SourceInfo = { ...info, height: frameHeight, pages: 1, orientation: 1 };
+  return Array.from({ length: count }, (_unused, index) => ({
+    source: data.subarray(index * frameBytes, (index + 1) * frameBytes),
+    info: frameInfo,
+    input: { raw: { width: raw.width, height: frameHeight, channels }, limitInputPixels: options.limits.maxInputPixels },
+    autoRotate: false,
+  }));
 }
 
 const swap = (size: Size): Size => ({ width: size.height, height: size.width });

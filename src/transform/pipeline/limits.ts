@@ -4,10 +4,23 @@ import type { SharpOptions } from 'sharp';
 import { tooLarge, tooManyFrames } from './errors.js';
 import type { ProbeResult, RenderLimits } from './types.js';
 
-/** PublicError 422 when the source has more frames or pixels (w × h × frames) than allowed. */
-export function assertWithinLimits(probe: ProbeResult, limits: RenderLimits): void {
-  if (probe.width * probe.height * probe.pages > limits.maxInputPixels) throw tooLarge();
-  if (probe.pages > limits.maxFrames) throw tooManyFrames();
+/**
+ * Frames of `probe` that are decoded: up to `maxFrames` of an animation (imgproxy's
+ * MAX_ANIMATION_FRAMES; the rest are dropped, as imgproxy does), 1 for a still or a result that
+ * cannot be animated.
+ */
+export function framesToRender(probe: ProbeResult, limits: Pick<RenderLimits, 'maxFrames'>, animatedOutput = true): number {
+  return animatedOutput ? Math.max(1, Math.min(probe.pages, limits.maxFrames)) : 1;
+}
+
+/**
+ * PublicError 422 when the frames that will be decoded hold more pixels (width × height of one
+ * frame, as the header gives them, × frames) than allowed. `frames` defaults to every frame the
+ * limit lets through.
+ */
+export function assertWithinLimits(probe: ProbeResult, limits: RenderLimits, frames: number = framesToRender(probe, limits)): void {
+  if (frames > limits.maxFrames) throw tooManyFrames();
+  if (probe.width * probe.height * frames > limits.maxInputPixels) throw tooLarge();
 }
 
 /**

@@ -9,6 +9,12 @@ export interface SourceInfo extends ProbeResult {
   /** EXIF orientation 1–8 (1 when absent). */
   readonly orientation: number;
   readonly exif: Buffer | null;
+  readonly hasAlpha: boolean;
+  /** Animations: loop count (0 = forever) and per-frame delays in ms, as the source has them. */
+  readonly loop: number;
+  readonly delay: readonly number[];
+  /** Height of one frame (sharp's pageHeight; = height for stills). */
+  readonly pageHeight: number;
 }
 
 /**
@@ -33,6 +39,10 @@ export async function inspectSource(source: Buffer): Promise<SourceInfo> {
     pages: meta.pages ?? 1,
     orientation: meta.orientation !== undefined && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1,
     exif: meta.exif ?? null,
+    hasAlpha: meta.hasAlpha === true,
+    loop: meta.loop ?? 0,
+    delay: meta.delay ?? [],
+    pageHeight: meta.pageHeight ?? meta.height,
   };
 }
 

@@ -4,7 +4,7 @@ import type { OutputFormat } from '../plan.js';
 export interface RenderLimits {
   /** Source width × height × frames, checked from the header before any decoding. */
   readonly maxInputPixels: number;
-  /** Frames (pages) a source may have; 1 refuses animations. */
+  /** Frames of an animation that are rendered (the rest are dropped); 1 renders the first frame only. */
   readonly maxFrames: number;
   /** Largest width or height of a result; larger results are scaled down to fit. */
   readonly maxResultDimension: number;
@@ -28,6 +28,11 @@ export interface RenderOptions {
   readonly watermark: Buffer | null;
   /** Date.now() by which every libvips pipeline must have stopped (→ 503); unset = no limit. */
   readonly deadlineMs?: number;
+  /**
+   * Frames to render (an animation when > 1, only for GIF/WebP results); unset = as many as the
+   * limit lets through when the format can be animated, else 1.
+   */
+  readonly frames?: number;
 }
 
 export interface ProbeResult {

@@ -8,7 +8,9 @@ import { PublicError } from '../../errors.js';
 import { errorResponses } from '../../http/error-responses.js';
 import { requestId } from '../../http/request-id.js';
 import type { Logger } from '../../observability/logger.js';
-import { RENDER_PATH, TICKET_HEADER, verifyTicket, type Ticket } from '../internal-token.js';
+import contentDisposition from 'content-disposition';
+import { asciiFallback, safeFileName } from '../../http/download-headers.js';
+import { RENDER_PATH, TICKET_HEADER, verifyTicket, type DownloadName, type Ticket } from '../internal-token.js';
 import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../crypto/ticket.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { RenderBudget } from './budget.js';
@@ -17,8 +19,14 @@ import type { SourceFetcher } from './source.js';
 
 export interface RenderedImage {
   readonly data: Buffer;
-  /** Format name of the bytes (the ticket's, or the source's when processing was skipped). */
+  /** Format name of the bytes (the decided one, or the source's when processing was skipped). */
   readonly format: string;
+  /** Content-Type when it is not the format's own (raw pass-through); default from `format`. */
+  readonly contentType?: string;
+  /** Extension of the download name; default from `format`; null = none. */
+  readonly extension?: string | null;
+  /** Never inline (active or unknown content passed through raw). */
+  readonly attachmentOnly?: boolean;
 }
 
 /**
@@ -101,8 +109,20 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
   );
   deps.metrics.duration.observe({ format: result.format }, (performance.now() - started) / 1000);
   ctx.state.format = result.format;
-  ctx.type = mime.lookup(result.format) || 'application/octet-stream';
+  ctx.type = result.contentType ?? (mime.lookup(result.format) || 'application/octet-stream');
+  // Named here, where the format is known; nginx caches it with the image (the name is in the key).
+  if (ticket.download !== undefined) ctx.set('Content-Disposition', dispositionFor(ticket.download, result));
   ctx.body = result.data;
+}
+
+const EXTENSIONS: Readonly<Record<string, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
+
+/** imgproxy's naming: the filename option (or the source's stem) plus the result's extension; RFC 6266/5987 encoded. */
+export function dispositionFor(download: DownloadName, result: RenderedImage): string {
+  const extension = result.extension === undefined ? (EXTENSIONS[result.format] ?? null) : result.extension;
+  const name = safeFileName(extension === null ? download.stem : `${download.stem}.${extension}`);
+  const type = download.attachment || result.attachmentOnly === true ? 'attachment' : 'inline';
+  return contentDisposition(name, { type, fallback: asciiFallback(name) });
 }
 
 /**
