@@ -18,7 +18,7 @@ export const VAULT_STORE = 'vault';
 export const DEMO_COOKIE = 'sluice_session';
 
 /** Per-subject rate limit of the demo: generous for browsing, reachable with the "try it" button. */
-export const DEMO_RATE_LIMIT = { requestsPerSecond: 20, burst: 40 } as const;
+export const DEMO_RATE_LIMIT = { requestsPerSecond: 5, burst: 40 } as const;
 
 export interface DemoS3Store {
   /** Store name in Sluice (e.g. "cloud"). */
