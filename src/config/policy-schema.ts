@@ -103,6 +103,8 @@ export const ruleSchema = z
     to: z.string().min(1).optional(),
     /** Download bandwidth when this rule allows (nginx X-Accel-Limit-Rate). */
     limitRate: limitRateSchema.optional(),
+    /** Upper bound on how long nginx may reuse this rule's allow (stores' decisionCache); 0 = never. */
+    cacheSeconds: z.number().int().min(0).max(3600).optional(),
     /** All conditions must hold for the rule to apply; an empty list always applies. */
     when: z.array(conditionSchema).default([]),
   })

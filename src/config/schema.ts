@@ -14,8 +14,15 @@ export const storeName = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'store names are lowercase letters, digits, "-" or "_"');
 
 const cacheControl = z.string().min(1).default('private, no-store');
+/** An absolute path nginx takes in a directive as it is. */
+const nginxPath = z.string().regex(/^\/[^$"'{};\\\s]*$/, 'an absolute path without spaces, quotes, braces, ";", "$" or "\\"');
 /** Objects are stored as chunked AEAD ciphertext; the worker tier encrypts and decrypts (see src/crypto). */
 const encrypted = z.boolean().default(false);
+/**
+ * nginx keeps the app's allow decisions for up to ttlSeconds (README "Decision cache"): repeated
+ * requests skip the round trip to the app. 0 (the default) = off: every request is decided anew.
+ */
+const decisionCache = z.strictObject({ ttlSeconds: z.number().int().min(0).max(3600).default(0) }).optional();
 
 const fsStoreSchema = z.strictObject({
   type: z.literal('fs'),
@@ -23,6 +30,7 @@ const fsStoreSchema = z.strictObject({
   delivery: z.enum(['nginx', 'stream']).default('nginx'),
   cacheControl,
   encrypted,
+  decisionCache,
 });
 
 const s3StoreSchema = z.strictObject({
@@ -44,6 +52,7 @@ const s3StoreSchema = z.strictObject({
   delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx'),
   cacheControl,
   encrypted,
+  decisionCache,
 });
 
 export const storeSchema = z.discriminatedUnion('type', [fsStoreSchema, s3StoreSchema]);
@@ -128,8 +137,19 @@ export const configSchema = z
       .strictObject({
         /** Prefix of the internal locations; never reachable from outside. */
         internalPrefix: z.string().regex(/^\/[A-Za-z0-9_-]+$/).default('/_sluice'),
+        /** Where nginx keeps allow decisions of stores with decisionCache on (README "Decision cache"). */
+        decisionCache: z
+          .strictObject({
+            /** proxy_cache_path directory (absolute; readable by nginx's workers only). */
+            path: nginxPath.default('/var/cache/nginx/sluice-decisions'),
+            /** keys_zone size (1m holds about 8000 decisions). */
+            zoneSize: z.string().regex(/^[1-9][0-9]*[km]$/, 'a size such as 10m or 512k').default('10m'),
+            /** JSON audit log of every decision nginx applies (cache hits included). */
+            auditLog: nginxPath.default('/var/log/nginx/sluice-audit.log'),
+          })
+          .prefault({}),
       })
-      .default({ internalPrefix: '/_sluice' }),
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [index, rule] of config.rules.entries()) {
@@ -144,6 +164,11 @@ export const configSchema = z
       // Decryption happens in the worker tier behind nginx, never in the app or at the client.
       if (store.encrypted && store.delivery !== 'nginx') {
         ctx.addIssue({ code: 'custom', path: ['stores', name, 'delivery'], message: 'encrypted stores are delivered through nginx and the worker (delivery: nginx)' });
+      }
+      if ((store.decisionCache?.ttlSeconds ?? 0) > 0) {
+        // Encrypted stores are read by the worker; redirect/stream answers are the app's own.
+        if (store.encrypted) ctx.addIssue({ code: 'custom', path: ['stores', name, 'decisionCache'], message: 'encrypted stores are not served from the decision cache (their bytes go through the worker)' });
+        else if (store.delivery !== 'nginx') ctx.addIssue({ code: 'custom', path: ['stores', name, 'decisionCache'], message: 'the decision cache needs delivery: nginx' });
       }
       if (store.type === 's3' && store.bucketTemplate !== undefined) {
         for (const message of templateProblems(store.bucketTemplate, store.bucketSecret)) {

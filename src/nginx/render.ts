@@ -15,6 +15,7 @@ import { renderUploadLocations } from './render-uploads.js';
 import { renderCryptServer } from './render-crypt.js';
 import { renderWorkerHttp, renderWorkerServer } from './render-worker.js';
 import { renderTransformHttp, renderTransformServer } from './render-transform.js';
+import { decisionCacheStores, renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
 
 export interface RenderInput {
   readonly config: SluiceConfig;
@@ -22,6 +23,8 @@ export interface RenderInput {
   readonly appAddress: string;
   /** Origin (scheme://host[:port]) of every S3 store's presigned URLs, by store name. */
   readonly s3Origins: ReadonlyMap<string, string>;
+  /** Decision cache directory and audit log (default: config.nginx.decisionCache). */
+  readonly decisionCachePaths?: DecisionCachePaths;
 }
 
 export interface FullConfigInput extends RenderInput {
@@ -56,6 +59,7 @@ export function renderHttpInclude(input: RenderInput): string {
   }
   if (s3StoreNames(input.config).length > 0) lines.push('', ...renderSingleRangeMap());
   lines.push(...renderWorkerHttp(input.config), ...renderTransformHttp(input.config));
+  lines.push(...renderDecisionCacheHttp(input.config, input.decisionCachePaths));
   return `${lines.join('\n')}\n`;
 }
 
@@ -99,6 +103,20 @@ export function renderServerInclude(input: RenderInput): string {
     // Encrypted stores get no location of their own: ciphertext is read by the worker only.
     if (store.encrypted) continue;
     blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
+  }
+  const cached = decisionCacheStores(config);
+  if (cached.length > 0) blocks.push(...renderDecisionCacheServer(config, input.decisionCachePaths));
+  for (const name of cached) {
+    const store = config.stores[name];
+    if (store?.type === 'fs') {
+      const root = path.resolve(store.root).replace(/\/+$/, '');
+      assertSafeForNginx(`stores.${name}.root`, root);
+      blocks.push(...renderDecisionCacheStore(config, { name, root }, input.decisionCachePaths));
+    } else if (store?.type === 's3') {
+      const origin = originParts(name, input.s3Origins);
+      const s3 = { scheme: origin.scheme, upstream: s3UpstreamName(name), host: origin.host, hostHeader: origin.hostHeader, timeoutSeconds: config.ops.storageTimeoutSeconds };
+      blocks.push(...renderDecisionCacheStore(config, { name, s3 }, input.decisionCachePaths));
+    }
   }
   blocks.push(...renderWorkerServer(config));
   blocks.push(...renderTransformServer(config));

@@ -38,7 +38,12 @@ export async function renderInput(config: SluiceConfig, appAddress: string): Pro
 export async function writeNginxConfig(config: SluiceConfig, options: WriteOptions): Promise<WrittenNginxConfig> {
   const outDir = path.resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
-  const input = await renderInput(config, options.appAddress);
+  const base = await renderInput(config, options.appAddress);
+  // The full config (development, tests) keeps the decision cache and its audit log in its runtime directory.
+  const input =
+    options.full === undefined
+      ? base
+      : { ...base, decisionCachePaths: { path: path.join(path.resolve(options.full.runtimeDir), 'decision-cache'), auditLog: path.join(path.resolve(options.full.runtimeDir), 'sluice-audit.log') } };
   const httpIncludePath = path.join(outDir, 'sluice-http.conf');
   const serverIncludePath = path.join(outDir, 'sluice-server.conf');
   await writeFile(httpIncludePath, renderHttpInclude(input));

@@ -8,6 +8,8 @@ import { ConfigError } from '../config/errors.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { rateLimit } from '../http/middleware/rate-limit.js';
 import { authRequestRoutes } from '../http/routes/auth-request.js';
+import { decideRoutes } from '../http/routes/decide.js';
+import { decisionCacheStores } from '../nginx/render-decision-cache.js';
 import { shareRoutes } from '../http/routes/share.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -76,6 +78,8 @@ export async function createAccessControl(config: SluiceConfig, deps: AccessCont
   if (locations.size > 0) {
     routes.push(authRequestRoutes({ ...common, internalPrefix: config.nginx.internalPrefix, locations, shareLinkUse }));
   }
+  // The decision nginx caches for stores with decisionCache on (README "Decision cache").
+  if (decisionCacheStores(config).length > 0) routes.push(decideRoutes({ ...common, config, shareLinkUse }));
   return { authenticator, policy, rateLimit: limit, shareLinkUse, routes };
 }
 

@@ -58,7 +58,7 @@ function allowedWithDownloadHeaders(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store'); // the decision itself is never cached
 }
 
-function originalQuery(ctx: Context): string {
+export function originalQuery(ctx: Context): string {
   const uri = ctx.get('X-Original-URI');
   const query = uri.indexOf('?');
   return query < 0 ? '' : uri.slice(query + 1);
@@ -77,7 +77,7 @@ async function onlyAuthRequestStatuses(ctx: Context, next: Next): Promise<void> 
 }
 
 /** The original request's raw path (never nginx's normalized $uri) → store + canonical key. */
-function originalTarget(locations: ReadonlyMap<string, Store>) {
+export function originalTarget(locations: ReadonlyMap<string, Store>) {
   // Longest prefix first, as nginx picks among prefix locations.
   const ordered = [...locations].sort(([a], [b]) => b.length - a.length);
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -96,7 +96,7 @@ function originalTarget(locations: ReadonlyMap<string, Store>) {
 }
 
 /** The subrequest carries the client's headers; a share link comes from the original query. */
-function originalCredentials(ctx: Context): Credentials {
+export function originalCredentials(ctx: Context): Credentials {
   const uri = ctx.get('X-Original-URI');
   const query = uri.indexOf('?');
   return { ...tokenCredentials(ctx), shareToken: query < 0 ? undefined : shareTokenOf(uri.slice(query + 1)) };

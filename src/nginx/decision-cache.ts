@@ -1,0 +1,37 @@
+// Names shared by the decision endpoint (src/http/routes/decide.ts) and its nginx locations
+// (render-decision-cache.ts), so the two can never drift apart.
+
+/** The auth_request target whose answers nginx caches; the app answers on the same path. */
+export function decideLocation(internalPrefix: string): string {
+  return `${internalPrefix}/decide`;
+}
+
+/** Prefix of the locations a decided request jumps to: `<prefix>/<store>/<route>`. */
+export function decidedPrefix(internalPrefix: string): string {
+  return `${internalPrefix}/dc`;
+}
+
+/** Private headers of the decision (answer) and of nginx's question (material). */
+export const DC = {
+  /** "serve", or "error/<status>" for a refusal or failure the app carries. */
+  route: 'X-Sluice-Dc-Route',
+  /** The canonical key's UTF-8 bytes (fs: the file below the root; every store: the audit line). */
+  key: 'X-Sluice-Dc-Key',
+  /** Bytes per second (0 = no limit): the rule's limitRate. */
+  limitRate: 'X-Sluice-Dc-Limit-Rate',
+  subject: 'X-Sluice-Dc-Subject',
+  rule: 'X-Sluice-Dc-Rule',
+  /** "<seconds> (<the bound that won>)", for the audit line. */
+  ttl: 'X-Sluice-Dc-Ttl',
+  /** base64url(md5(material)): nginx checks it against the request's credentials on every use. */
+  binding: 'X-Sluice-Dc-Binding',
+  /** Request header: the credentials exactly as nginx will check them ("<authorization>|<cookie token>|<share>"). */
+  material: 'X-Sluice-Dc-Material',
+  /** JSON body of a carried error. */
+  errorBody: 'X-Sluice-Dc-Error',
+  retryAfter: 'X-Sluice-Dc-Retry-After',
+  wwwAuthenticate: 'X-Sluice-Dc-Www-Authenticate',
+} as const;
+
+/** Statuses the app's answer may carry (anything else becomes 403 or 500). */
+export const DC_ERROR_STATUSES: readonly number[] = [400, 401, 403, 404, 405, 410, 429, 500, 502, 503, 504];

@@ -1,0 +1,381 @@
+// nginx locations for stores with `decisionCache` on (README "Decision cache"). nginx asks the app
+// with auth_request and caches the answer (a 204 with X-Accel-Expires), then serves the file
+// itself, exactly as after an X-Accel-Redirect: hits and misses take the same path, only the
+// subrequest differs.
+//
+//   http include:   cache zone, audit log format, the credential maps
+//   server include: <internal>/decide (cached auth_request target), one public location per
+//                   such store, its serving location, and the error locations
+//
+// The cache key holds no credential: only token signatures (useless without header and payload),
+// the method, the raw path and `download`. A request whose credentials the maps cannot reduce to
+// that (odd spacing, other schemes, quoted or repeated cookies, any other query parameter) is
+// decided by the app and never stored. Every use of a cached answer is bound to the request's
+// full credentials by an md5 the app computed (secure_link_md5), so a forged token carrying a
+// copied signature finds the entry but is refused.
+import type { SluiceConfig } from '../config/schema.js';
+import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
+import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation } from './decision-cache.js';
+import { S3_PATH_HEADER } from './locations.js';
+import { PROTECTED_HEADERS } from './protected-headers.js';
+import { MAX_RANGES, SINGLE_RANGE_VAR } from './ranges.js';
+import { NGINX_ERROR_REASONS } from './render-errors.js';
+
+export const DECISION_ZONE = 'sluice_decisions';
+export const AUDIT_FORMAT = 'sluice_audit';
+
+/** Where the cache and the audit log live (the full config puts both in its runtime directory). */
+export interface DecisionCachePaths {
+  readonly path: string;
+  readonly auditLog: string;
+}
+
+/** One compact JWS: three base64url segments. */
+const JWS = '[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+';
+const DOWNLOAD_ARG = 'download=[A-Za-z0-9]*';
+
+/** Request variables of the cache flow. */
+const V = {
+  path: '$sluice_dc_path',
+  authSkip: '$sluice_dc_auth_skip',
+  authSig: '$sluice_dc_auth_sig',
+  cookieSkip: '$sluice_dc_cookie_skip',
+  cookieToken: '$sluice_dc_cookie_token',
+  cookieSig: '$sluice_dc_cookie_sig',
+  argsSkip: '$sluice_dc_args_skip',
+  shareSig: '$sluice_dc_share_sig',
+  /** The main request's query, copied before auth_request: in the subrequest $args and $arg_* are empty. */
+  args: '$sluice_dc_args',
+  share: '$sluice_dc_share',
+  download: '$sluice_dc_download',
+  store: '$sluice_dc_store',
+  route: '$sluice_dc_route',
+  key: '$sluice_dc_key',
+  s3Path: '$sluice_dc_s3_path',
+  limitRate: '$sluice_dc_limit_rate',
+  subject: '$sluice_dc_subject',
+  rule: '$sluice_dc_rule',
+  ttl: '$sluice_dc_ttl',
+  binding: '$sluice_dc_binding',
+  errorBody: '$sluice_dc_error',
+  retryAfter: '$sluice_dc_retry_after',
+  wwwAuthenticate: '$sluice_dc_www_authenticate',
+  cache: '$sluice_dc_cache',
+  source: '$sluice_dc_source',
+  decision: '$sluice_dc_decision',
+  typeOut: '$sluice_dc_type_out',
+} as const;
+
+/** What nginx hashes for the binding; the app hashes the same string (DC.material). */
+const MATERIAL = `"$http_authorization|${V.cookieToken}|${V.share}"`;
+
+export function decisionCacheStores(config: SluiceConfig): string[] {
+  return Object.entries(config.stores)
+    .filter(([, store]) => (store.decisionCache?.ttlSeconds ?? 0) > 0 && !store.encrypted && store.delivery === 'nginx')
+    .map(([name]) => name);
+}
+
+export function defaultDecisionCachePaths(config: SluiceConfig): DecisionCachePaths {
+  return { path: config.nginx.decisionCache.path, auditLog: config.nginx.decisionCache.auditLog };
+}
+
+export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
+  if (decisionCacheStores(config).length === 0) return [];
+  const cookie = config.auth.cookieName;
+  const lines = [
+    '',
+    '# Decision cache (README "Decision cache"): allow decisions nginx reuses for as long as the app',
+    '# said (X-Accel-Expires). The key holds no credential, only signatures; see the maps below.',
+    `proxy_cache_path "${paths.path}" levels=1:2 keys_zone=${DECISION_ZONE}:${config.nginx.decisionCache.zoneSize} inactive=10m use_temp_path=off;`,
+    '',
+    '# One JSON line per decided download, cache hits included (source "nginx-cache"): never a',
+    '# token or a query string.',
+    `log_format ${AUDIT_FORMAT} escape=json '{"time":"$time_iso8601","requestId":"$request_id","source":"${V.source}",'`,
+    `    '"cache":"${V.cache}","decision":"${V.decision}","subject":"${V.subject}","store":"${V.store}",'`,
+    `    '"key":"${V.key}","rule":"${V.rule}","ttl":"${V.ttl}","method":"$request_method","status":"$status","bytes":"$body_bytes_sent"}';`,
+    `map ${V.cache} ${V.source} {`,
+    '    HIT nginx-cache;',
+    '    default app;',
+    '}',
+    '# fs: nginx sends no Content-Type with its own 304 after X-Accel-Redirect; neither do these.',
+    `map $status ${V.typeOut} {`,
+    '    304 "";',
+    `    default ${carriedHeaderVar('Content-Type')};`,
+    '}',
+    `map ${V.route} ${V.decision} {`,
+    '    serve allow;',
+    '    error/401 deny;',
+    '    error/403 deny;',
+    '    "" none;',
+    '    default error;',
+    '}',
+    '',
+    '# The raw path, without the query (which may hold a share link).',
+    `map $request_uri ${V.path} {`,
+    '    "~^([^?]*)" $1;',
+    '}',
+    '# A Bearer header is cacheable only in its plain form; the key keeps only its signature.',
+    `map $http_authorization ${V.authSkip} {`,
+    '    "" 0;',
+    `    "~^Bearer ${JWS}$" 0;`,
+    '    default 1;',
+    '}',
+    `map $http_authorization ${V.authSig} {`,
+    `    "~^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]+)$" $1;`,
+    '    default "";',
+    '}',
+    ...cookieMaps(cookie),
+    '# Query strings: nothing but one share link and one download flag (nginx and the app must read',
+    '# the same parameters; anything else is decided by the app every time).',
+    `map ${V.args} ${V.argsSkip} {`,
+    '    "" 0;',
+    `    "~^share=${JWS}$" 0;`,
+    `    "~^${DOWNLOAD_ARG}$" 0;`,
+    `    "~^share=${JWS}&${DOWNLOAD_ARG}$" 0;`,
+    `    "~^${DOWNLOAD_ARG}&share=${JWS}$" 0;`,
+    '    default 1;',
+    '}',
+    `map ${V.args} ${V.share} {`,
+    '    "~(?:^|&)share=([^&]*)" $1;',
+    '    default "";',
+    '}',
+    `map ${V.args} ${V.shareSig} {`,
+    `    "~(?:^|&)share=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]+)(?:&|$)" $1;`,
+    '    default "";',
+    '}',
+    `map ${V.args} ${V.download} {`,
+    '    "~(?:^|&)download=([^&]*)" $1;',
+    '    default "";',
+    '}',
+  ];
+  return lines;
+}
+
+/** The session cookie: cacheable only when it appears once, unquoted, as a plain JWS. */
+function cookieMaps(cookie: string | undefined): string[] {
+  if (cookie === undefined) {
+    // The app reads no cookie: none is part of the decision.
+    return [`map $http_cookie ${V.cookieSkip} {`, '    default 0;', '}', `map $http_cookie ${V.cookieToken} {`, '    default "";', '}', `map $http_cookie ${V.cookieSig} {`, '    default "";', '}'];
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(cookie)) {
+    // A name the maps cannot match safely: any request with cookies is decided by the app.
+    return [`map $http_cookie ${V.cookieSkip} {`, '    "" 0;', '    default 1;', '}', `map $http_cookie ${V.cookieToken} {`, '    default "";', '}', `map $http_cookie ${V.cookieSig} {`, '    default "";', '}'];
+  }
+  const once = `(?:^|;\\s*)${cookie}=(${JWS})\\s*(?:;|$)`;
+  return [
+    `# Cookie "${cookie}" (auth.cookieName): once, unquoted, a plain token; else decided by the app.`,
+    `map $http_cookie ${V.cookieSkip} {`,
+    '    default 0;',
+    `    "~*${cookie}.*${cookie}" 1;`,
+    `    "~${once}" 0;`,
+    `    "~*${cookie}" 1;`,
+    '}',
+    `map $http_cookie ${V.cookieToken} {`,
+    `    "~${once}" $1;`,
+    '    default "";',
+    '}',
+    `map ${V.cookieToken} ${V.cookieSig} {`,
+    '    "~\\.([A-Za-z0-9_-]+)$" $1;',
+    '    default "";',
+    '}',
+  ];
+}
+
+export interface DecisionCacheStore {
+  readonly name: string;
+  /** fs: the store root (already checked for nginx). */
+  readonly root?: string;
+  /** s3: the fixed upstream. */
+  readonly s3?: { readonly scheme: 'http' | 'https'; readonly upstream: string; readonly host: string; readonly hostHeader: string; readonly timeoutSeconds: number };
+}
+
+/** The shared locations: the cached auth_request target and the error answers. */
+export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
+  if (decisionCacheStores(config).length === 0) return [];
+  const internal = config.nginx.internalPrefix;
+  const decided = decidedPrefix(internal);
+  const skips = `${V.authSkip} ${V.cookieSkip} ${V.argsSkip}`;
+  const lines = [
+    '',
+    '# Decision cache: the auth_request target whose 204 answers nginx keeps for X-Accel-Expires seconds.',
+    `location = ${decideLocation(internal)} {`,
+    '    internal;',
+    ...indent(APP_PROXY_DIRECTIVES),
+    ...indent(ORIGINAL_REQUEST_HEADERS),
+    ...indent(NO_REQUEST_BODY),
+    `    proxy_set_header ${DC.material} ${MATERIAL};`,
+    ...indent(LONG_RESPONSE_HEADERS),
+    `    proxy_cache ${DECISION_ZONE};`,
+    '    # Signatures only, never a token: nginx writes the key into each cache file in clear.',
+    `    proxy_cache_key "$request_method|${V.path}|d:${V.download}|b:${V.authSig}|c:${V.cookieSig}|s:${V.shareSig}";`,
+    '    proxy_cache_methods GET HEAD;',
+    '    # Only X-Accel-Expires decides (the app sends 0 for what must not be kept); an answer with',
+    '    # Set-Cookie is never stored (that header is not ignored).',
+    '    proxy_ignore_headers Cache-Control Expires;',
+    `    proxy_cache_bypass ${skips};`,
+    `    proxy_no_cache ${skips};`,
+    '}',
+    '',
+    "# A request that matched no route below (should not happen): nginx's own 500.",
+    `location ${decided}/ {`,
+    '    internal;',
+    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+    '    return 500;',
+    '}',
+  ];
+  // The app's refusals and failures, carried in its 204: its own status, body and headers.
+  for (const status of DC_ERROR_STATUSES) {
+    lines.push(
+      '',
+      `location ~ ^${decided}/[a-z0-9_-]+/error/${status}$ {`,
+      '    internal;',
+      '    types { }',
+      '    default_type "application/json; charset=utf-8";',
+      '    add_header Cache-Control no-store always;',
+      '    add_header X-Content-Type-Options nosniff always;',
+      `    add_header WWW-Authenticate ${V.wwwAuthenticate} always;`,
+      `    add_header Retry-After ${V.retryAfter} always;`,
+      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    return ${status} ${V.errorBody};`,
+      '}',
+    );
+  }
+  // nginx's own answers while serving (missing file, Range, preconditions, storage, a failed binding).
+  for (const status of NGINX_STATUSES) {
+    const reason = status === 502 ? 'storage error' : (NGINX_ERROR_REASONS[status] as string);
+    lines.push(
+      '',
+      `location = ${nginxErrorLocation(internal, status)} {`,
+      '    internal;',
+      '    types { }',
+      '    default_type application/json;',
+      '    add_header X-Content-Type-Options nosniff always;',
+      ...(status === 401 ? ['    add_header WWW-Authenticate \'Bearer realm="sluice", error="invalid_token"\' always;'] : []),
+      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    return ${status} '{"error":"${reason}"}\\n';`,
+      '}',
+    );
+  }
+  return lines;
+}
+
+const NGINX_STATUSES: readonly number[] = [401, 404, 412, 416, 500, 502];
+
+function nginxErrorLocation(internal: string, status: number): string {
+  return `${decidedPrefix(internal)}/nginx-error/${status}`;
+}
+
+function carriedHeaderVar(header: string): string {
+  return `$sluice_dc_h_${header.toLowerCase().replace(/-/g, '_')}`;
+}
+
+/** The public location of one store: ask (cached), then serve as the answer says. */
+export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCacheStore, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
+  const internal = config.nginx.internalPrefix;
+  const decided = decidedPrefix(internal);
+  const carried: [string, string][] = [
+    [V.route, DC.route],
+    [V.key, DC.key],
+    [V.limitRate, DC.limitRate],
+    [V.subject, DC.subject],
+    [V.rule, DC.rule],
+    [V.ttl, DC.ttl],
+    [V.binding, DC.binding],
+    [V.errorBody, DC.errorBody],
+    [V.retryAfter, DC.retryAfter],
+    [V.wwwAuthenticate, DC.wwwAuthenticate],
+    ...PROTECTED_HEADERS.map((h): [string, string] => [carriedHeaderVar(h.header), h.privateHeader]),
+    ...(store.s3 !== undefined ? [[V.s3Path, S3_PATH_HEADER] as [string, string]] : []),
+  ];
+  const serve = [
+    '    # Every use of a decision, cached or not, is bound to this request\'s credentials.',
+    `    secure_link ${V.binding};`,
+    `    secure_link_md5 ${MATERIAL};`,
+    '    if ($secure_link != "1") {',
+    '        return 401;',
+    '    }',
+    "    # The app's download headers; the type is the app's, never mime.types'.",
+    '    types { }',
+    '    default_type "";',
+    ...PROTECTED_HEADERS.map((h) => `    add_header ${h.header} ${h.header === 'Content-Type' && store.root !== undefined ? V.typeOut : carriedHeaderVar(h.header)}${h.always ? ' always' : ''};`),
+    '    # The rule\'s bandwidth, as X-Accel-Limit-Rate sets it on a download through the app.',
+    `    limit_rate ${V.limitRate};`,
+    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+  ];
+  const errorPage = (statuses: readonly number[], status: number): string => `    error_page ${statuses.join(' ')} = ${nginxErrorLocation(internal, status)};`;
+  const lines = [
+    '',
+    `# Store "${store.name}": decisions cached by nginx for up to ${config.stores[store.name]?.decisionCache?.ttlSeconds ?? 0} s (README "Decision cache").`,
+    `location ^~ ${config.prefix}/${store.name}/ {`,
+    `    set ${V.store} "${store.name}";`,
+    '    # The query as the client sent it: the decision subrequest has none of its own.',
+    `    set ${V.args} $args;`,
+    `    auth_request ${decideLocation(internal)};`,
+    ...carried.map(([variable, header]) => `    auth_request_set ${variable} ${upstreamVar(header)};`),
+    `    auth_request_set ${V.cache} $upstream_cache_status;`,
+    '    # The last try_files parameter is an internal redirect; the variables above survive it.',
+    `    try_files /.sluice-never ${decided}/${store.name}/${V.route};`,
+    '    # auth_request failing (the app unreachable) is a 500 here.',
+    '    error_page 500 = @sluice_app_unavailable;',
+    '}',
+    '',
+  ];
+  if (store.root !== undefined) {
+    lines.push(
+      `location ~ ^${decided}/${store.name}/serve$ {`,
+      '    internal;',
+      '    # The key comes from the app only (canonical: no dot segments); the alias is the whole path.',
+      `    alias "${store.root}/${V.key}";`,
+      '    # Only regular files: a directory must not turn into a 301 that names this location.',
+      '    try_files "" =404;',
+      `    disable_symlinks on from="${store.root}";`,
+      '    log_not_found off;',
+      ...serve,
+      `    max_ranges ${MAX_RANGES};`,
+      errorPage([401], 401),
+      errorPage([403, 404], 404),
+      errorPage([412], 412),
+      errorPage([416], 416),
+      errorPage([500], 500),
+      '}',
+    );
+  } else if (store.s3 !== undefined) {
+    const s3 = store.s3;
+    lines.push(
+      `location ~ ^${decided}/${store.name}/serve$ {`,
+      '    internal;',
+      '    # Only the signed path+query comes from the app; the host is fixed here.',
+      `    proxy_pass ${s3.scheme}://${s3.upstream}${V.s3Path};`,
+      `    proxy_set_header Host "${s3.hostHeader}";`,
+      ...(s3.scheme === 'https' ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${s3.host};`] : []),
+      '    proxy_http_version 1.1;',
+      '    proxy_set_header Connection "";',
+      '    proxy_pass_request_headers off;',
+      '    proxy_pass_request_body off;',
+      '    proxy_set_header Content-Length "";',
+      ...indent(forwardConditionalHeaders({ Range: SINGLE_RANGE_VAR })),
+      ...HIDDEN_S3.map((h) => `    proxy_hide_header ${h};`),
+      ...serve,
+      '    proxy_buffer_size 16k;',
+      '    proxy_buffers 8 16k;',
+      '    proxy_max_temp_file_size 0;',
+      `    proxy_connect_timeout ${Math.min(s3.timeoutSeconds, 75)}s;`,
+      `    proxy_read_timeout ${s3.timeoutSeconds}s;`,
+      `    proxy_send_timeout ${s3.timeoutSeconds}s;`,
+      '    proxy_intercept_errors on;',
+      errorPage([401], 401),
+      errorPage([404], 404),
+      errorPage([412], 412),
+      errorPage([416], 416),
+      errorPage(S3_FAILURES, 502),
+      '}',
+    );
+  }
+  return lines;
+}
+
+/** What S3 must not add: the app's headers are re-added from the decision. */
+const HIDDEN_S3 = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'Content-Security-Policy', 'X-Content-Type-Options', 'x-amz-request-id', 'x-amz-id-2', 'X-Trans-Id', 'X-Openstack-Request-Id'];
+
+/** Storage redirects, refusals and failures: Sluice's 502 (401 stays the binding's). */
+const S3_FAILURES: readonly number[] = [301, 302, 303, 307, 308, 400, 403, 405, 406, 408, 409, 410, 411, 413, 414, 415, 429, 500, 501, 502, 503, 504];

@@ -1,0 +1,118 @@
+// The decision cache's pieces without nginx: the TTL each decision gets, the settings, and what
+// the renderer emits (README "Decision cache"). Behaviour through real nginx: test/integration/decision-cache.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Subject } from '../../src/auth/types.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { validateConfig } from '../../src/config/load.js';
+import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
+import { renderInput } from '../../src/nginx/write.js';
+import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, type DecisionTtlInput } from '../../src/policy/nginx-decision-ttl.js';
+import type { Decision } from '../../src/policy/types.js';
+
+const NOW = 1_800_000_000;
+const alice: Subject = { authenticated: true, id: 'alice', claims: { sub: 'alice', exp: NOW + 3600 } };
+const allow: Decision = { effect: 'allow', ruleId: 'r', reason: 'rule allowed', source: 'rule' };
+const noFacts = { timeDependent: false, delegates: false, minRuleSeconds: undefined };
+
+function ttl(overrides: Partial<DecisionTtlInput> = {}): ReturnType<typeof decisionTtl> {
+  return decisionTtl({ storeSeconds: 30, ruleSeconds: undefined, decision: allow, subject: alice, rateLimited: false, facts: noFacts, now: NOW, ...overrides });
+}
+
+describe('decision TTL', () => {
+  it('is the smallest bound: store, rule, token exp, webhook, presigned URL minus the margin', () => {
+    assert.deepEqual(ttl(), { seconds: 30, bound: 'store' });
+    assert.deepEqual(ttl({ ruleSeconds: 10 }), { seconds: 10, bound: 'rule' });
+    assert.deepEqual(ttl({ subject: { ...alice, claims: { exp: NOW + 7 } } }), { seconds: 7, bound: 'token exp' });
+    assert.deepEqual(ttl({ decision: { ...allow, source: 'webhook', ttlSeconds: 5 } }), { seconds: 5, bound: 'webhook' });
+    assert.deepEqual(ttl({ presignSeconds: 20 }), { seconds: 20 - PRESIGN_MARGIN_SECONDS, bound: 'presigned URL' });
+    assert.equal(ttl({ presignSeconds: 60 }).seconds, 30);
+    assert.equal(ttl({ storeSeconds: 3600, presignSeconds: 60 }).seconds, 60 - PRESIGN_MARGIN_SECONDS);
+  });
+
+  it('is 0 whenever a request must reach the app', () => {
+    const never = (input: Partial<DecisionTtlInput>): number => ttl(input).seconds;
+    assert.equal(never({ storeSeconds: 0 }), 0);
+    assert.equal(never({ decision: { effect: 'deny', ruleId: null, reason: 'no rule matched', source: 'default' } }), 0);
+    assert.equal(never({ rateLimited: true }), 0);
+    assert.equal(never({ ruleSeconds: 0 }), 0);
+    assert.equal(never({ facts: { ...noFacts, timeDependent: true } }), 0);
+    assert.equal(never({ decision: { ...allow, source: 'webhook', ttlSeconds: 0 } }), 0);
+    assert.equal(never({ decision: { ...allow, source: 'plugin', ttlSeconds: 30, cacheHit: true } }), 0, "an answer from the app's own cache has aged");
+    assert.equal(never({ subject: { ...alice, claims: { exp: NOW - 1 } } }), 0, 'expired (within the clock tolerance)');
+    assert.equal(never({ subject: { ...alice, claims: {} } }), 0, 'a token without exp');
+    assert.equal(never({ presignSeconds: PRESIGN_MARGIN_SECONDS }), 0);
+    const share = { linkId: 'l1', store: 'docs', key: 'a.txt', expiresAt: NOW + 600, creator: null };
+    assert.equal(never({ subject: { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...share, maxDownloads: 1 } } }), 0, 'counted link');
+  });
+
+  it('bounds share links by their expiry, and by every rule that can apply when the creator is re-checked', () => {
+    const link = (creator: Subject | null): Subject => ({ authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l1', store: 'docs', key: 'a.txt', expiresAt: NOW + 12, creator } });
+    assert.deepEqual(ttl({ subject: link(null) }), { seconds: 12, bound: 'share link expiry' });
+    assert.deepEqual(ttl({ subject: link(alice), facts: { ...noFacts, minRuleSeconds: 4 } }), { seconds: 4, bound: 'rule' });
+    assert.equal(ttl({ subject: link(alice), facts: { ...noFacts, delegates: true } }).seconds, 0);
+  });
+
+  it('reads rule settings by the ids decisions carry, and only rules that can match the key', () => {
+    const config = validateConfig({
+      stores: { docs: { type: 'fs', root: '/srv/docs' }, other: { type: 'fs', root: '/srv/other' } },
+      rules: [
+        { id: 'a', key: 'a/*rest', cacheSeconds: 5 },
+        { key: 'b/*rest', cacheSeconds: 0 },
+        { id: 't', key: 't/*rest', when: [{ time: { hours: { from: 8, to: 18 } } }] },
+        { store: 'other', key: '*rest', cacheSeconds: 1 },
+      ],
+    });
+    assert.deepEqual([...ruleCacheSeconds(config.rules)], [['a', 5], ['#1', 0], ['#3', 1]]);
+    const facts = new RuleFacts(config.rules, 'docs');
+    assert.deepEqual(facts.of('a/x'), { timeDependent: false, delegates: false, minRuleSeconds: 5 });
+    assert.deepEqual(facts.of('t/x'), { timeDependent: true, delegates: false, minRuleSeconds: undefined });
+    assert.equal(facts.of('b/x').minRuleSeconds, 0);
+  });
+});
+
+describe('decision cache settings and rendering', () => {
+  const base = { stores: { docs: { type: 'fs', root: '/srv/docs' } }, auth: { cookieName: 'session' } };
+
+  it('is off by default: nothing of it is rendered', async () => {
+    const input = await renderInput(validateConfig(base), '127.0.0.1:3000');
+    assert.doesNotMatch(renderHttpInclude(input) + renderServerInclude(input), /decide|proxy_cache|sluice_dc/);
+  });
+
+  it('renders the cached auth_request target, the store location and the audit log', async () => {
+    const config = validateConfig({ ...base, stores: { docs: { type: 'fs', root: '/srv/docs', decisionCache: { ttlSeconds: 10 } } } });
+    const input = await renderInput(config, '127.0.0.1:3000');
+    const http = renderHttpInclude(input);
+    const server = renderServerInclude(input);
+    assert.match(http, /proxy_cache_path "\/var\/cache\/nginx\/sluice-decisions" levels=1:2 keys_zone=sluice_decisions:10m/);
+    assert.match(http, /log_format sluice_audit escape=json/);
+    // The key holds signatures and the path, never a header or cookie as sent.
+    const key = /proxy_cache_key "([^"]*)";/.exec(server)?.[1] ?? '';
+    assert.match(key, /\$sluice_dc_auth_sig/);
+    assert.doesNotMatch(key, /\$http_|\$cookie_|\$args|\$arg_|\$request_uri|\$sluice_dc_share[^_]|\$sluice_dc_cookie_token/);
+    assert.match(server, /proxy_cache_bypass \$sluice_dc_auth_skip \$sluice_dc_cookie_skip \$sluice_dc_args_skip;/);
+    assert.match(server, /proxy_no_cache \$sluice_dc_auth_skip \$sluice_dc_cookie_skip \$sluice_dc_args_skip;/);
+    assert.doesNotMatch(server, /proxy_ignore_headers[^;]*Set-Cookie/);
+    assert.match(server, /location \^~ \/files\/docs\/ \{\n    set \$sluice_dc_store "docs";/);
+    assert.match(server, /location ~ \^\/_sluice\/dc\/docs\/serve\$ \{\n    internal;\n[^}]*alias "\/srv\/docs\/\$sluice_dc_key";/);
+    assert.match(server, /disable_symlinks on from="\/srv\/docs";/);
+    assert.match(server, /secure_link_md5 "\$http_authorization\|\$sluice_dc_cookie_token\|\$sluice_dc_share";/);
+    assert.match(server, /access_log "\/var\/log\/nginx\/sluice-audit.log" sluice_audit;/);
+    // The cookie maps use the configured name.
+    assert.match(http, /"~\*session\.\*session" 1;/);
+    // Every location under the internal prefix is internal.
+    for (const location of server.match(/location (?:\^~ |= |~ \^)?\/_sluice\/[^{]*\{\n[^\n]*/g) ?? []) assert.match(location, /\{\n    internal;$/, location);
+  });
+
+  it('refuses the cache where nginx does not serve the bytes, naming the setting', () => {
+    const refused = (store: Record<string, unknown>): void => {
+      assert.throws(
+        () => validateConfig({ stores: { docs: { type: 'fs', root: '/srv/docs', decisionCache: { ttlSeconds: 5 }, ...store } } }),
+        (error: unknown) => error instanceof ConfigError && /stores\.docs\.decisionCache/.test(error.message),
+      );
+    };
+    refused({ encrypted: true });
+    refused({ delivery: 'stream' });
+    assert.throws(() => validateConfig({ ...base, nginx: { decisionCache: { path: 'relative/dir' } } }), ConfigError);
+  });
+});
