@@ -11,6 +11,7 @@ import type { Context, Profile, Scenario, ScenarioResult } from './lib/types.js'
 import { b1 } from './scenarios/b1-fs-download.js';
 import { b2 } from './scenarios/b2-s3-download.js';
 import { b3 } from './scenarios/b3-small-downloads.js';
+import { b3c } from './scenarios/b3c-cold-path.js';
 import { b4 } from './scenarios/b4-cost-vs-size.js';
 import { b5 } from './scenarios/b5-transforms.js';
 import { b6 } from './scenarios/b6-cache-hit.js';
@@ -18,7 +19,7 @@ import { b7 } from './scenarios/b7-bytes-saved.js';
 import { b8 } from './scenarios/b8-storm.js';
 import { b9 } from './scenarios/b9-encrypted.js';
 
-export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7, b8, b9];
+export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b3c, b4, b5, b6, b7, b8, b9];
 
 export interface BenchOptions {
   readonly profile: Profile['name'];

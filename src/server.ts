@@ -7,7 +7,7 @@ import type { SluiceConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { imageRoutes } from './http/routes/images.js';
 import { uploadRoutes } from './http/routes/uploads.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createBufferedLogger, flushLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPolicyEngine } from './policy/engine.js';
 import { createRedis } from './state/redis.js';
@@ -24,7 +24,7 @@ export interface RunningSluice {
   readonly logger: Logger;
   /**
    * Stops accepting, lets in-flight requests finish for up to `graceMs` (default 0: close at once),
-   * then closes every connection and Redis.
+   * then closes every connection and Redis, and flushes the log.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -36,7 +36,7 @@ export interface StartOptions {
 }
 
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createBufferedLogger(config.logLevel);
   const stores = withEncryptedDelivery(await createStores(config), config);
   const tokenAuthenticator = await createJwtAuthenticator(config.auth);
   const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
@@ -73,6 +73,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     close: async (graceMs = 0) => {
       await drain(server, graceMs, logger);
       redis?.disconnect();
+      await flushLogger(logger); // no audit line of a finished request is lost on shutdown
     },
   };
 }

@@ -39,6 +39,7 @@ Clients are real tools in their own processes: curl for big transfers, wrk for r
 | B1 | big download from an fs store, nginx mode | the same nginx serving the file from a plain \`location\` | MB/s ratio ≥ 0.97 |
 | B2 | big download from S3 (Swift s3api) | presigned GET straight from S3; Sluice \`stream\` mode; Sluice \`redirect\` mode | nginx mode ≥ 2× stream; app CPU per GiB ≤ 1% of stream; RSS growth ≤ 10 MB |
 | B3 | 10 KB authorized downloads at 1…64 connections, HS256 and ES256 tokens | nginx static, no auth | req/s ≥ 0.60 of nginx static; p50/p99 added latency reported |
+| B3C | the cold path: app CPU per authorized 10 KB download, the app in its own \`sluice serve\` process (from \`/proc/<pid>\`), every request a different token and file | a bare Koa app answering the same X-Accel-Redirect, same nginx, same measurement | ≤ 80 µs (HS256), ≤ 120 µs (ES256) |
 | B4 | app CPU per request at 1 KB, 1 MB, 100 MB, 1 GiB | — (nginx static beside it for the throughput chart) | flat in size (we require ≤ 2× from smallest to largest) |
 | B5 | 4K JPEG → fit 400×300 in JPEG, WebP, AVIF, cache off | nginx \`image_filter\` (JPEG); \`vipsthumbnail\` CLI | ≥ 1.2× image_filter img/s; ≤ 1.3× vipsthumbnail time per image |
 | B6 | transform result from nginx's cache (still authorized per request) | nginx static file of the same bytes | req/s ratio ≥ 0.90 |

@@ -1,5 +1,6 @@
 // JWT authentication: no token → anonymous; a token → verified against a pinned key or rejected.
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { verifyCompactSync, type ClaimRules } from './jwt-sync.js';
 import type { AuthConfig } from '../config/schema.js';
 import { createKeyRing, KeySourceError, type KeyRing, type KeyRingOptions, type KeySelector, type RingKey } from './key-ring.js';
 import { extractToken, invalidToken } from './token-source.js';
@@ -25,13 +26,14 @@ export async function createJwtAuthenticator(config: AuthConfig, options: KeyRin
     ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
     ...(config.audience === undefined ? {} : { audience: config.audience }),
   };
+  const claimRules: ClaimRules = { clockToleranceSeconds: config.clockToleranceSeconds, issuer: config.issuer, audience: config.audience };
   const sourceOptions = { cookieName: config.cookieName, maxTokenBytes: config.maxTokenBytes };
 
   return {
     async authenticate(credentials: Credentials): Promise<Subject> {
       const token = extractToken(credentials, sourceOptions);
       if (token === null) return ANONYMOUS;
-      const payload = await verify(token, ring, verifyOptions);
+      const payload = await verify(token, ring, verifyOptions, claimRules);
       if (config.maxTokenLifetimeSeconds !== undefined && (payload.exp as number) - Date.now() / 1000 > config.maxTokenLifetimeSeconds) {
         throw invalidToken();
       }
@@ -44,12 +46,15 @@ export async function createJwtAuthenticator(config: AuthConfig, options: KeyRin
   };
 }
 
-async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions): Promise<JWTPayload> {
-  const selector = selectorOf(token);
+async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions, claimRules: ClaimRules): Promise<JWTPayload> {
+  const { selector, header } = selectorOf(token);
   const candidates = ring.candidates(selector);
   if (candidates.length === 0) throw invalidToken();
+  // Headers with extensions (crit, b64) keep jose's own handling of them.
+  const plain = !Object.hasOwn(header, 'crit') && !Object.hasOwn(header, 'b64');
   for (const key of candidates) {
     try {
+      if (plain && key.kind !== 'jwks' && key.check !== undefined) return verifyCompactSync(token, key.check, claimRules);
       return await verifyWithKey(token, key, options);
     } catch (error) {
       // The key source (JWKS) is down: a dependency failure, not the caller's fault. Fail closed.
@@ -63,7 +68,7 @@ async function verify(token: string, ring: KeyRing, options: JWTVerifyOptions): 
 }
 
 /** Reads the unverified header just far enough to refuse dangerous tokens and pick keys. */
-function selectorOf(token: string): KeySelector {
+function selectorOf(token: string): { selector: KeySelector; header: Record<string, unknown> } {
   if (!COMPACT_JWS.test(token) || !hasCanonicalSignature(token)) throw invalidToken();
   let header: Record<string, unknown>;
   try {
@@ -73,9 +78,9 @@ function selectorOf(token: string): KeySelector {
   }
   const { alg, kid } = header;
   if (typeof alg !== 'string' || alg === 'none') throw invalidToken();
-  if (KEY_INJECTION_HEADERS.some((name) => Object.hasOwn(header, name))) throw invalidToken();
+  for (const name of KEY_INJECTION_HEADERS) if (Object.hasOwn(header, name)) throw invalidToken();
   if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw invalidToken();
-  return { alg, kid };
+  return { selector: { alg, kid }, header };
 }
 
 async function verifyWithKey(token: string, key: RingKey, options: JWTVerifyOptions): Promise<JWTPayload> {

@@ -1,12 +1,20 @@
 // The verification keys, each pinned to the algorithms the operator allowed for it, so a token
 // can never pick how it is checked (no alg=none, no HS256-with-the-RSA-public-key confusion).
-import { webcrypto } from 'node:crypto';
+import { constants, createHmac, createSecretKey, KeyObject, timingSafeEqual, verify as verifySignature, webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, importSPKI, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import type { JwtKeyConfig } from '../config/schema.js';
 
+/**
+ * Checks a JWS signature over its signing input (`<header>.<payload>`, ASCII) synchronously with
+ * node:crypto, for the one algorithm the key is pinned to. WebCrypto (what jose uses) runs every
+ * verify as a job on libuv's thread pool: for a 32-byte HMAC the round trip costs far more than
+ * the hash (the largest item in the cold-path profile). false = wrong signature.
+ */
+export type SignatureCheck = (signingInput: string, signature: Buffer) => boolean;
+
 export type KeyMaterial =
-  | { readonly kind: 'secret'; readonly key: CryptoKey }
-  | { readonly kind: 'public'; readonly key: CryptoKey }
+  | { readonly kind: 'secret'; readonly key: CryptoKey; readonly check: SignatureCheck }
+  | { readonly kind: 'public'; readonly key: CryptoKey; readonly check: SignatureCheck | undefined }
   | { readonly kind: 'jwks'; readonly key: JWTVerifyGetKey };
 
 export type RingKey = KeyMaterial & {
@@ -45,15 +53,25 @@ export interface KeyRingOptions {
 export async function createKeyRing(configs: readonly JwtKeyConfig[], options: KeyRingOptions = {}): Promise<KeyRing> {
   const nested = await Promise.all(configs.map((config, index) => importKey(config, `auth.keys[${index}]`, options)));
   const keys = nested.flat();
+  const matching = (alg: string, kid: string | undefined): readonly RingKey[] =>
+    keys.filter(
+      (key) =>
+        key.algorithms.includes(alg) &&
+        // A JWKS picks by kid itself; a static key must carry the token's kid when there is one.
+        (kid === undefined || key.kind === 'jwks' || key.kid === kid),
+    );
+  // The answers for every configured alg (and alg + configured kid) are computed once; a kid no
+  // key is configured with can only be a JWKS's. Nothing from a token is ever added to these maps.
+  const algorithms = [...new Set(keys.flatMap((key) => key.algorithms))];
+  const kids = [...new Set(keys.flatMap((key) => (key.kid === undefined ? [] : [key.kid])))];
+  const byAlg = new Map(algorithms.map((alg) => [alg, matching(alg, undefined)]));
+  const jwksByAlg = new Map(algorithms.map((alg) => [alg, matching(alg, '')]));
+  const byAlgAndKid = new Map(algorithms.flatMap((alg) => kids.map((kid) => [`${alg} ${kid}`, matching(alg, kid)] as const)));
   return {
     keys,
     candidates(selector: KeySelector): readonly RingKey[] {
-      return keys.filter(
-        (key) =>
-          key.algorithms.includes(selector.alg) &&
-          // A JWKS picks by kid itself; a static key must carry the token's kid when there is one.
-          (selector.kid === undefined || key.kind === 'jwks' || key.kid === selector.kid),
-      );
+      if (selector.kid === undefined) return byAlg.get(selector.alg) ?? [];
+      return byAlgAndKid.get(`${selector.alg} ${selector.kid}`) ?? jwksByAlg.get(selector.alg) ?? [];
     },
   };
 }
@@ -70,7 +88,9 @@ async function importKey(config: JwtKeyConfig, label: string, options: KeyRingOp
     // Imported once here: given raw bytes, jose would import the secret again on every verify
     // (a quarter of the app's CPU per request in the B3 profile). One CryptoKey per hash.
     return Promise.all(
-      config.algorithms.map(async (alg): Promise<RingKey> => ({ ...base, algorithms: [alg], kind: 'secret', key: await importHmacKey(secret, alg) })),
+      config.algorithms.map(
+        async (alg): Promise<RingKey> => ({ ...base, algorithms: [alg], kind: 'secret', key: await importHmacKey(secret, alg), check: hmacCheck(secret, alg) }),
+      ),
     );
   }
   if (config.publicKey !== undefined) {
@@ -79,7 +99,8 @@ async function importKey(config: JwtKeyConfig, label: string, options: KeyRingOp
     return Promise.all(
       config.algorithms.map(async (alg): Promise<RingKey> => {
         try {
-          return { ...base, algorithms: [alg], kind: 'public', key: await importSPKI(pem, alg) };
+          const key = await importSPKI(pem, alg);
+          return { ...base, algorithms: [alg], kind: 'public', key, check: publicKeyCheck(KeyObject.from(key as unknown as webcrypto.CryptoKey), alg) };
         } catch (error) {
           throw new Error(`${label}: publicKey is not a usable ${alg} SPKI PEM key: ${describe(error)}`, { cause: error });
         }
@@ -91,6 +112,51 @@ async function importKey(config: JwtKeyConfig, label: string, options: KeyRingOp
     return [{ ...base, kind: 'jwks', key: guardJwks(remote, label) }];
   }
   throw new Error(`${label}: set exactly one of secret, publicKey, jwksUrl`);
+}
+
+function hmacCheck(secret: Uint8Array, alg: string): SignatureCheck {
+  const hash = `sha${alg.slice(2)}`; // HS256 → sha256
+  const key = createSecretKey(secret);
+  return (signingInput, signature) => {
+    const expected = createHmac(hash, key).update(signingInput, 'latin1').digest();
+    return expected.length === signature.length && timingSafeEqual(expected, signature);
+  };
+}
+
+/** ECDSA signature sizes in JWS (IEEE P1363 r‖s), by algorithm. */
+const ECDSA_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
+
+/**
+ * A synchronous check for the public-key algorithms, or undefined where jose's own (WebCrypto)
+ * path is kept: RSA keys shorter than 2048 bits, which jose refuses per token.
+ */
+function publicKeyCheck(key: KeyObject, alg: string): SignatureCheck | undefined {
+  const family = alg.slice(0, 2);
+  const hash = `sha${alg.slice(2)}`;
+  if (family === 'RS' || family === 'PS') {
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (key.asymmetricKeyType !== 'rsa' || bits === undefined || bits < 2048) return undefined;
+    const options = family === 'RS' ? { key } : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+    return (signingInput, signature) => safeVerify(hash, signingInput, options, signature);
+  }
+  if (family === 'ES') {
+    const size = ECDSA_SIGNATURE_BYTES[alg];
+    if (key.asymmetricKeyType !== 'ec' || size === undefined) return undefined;
+    const options = { key, dsaEncoding: 'ieee-p1363' as const };
+    return (signingInput, signature) => signature.length === size && safeVerify(hash, signingInput, options, signature);
+  }
+  if (alg === 'EdDSA' && (key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448')) {
+    return (signingInput, signature) => safeVerify(null, signingInput, key, signature);
+  }
+  return undefined;
+}
+
+function safeVerify(hash: string | null, signingInput: string, key: Parameters<typeof verifySignature>[2], signature: Buffer): boolean {
+  try {
+    return verifySignature(hash, Buffer.from(signingInput, 'latin1'), key, signature);
+  } catch {
+    return false; // malformed signature (e.g. an invalid DER/P1363 value): not this key's
+  }
 }
 
 /** jose errors that mean "this token does not fit the set" rather than "the set is unreachable". */

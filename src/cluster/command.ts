@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { Option } from 'commander';
 import { onShutdownSignal } from '../cli/signals.js';
 import type { SluiceConfig } from '../config/schema.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createBufferedLogger, createLogger, type Logger } from '../observability/logger.js';
 import { isShutdownRequest, READY_NOTICE } from './messages.js';
 import { assertPasswordReadableByEach } from './password-source.js';
 import { parseProcesses, resolveProcesses, type ProcessCount } from './processes.js';
@@ -41,7 +41,7 @@ export async function superviseIfRequested(role: ProcessRole, config: SluiceConf
 
 /** Options for startSluice/startWorker: in a supervised process, log lines carry its pid. */
 export function processStartOptions(config: SluiceConfig): { logger?: Logger } {
-  return cluster.isWorker ? { logger: createLogger(config.logLevel).child({ pid: process.pid }) } : {};
+  return cluster.isWorker ? { logger: createBufferedLogger(config.logLevel).child({ pid: process.pid }) } : {};
 }
 
 /**

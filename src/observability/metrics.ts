@@ -53,11 +53,39 @@ export function createMetrics(): Metrics {
   };
 }
 
+/**
+ * A labelled child per label combination, built once: prom-client otherwise validates a fresh
+ * label object on every call. Only for label values from a small fixed set (routes, methods,
+ * statuses, store names, decision sources), never request data.
+ */
+export function childCache<Child>(make: (...values: string[]) => Child): (...values: string[]) => Child {
+  const children = new Map<string, Child>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(...values);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
+
+const decisionChildren = new WeakMap<Metrics, { decisions: (store: string, effect: string) => { inc(): void }; seconds: (source: string) => { observe(v: number): void } }>();
+
 /** Everything one access decision contributes: outcome, latency, and cache use of delegated answers. */
 export function recordDecision(metrics: Metrics, store: string, decision: Decision, seconds: number): void {
   const source = decision.source ?? 'rule';
-  metrics.decisions.inc({ store, decision: decision.effect });
-  metrics.decisionSeconds.observe({ source }, seconds);
+  let children = decisionChildren.get(metrics);
+  if (children === undefined) {
+    children = {
+      decisions: childCache((s, effect) => metrics.decisions.labels({ store: s as string, decision: effect as string })),
+      seconds: childCache((s) => metrics.decisionSeconds.labels({ source: s as string })),
+    };
+    decisionChildren.set(metrics, children);
+  }
+  children.decisions(store, decision.effect).inc();
+  children.seconds(source).observe(seconds);
   if (source === 'plugin' || source === 'webhook') metrics.decisionCache.inc({ source, result: decision.cacheHit === true ? 'hit' : 'miss' });
 }
 

@@ -23,7 +23,7 @@ export function tokenCredentials(ctx: Context): Credentials {
 }
 
 export function requestCredentials(ctx: Context): Credentials {
-  return { ...tokenCredentials(ctx), shareToken: shareTokenOf(ctx.querystring) };
+  return { authorization: ctx.get('Authorization') || undefined, cookie: ctx.get('Cookie') || undefined, shareToken: shareTokenOf(ctx.querystring) };
 }
 
 /** The `share` query parameter; two of them are an ambiguous request, not a choice to make. */
