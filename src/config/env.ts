@@ -136,7 +136,9 @@ function leafKinds(def: Def): Kinds {
     case 'enum':
     case 'literal': {
       const values = def.values ?? Object.values(def.entries ?? {});
-      return { ...NONE, string: values.some((v) => typeof v === 'string'), number: values.some((v) => typeof v === 'number'), boolean: values.some((v) => typeof v === 'boolean') };
+      // Fixed words ("auto", "info") are not free text: beside them a number still parses
+      // (`processes: number | "auto"` takes SLUICE_OPS__PROCESSES=3 as 3); a word stays text.
+      return { ...NONE, number: values.some((v) => typeof v === 'number'), boolean: values.some((v) => typeof v === 'boolean') };
     }
     default:
       return ANY;
