@@ -20,39 +20,51 @@ const presetName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'preset names are letter
 
 export const transformSchema = z
   .strictObject({
-    /** Off: neither URL form is routed. */
-    enabled: z.boolean().default(false),
-    /** imgproxy key/salt pairs (hex); several pairs are all accepted, for zero-downtime rotation. */
-    keys: hexList.default([]),
-    salts: hexList.default([]),
-    /** Bytes of the HMAC kept in the signature (imgproxy's IMGPROXY_SIGNATURE_SIZE). */
-    signatureSize: z.number().int().min(1).max(32).default(32),
-    /** Accept imgproxy URLs without checking the signature. Only for development; ignored when keys are set. */
-    unsafeUnsigned: z.boolean().default(false),
-    /** name → "option/option"; `default` applies to every request before the URL's own options. */
-    presets: z.record(presetName, z.string().min(1, 'a preset needs at least one option')).default({}),
-    /** imgproxy's "only presets" mode: URLs name presets only, never raw options. */
-    onlyPresets: z.boolean().default(false),
-    /** When set, URL options outside this list are refused (options inside presets are always allowed). */
-    allowedOptions: z.array(z.string().min(1)).optional(),
-    /** The fs store that `local:///<path>` sources are read from; unset = local sources are refused. */
-    localStore: z.string().min(1).optional(),
-    /** imgproxy-compatible form: <prefix>/<signature>/<options>/<source>. */
-    imgproxyPrefix: urlPrefix.default('/img'),
-    /** Sluice-native form: <prefix>/<store>/<key…>?<option>=<args>. */
-    nativePrefix: urlPrefix.default('/images'),
+    enabled: z.boolean().default(false).describe('route both image URL forms; off = neither is routed'),
+    keys: hexList.default([]).meta({
+      docType: 'hex string, comma-separated hex strings, or a list',
+      description: 'imgproxy keys, one per salt; every pair is tried (rotation without downtime). Digit-only hex in the environment stays hex',
+    }),
+    salts: hexList.default([]).meta({ docType: 'hex string, comma-separated hex strings, or a list', description: 'imgproxy salts, one per key' }),
+    signatureSize: z.number().int().min(1).max(32).default(32).describe('bytes of the HMAC kept in the signature (imgproxy\'s IMGPROXY_SIGNATURE_SIZE)'),
+    unsafeUnsigned: z.boolean().default(false).describe('accept imgproxy URLs without a signature when no keys are set (development only)'),
+    presets: z
+      .record(presetName, z.string().min(1, 'a preset needs at least one option'))
+      .default({})
+      .describe('name → option string (`rs:fill:200:200/q:70`); `default` applies to every request first (transforms.md, *Presets*)'),
+    onlyPresets: z.boolean().default(false).describe('imgproxy\'s "only presets" mode: URLs name presets only, never raw options'),
+    allowedOptions: z.array(z.string().min(1)).optional().meta({ docDefault: 'every option', description: 'URL options outside this list → 404 (options inside presets are always allowed)' }),
+    localStore: z.string().min(1).optional().describe('the fs store `local:///<path>` sources are read from (must exist); unset = local sources are refused'),
+    imgproxyPrefix: urlPrefix.default('/img').describe('route of the imgproxy-compatible form: `<prefix>/<signature>/<options>/<source>`'),
+    nativePrefix: urlPrefix.default('/images').describe('route of the Sluice-native form: `<prefix>/<store>/<key…>?<option>=<args>`'),
+    allowedSources: z
+      .array(z.string().min(1))
+      .optional()
+      .meta({ docDefault: 'every configured source', description: 'imgproxy\'s IMGPROXY_ALLOWED_SOURCES: source URL prefixes (`local://`, `s3://media/`; `*` = within one segment) a signed URL may name' }),
+    ttl: z
+      .number()
+      .int()
+      .min(0)
+      .max(31_536_000 * 10)
+      .optional()
+      .describe('imgproxy\'s IMGPROXY_TTL: results get `Cache-Control: private, max-age=<ttl>`, capped by the URL\'s `expires:`; unset = the source store\'s `cacheControl`'),
+    publicCache: z.boolean().default(false).describe('with `ttl`: `public` (shared caches may keep results) instead of `private`'),
     /**
-     * imgproxy's IMGPROXY_ALLOWED_SOURCES: source URL prefixes (`local://`, `s3://bucket/`; `*`
-     * matches within one segment) a signed URL may name; unset = every configured source.
+     * nginx reuses the app's allow decisions for image URLs (both forms) for up to ttlSeconds,
+     * ticket included (docs/nginx.md "Decision cache"). 0 (the default) = off: every image request is
+     * decided by the app. Independent of the stores' own decisionCache (downloads).
      */
-    allowedSources: z.array(z.string().min(1)).optional(),
-    /**
-     * imgproxy's IMGPROXY_TTL: Cache-Control max-age of results in seconds, capped by the URL's
-     * `expires:`; unset = the source store's cacheControl.
-     */
-    ttl: z.number().int().min(0).max(31_536_000 * 10).optional(),
-    /** With `ttl`: `public` (shared caches may keep results) instead of the default `private`. */
-    publicCache: z.boolean().default(false),
+    decisionCache: z
+      .strictObject({
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(3600)
+          .default(0)
+          .describe('nginx reuses the app\'s allow decisions for image URLs (both forms), ticket included, for up to this long; 0 = off. Independent of the stores\' `decisionCache`'),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.enabled && config.keys.length === 0 && !config.unsafeUnsigned) {

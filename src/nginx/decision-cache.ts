@@ -6,6 +6,20 @@ export function decideLocation(internalPrefix: string): string {
   return `${internalPrefix}/decide`;
 }
 
+/** The image forms whose decisions nginx may cache (transform.decisionCache). */
+export type ImageForm = 'native' | 'imgproxy';
+
+/** The auth_request target of one image URL form (its own cache key; same zone as downloads). */
+export function imageDecideLocation(internalPrefix: string, form: ImageForm): string {
+  return `${internalPrefix}/decide-img/${form}`;
+}
+
+/**
+ * The `<store>` segment an image decision jumps to (`<decided>/<segment>/<route>`): it starts with
+ * "_", which no store name can (storeName), and still matches the shared error locations.
+ */
+export const IMAGE_ROUTE_SEGMENT: Readonly<Record<ImageForm, string>> = { native: '_img', imgproxy: '_imgproxy' };
+
 /** Prefix of the locations a decided request jumps to: `<prefix>/<store>/<route>`. */
 export function decidedPrefix(internalPrefix: string): string {
   return `${internalPrefix}/dc`;
@@ -31,6 +45,15 @@ export const DC = {
   errorBody: 'X-Sluice-Dc-Error',
   retryAfter: 'X-Sluice-Dc-Retry-After',
   wwwAuthenticate: 'X-Sluice-Dc-Www-Authenticate',
+  /** Images: the source's store, for the audit line (downloads know it from their location). */
+  store: 'X-Sluice-Dc-Store',
+  /** Images: the answer's `Vary` (never sent as Vary itself: nginx's cache would key on it). */
+  vary: 'X-Sluice-Dc-Vary',
+  /**
+   * Images, request header: the client address nginx put into the cache key ("" when the key
+   * holds a credential instead). A ticket whose budget client is an address must name this one.
+   */
+  client: 'X-Sluice-Dc-Client',
 } as const;
 
 /** Statuses the app's answer may carry (anything else becomes 403 or 500). */

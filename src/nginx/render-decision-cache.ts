@@ -1,11 +1,14 @@
-// nginx locations for stores with `decisionCache` on (README "Decision cache"). nginx asks the app
+// nginx locations for stores with `decisionCache` on, and for image URLs with
+// `transform.decisionCache` on (docs/nginx.md "Decision cache"). nginx asks the app
 // with auth_request and caches the answer (a 204 with X-Accel-Expires), then serves the file
 // itself, exactly as after an X-Accel-Redirect: hits and misses take the same path, only the
 // subrequest differs.
 //
 //   http include:   cache zone, audit log format, the credential maps
 //   server include: <internal>/decide (cached auth_request target), one public location per
-//                   such store, its serving location, and the error locations
+//                   such store, its serving location, and the error locations; for images,
+//                   <internal>/decide-img/<form>, the image prefixes and their serving locations
+//                   (the worker body itself comes from render-transform.ts)
 //
 // The cache key holds no credential: only token signatures (useless without header and payload),
 // the method, the raw path and `download`. A request whose credentials the maps cannot reduce to
@@ -15,7 +18,8 @@
 // copied signature finds the entry but is refused.
 import type { SluiceConfig } from '../config/schema.js';
 import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
-import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation } from './decision-cache.js';
+import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm } from './decision-cache.js';
+import { JSON_ERROR_TYPE } from './render-errors.js';
 import { S3_PATH_HEADER } from './locations.js';
 import { PROTECTED_HEADERS } from './protected-headers.js';
 import { MAX_RANGES, SINGLE_RANGE_VAR } from './ranges.js';
@@ -64,6 +68,22 @@ const V = {
   source: '$sluice_dc_source',
   decision: '$sluice_dc_decision',
   typeOut: '$sluice_dc_type_out',
+  /** "download" or "transform", for the audit line. */
+  action: '$sluice_dc_action',
+  // Images:
+  imgTicket: '$sluice_dc_img_ticket',
+  imgKey: '$sluice_dc_img_key',
+  imgVary: '$sluice_dc_img_vary',
+  imgCacheControl: '$sluice_dc_img_cache_control',
+  /** "?" (a form the maps cannot read: decided by the app every time), "a" (accepted) or "". */
+  imgAvif: '$sluice_dc_img_avif',
+  imgWebp: '$sluice_dc_img_webp',
+  imgAcceptSkip: '$sluice_dc_img_accept_skip',
+  /** The Accept the app is asked with: exactly the class in the key. */
+  imgAcceptOut: '$sluice_dc_img_accept_out',
+  imgArgsSkip: '$sluice_dc_img_args_skip',
+  /** The client address when the request carries no credential (the ticket's budget client then). */
+  imgAddr: '$sluice_dc_img_addr',
 } as const;
 
 /** What nginx hashes for the binding; the app hashes the same string (DC.material). */
@@ -75,33 +95,47 @@ export function decisionCacheStores(config: SluiceConfig): string[] {
     .map(([name]) => name);
 }
 
+/** Image URLs (both forms) whose decisions nginx caches: transform.decisionCache. */
+export function imageDecisionCacheOn(config: SluiceConfig): boolean {
+  return config.transform.enabled && config.transform.decisionCache.ttlSeconds > 0;
+}
+
+/** Anything of the decision cache is rendered (the zone, the maps, the audit log). */
+export function decisionCacheOn(config: SluiceConfig): boolean {
+  return decisionCacheStores(config).length > 0 || imageDecisionCacheOn(config);
+}
+
 export function defaultDecisionCachePaths(config: SluiceConfig): DecisionCachePaths {
   return { path: config.nginx.decisionCache.path, auditLog: config.nginx.decisionCache.auditLog };
 }
 
 export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
-  if (decisionCacheStores(config).length === 0) return [];
+  if (!decisionCacheOn(config)) return [];
   const cookie = config.auth.cookieName;
   const lines = [
     '',
-    '# Decision cache (README "Decision cache"): allow decisions nginx reuses for as long as the app',
+    '# Decision cache (docs/nginx.md "Decision cache"): allow decisions nginx reuses for as long as the app',
     '# said (X-Accel-Expires). The key holds no credential, only signatures; see the maps below.',
     `proxy_cache_path "${paths.path}" levels=1:2 keys_zone=${DECISION_ZONE}:${config.nginx.decisionCache.zoneSize} inactive=10m use_temp_path=off;`,
     '',
-    '# One JSON line per decided download, cache hits included (source "nginx-cache"): never a',
-    '# token or a query string.',
-    `log_format ${AUDIT_FORMAT} escape=json '{"time":"$time_iso8601","requestId":"$request_id","source":"${V.source}",'`,
+    '# One JSON line per decided download or image, cache hits included (source "nginx-cache"):',
+    '# never a token or a query string.',
+    `log_format ${AUDIT_FORMAT} escape=json '{"time":"$time_iso8601","requestId":"$request_id","source":"${V.source}","action":"${V.action}",'`,
     `    '"cache":"${V.cache}","decision":"${V.decision}","subject":"${V.subject}","store":"${V.store}",'`,
     `    '"key":"${V.key}","rule":"${V.rule}","ttl":"${V.ttl}","method":"$request_method","status":"$status","bytes":"$body_bytes_sent"}';`,
     `map ${V.cache} ${V.source} {`,
     '    HIT nginx-cache;',
     '    default app;',
     '}',
-    '# fs: nginx sends no Content-Type with its own 304 after X-Accel-Redirect; neither do these.',
-    `map $status ${V.typeOut} {`,
-    '    304 "";',
-    `    default ${carriedHeaderVar('Content-Type')};`,
-    '}',
+    ...(decisionCacheStores(config).length > 0
+      ? [
+          '# fs: nginx sends no Content-Type with its own 304 after X-Accel-Redirect; neither do these.',
+          `map $status ${V.typeOut} {`,
+          '    304 "";',
+          `    default ${carriedHeaderVar('Content-Type')};`,
+          '}',
+        ]
+      : []),
     `map ${V.route} ${V.decision} {`,
     '    serve allow;',
     '    error/401 deny;',
@@ -148,7 +182,51 @@ export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCac
     '    default "";',
     '}',
   ];
+  if (imageDecisionCacheOn(config)) lines.push(...imageMaps());
   return lines;
+}
+
+/** The maps of image decisions: the Accept class, the native form's query, the client address. */
+function imageMaps(): string[] {
+  const accept = (format: string, flag: string, variable: string): string[] => [
+    `map $http_accept ${variable} {`,
+    // With parameters (a q-value) the maps cannot tell what the app would read: ask it every time.
+    `    "~*(?:^|,)[ \\t]*image/${format}[ \\t]*;" "?";`,
+    `    "~*(?:^|,)[ \\t]*image/${format}[ \\t]*(?:,|$)" ${flag};`,
+    '    default "";',
+    '}',
+  ];
+  const both = `"${V.imgAvif}${V.imgWebp}"`;
+  return [
+    '',
+    '# Image decisions: the Accept class is all the app reads of Accept (AVIF and WebP listed or not,',
+    '# transform/format.ts). The app is asked with exactly that class, so one entry never serves another.',
+    ...accept('avif', 'a', V.imgAvif),
+    ...accept('webp', 'w', V.imgWebp),
+    `map ${both} ${V.imgAcceptSkip} {`,
+    '    "~\\?" 1;',
+    '    default 0;',
+    '}',
+    `map ${both} ${V.imgAcceptOut} {`,
+    '    "" "";',
+    '    a image/avif;',
+    '    w image/webp;',
+    '    aw "image/avif,image/webp";',
+    '    default $http_accept;',
+    '}',
+    '# Native image URLs: the options are the query, which goes into the key as sent; a share link',
+    '# (or a parameter name the maps cannot read) never does: decided by the app every time.',
+    `map ${V.args} ${V.imgArgsSkip} {`,
+    '    "~(?:^|&)share(?:[=&]|$)" 1;',
+    '    "~(?:^|&)[^=&]*%" 1;',
+    '    default 0;',
+    '}',
+    '# Without a credential the worker budgets the render by client address: then it is in the key.',
+    `map "$http_authorization${V.cookieToken}" ${V.imgAddr} {`,
+    '    "" $remote_addr;',
+    '    default "";',
+    '}',
+  ];
 }
 
 /** The session cookie: cacheable only when it appears once, unquoted, as a plain JWS. */
@@ -191,30 +269,51 @@ export interface DecisionCacheStore {
 
 /** The shared locations: the cached auth_request target and the error answers. */
 export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
-  if (decisionCacheStores(config).length === 0) return [];
+  if (!decisionCacheOn(config)) return [];
   const internal = config.nginx.internalPrefix;
   const decided = decidedPrefix(internal);
   const skips = `${V.authSkip} ${V.cookieSkip} ${V.argsSkip}`;
-  const lines = [
-    '',
-    '# Decision cache: the auth_request target whose 204 answers nginx keeps for X-Accel-Expires seconds.',
-    `location = ${decideLocation(internal)} {`,
-    '    internal;',
-    ...indent(APP_PROXY_DIRECTIVES),
-    ...indent(ORIGINAL_REQUEST_HEADERS),
-    ...indent(NO_REQUEST_BODY),
-    `    proxy_set_header ${DC.material} ${MATERIAL};`,
-    ...indent(LONG_RESPONSE_HEADERS),
-    `    proxy_cache ${DECISION_ZONE};`,
-    '    # Signatures only, never a token: nginx writes the key into each cache file in clear.',
-    `    proxy_cache_key "$request_method|${V.path}|d:${V.download}|b:${V.authSig}|c:${V.cookieSig}|s:${V.shareSig}";`,
-    '    proxy_cache_methods GET HEAD;',
-    '    # Only X-Accel-Expires decides (the app sends 0 for what must not be kept); an answer with',
-    '    # Set-Cookie is never stored (that header is not ignored).',
-    '    proxy_ignore_headers Cache-Control Expires;',
-    `    proxy_cache_bypass ${skips};`,
-    `    proxy_no_cache ${skips};`,
-    '}',
+  const lines: string[] = [];
+  if (decisionCacheStores(config).length > 0) {
+    lines.push(
+      '',
+      '# Decision cache: the auth_request target whose 204 answers nginx keeps for X-Accel-Expires seconds.',
+      `location = ${decideLocation(internal)} {`,
+      '    internal;',
+      ...indent(APP_PROXY_DIRECTIVES),
+      ...indent(ORIGINAL_REQUEST_HEADERS),
+      ...indent(NO_REQUEST_BODY),
+      `    proxy_set_header ${DC.material} ${MATERIAL};`,
+      ...indent(LONG_RESPONSE_HEADERS),
+      `    proxy_cache ${DECISION_ZONE};`,
+      '    # Signatures only, never a token: nginx writes the key into each cache file in clear.',
+      `    proxy_cache_key "$request_method|${V.path}|d:${V.download}|b:${V.authSig}|c:${V.cookieSig}|s:${V.shareSig}";`,
+      '    proxy_cache_methods GET HEAD;',
+      '    # Only X-Accel-Expires decides (the app sends 0 for what must not be kept); an answer with',
+      '    # Set-Cookie is never stored (that header is not ignored).',
+      '    proxy_ignore_headers Cache-Control Expires;',
+      `    proxy_cache_bypass ${skips};`,
+      `    proxy_no_cache ${skips};`,
+      '}',
+    );
+  }
+  if (imageDecisionCacheOn(config)) {
+    lines.push(...imageDecideLocation_(config, 'native'), ...imageDecideLocation_(config, 'imgproxy'));
+    // The worker down or silent, as @sluice_worker_unavailable answers it, with the audit line.
+    lines.push(
+      '',
+      `location = ${workerErrorLocation(internal)} {`,
+      '    internal;',
+      ...indent(JSON_ERROR_TYPE),
+      '    add_header X-Content-Type-Options nosniff always;',
+      '    add_header Cache-Control no-store always;',
+      '    add_header Retry-After 5 always;',
+      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    return 503 '{"error":"worker unavailable"}\\n';`,
+      '}',
+    );
+  }
+  lines.push(
     '',
     "# A request that matched no route below (should not happen): nginx's own 500.",
     `location ${decided}/ {`,
@@ -222,7 +321,7 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
     `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
     '    return 500;',
     '}',
-  ];
+  );
   // The app's refusals and failures, carried in its 204: its own status, body and headers.
   for (const status of DC_ERROR_STATUSES) {
     lines.push(
@@ -260,6 +359,132 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
 }
 
 const NGINX_STATUSES: readonly number[] = [401, 404, 412, 416, 500, 502];
+
+function workerErrorLocation(internal: string): string {
+  return `${decidedPrefix(internal)}/nginx-error/worker`;
+}
+
+/**
+ * The cached auth_request target of one image form. The key: the form, the method, the request
+ * line (native: path and query, the query being the options; imgproxy: the path, which its
+ * signature covers — the app reads no query there), the Accept class, and who asks — the
+ * credentials' signatures (native), or the client address where the worker's budget is kept by
+ * address (imgproxy always; native without a credential).
+ */
+function imageDecideLocation_(config: SluiceConfig, form: ImageForm): string[] {
+  const internal = config.nginx.internalPrefix;
+  const native = form === 'native';
+  const skips = native ? `${V.authSkip} ${V.cookieSkip} ${V.imgArgsSkip} ${V.imgAcceptSkip}` : V.imgAcceptSkip;
+  const key = native
+    ? `"native|$request_method|$request_uri|a:${V.imgAvif}${V.imgWebp}|r:${V.imgAddr}|b:${V.authSig}|c:${V.cookieSig}"`
+    : `"imgproxy|$request_method|${V.path}|a:${V.imgAvif}${V.imgWebp}|r:$remote_addr"`;
+  return [
+    '',
+    `# Image decisions (${native ? 'native' : 'imgproxy'} URLs): the answer, ticket included, kept for X-Accel-Expires seconds.`,
+    `location = ${imageDecideLocation(internal, form)} {`,
+    '    internal;',
+    ...indent(APP_PROXY_DIRECTIVES),
+    ...indent(ORIGINAL_REQUEST_HEADERS),
+    ...indent(NO_REQUEST_BODY),
+    ...(native ? [`    proxy_set_header ${DC.material} ${MATERIAL};`] : []),
+    `    proxy_set_header ${DC.client} ${native ? V.imgAddr : '$remote_addr'};`,
+    `    proxy_set_header Accept ${V.imgAcceptOut};`,
+    '    # The ticket (plan + presigned source URL) and the key both live in the cache header.',
+    '    proxy_buffer_size 32k;',
+    '    proxy_buffers 8 32k;',
+    `    proxy_cache ${DECISION_ZONE};`,
+    native ? '    # Signatures only, never a token; the query holds no share link (those are never stored).' : '    # The signed path, as in an access log; never a token.',
+    `    proxy_cache_key ${key};`,
+    '    proxy_cache_methods GET HEAD;',
+    '    proxy_ignore_headers Cache-Control Expires;',
+    `    proxy_cache_bypass ${skips};`,
+    `    proxy_no_cache ${skips};`,
+    '}',
+  ];
+}
+
+/**
+ * The public location of one image prefix and its serving location: ask (cached), then render or
+ * serve the result as the answer says. `worker` is the internal image location's body
+ * (render-transform.ts), given the decision's variables instead of the app's response headers.
+ */
+export function renderImageDecisionLocations(
+  config: SluiceConfig,
+  form: ImageForm,
+  prefix: string,
+  image: ImageLocationParts,
+  paths: DecisionCachePaths = defaultDecisionCachePaths(config),
+): string[] {
+  const internal = config.nginx.internalPrefix;
+  const decided = decidedPrefix(internal);
+  const segment = IMAGE_ROUTE_SEGMENT[form];
+  const native = form === 'native';
+  const carried: [string, string][] = [
+    [V.route, DC.route],
+    [V.store, DC.store],
+    [V.key, DC.key],
+    [V.subject, DC.subject],
+    [V.rule, DC.rule],
+    [V.ttl, DC.ttl],
+    ...(native ? [[V.binding, DC.binding] as [string, string]] : []),
+    [V.errorBody, DC.errorBody],
+    [V.retryAfter, DC.retryAfter],
+    [V.wwwAuthenticate, DC.wwwAuthenticate],
+    [V.imgTicket, image.headers.ticket],
+    [V.imgKey, image.headers.key],
+    [V.imgVary, DC.vary],
+    [V.imgCacheControl, image.headers.cacheControl],
+  ];
+  return [
+    '',
+    `# Image URLs under ${prefix}/ (${form}): decisions cached by nginx for up to ${config.transform.decisionCache.ttlSeconds} s (docs/nginx.md "Decision cache").`,
+    `location ^~ ${prefix}/ {`,
+    `    set ${V.action} transform;`,
+    '    # The query as the client sent it: the decision subrequest has none of its own.',
+    `    set ${V.args} $args;`,
+    `    auth_request ${imageDecideLocation(internal, form)};`,
+    ...carried.map(([variable, header]) => `    auth_request_set ${variable} ${upstreamVar(header)};`),
+    `    auth_request_set ${V.cache} $upstream_cache_status;`,
+    '    # The last try_files parameter is an internal redirect; the variables above survive it.',
+    `    try_files /.sluice-never ${decided}/${segment}/${V.route};`,
+    '    # auth_request failing (the app unreachable) is a 500 here.',
+    '    error_page 500 = @sluice_app_unavailable;',
+    '}',
+    '',
+    `location = ${decided}/${segment}/serve {`,
+    '    internal;',
+    ...(native
+      ? [
+          "    # Every use of a decision, cached or not, is bound to this request's credentials.",
+          `    secure_link ${V.binding};`,
+          `    secure_link_md5 ${MATERIAL};`,
+          '    if ($secure_link != "1") {',
+          '        return 401;',
+          '    }',
+          `    error_page 401 = ${nginxErrorLocation(internal, 401)};`,
+        ]
+      : []),
+    ...image.worker({ ticket: V.imgTicket, key: V.imgKey, vary: V.imgVary, disposition: '""', cacheControl: V.imgCacheControl, workerUnavailable: workerErrorLocation(internal) }),
+    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+    '}',
+  ];
+}
+
+/** What render-transform.ts contributes: the app's image headers, and the worker location's body. */
+export interface ImageLocationParts {
+  readonly headers: { readonly ticket: string; readonly key: string; readonly cacheControl: string };
+  readonly worker: (sources: ImageSources) => string[];
+}
+
+/** Where the internal image location takes the app's answer from; and where a dead worker goes. */
+export interface ImageSources {
+  readonly ticket: string;
+  readonly key: string;
+  readonly vary: string;
+  readonly disposition: string;
+  readonly cacheControl: string;
+  readonly workerUnavailable: string;
+}
 
 function nginxErrorLocation(internal: string, status: number): string {
   return `${decidedPrefix(internal)}/nginx-error/${status}`;
@@ -305,9 +530,10 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
   const errorPage = (statuses: readonly number[], status: number): string => `    error_page ${statuses.join(' ')} = ${nginxErrorLocation(internal, status)};`;
   const lines = [
     '',
-    `# Store "${store.name}": decisions cached by nginx for up to ${config.stores[store.name]?.decisionCache?.ttlSeconds ?? 0} s (README "Decision cache").`,
+    `# Store "${store.name}": decisions cached by nginx for up to ${config.stores[store.name]?.decisionCache?.ttlSeconds ?? 0} s (docs/nginx.md "Decision cache").`,
     `location ^~ ${config.prefix}/${store.name}/ {`,
     `    set ${V.store} "${store.name}";`,
+    `    set ${V.action} download;`,
     '    # The query as the client sent it: the decision subrequest has none of its own.',
     `    set ${V.args} $args;`,
     `    auth_request ${decideLocation(internal)};`,

@@ -7,6 +7,7 @@ import { DISPOSITION_HEADER } from './locations.js';
 import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 import { WORKER_UPSTREAM } from './render-worker.js';
 import { MAX_RANGES } from './ranges.js';
+import { defaultDecisionCachePaths, imageDecisionCacheOn, renderImageDecisionLocations, type DecisionCachePaths, type ImageSources } from './render-decision-cache.js';
 
 const CACHE_ZONE = 'sluice_img';
 
@@ -33,14 +34,27 @@ export function renderTransformHttp(config: SluiceConfig): string[] {
   ];
 }
 
-/** Lines for the server include: public image prefixes and the internal worker location. */
-export function renderTransformServer(config: SluiceConfig): string[] {
+/**
+ * Lines for the server include: public image prefixes and the internal worker location. With
+ * transform.decisionCache, each prefix asks the app with a cached auth_request instead
+ * (render-decision-cache.ts) and jumps to its own copy of the worker location.
+ */
+export function renderTransformServer(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
   if (!config.transform.enabled) return [];
   const { transform, worker } = config;
-  const prefixes = [...new Set([transform.imgproxyPrefix, transform.nativePrefix])];
+  const body = (sources: ImageSources): string[] => workerDirectives(sources, worker.cache.enabled, worker.cache.valid, worker.requestTimeoutMs);
   const lines: string[] = [];
-  for (const prefix of prefixes) lines.push('', ...publicImageLocation(prefix));
-  lines.push('', ...internalImageLocation(config.nginx.internalPrefix, worker.cache.enabled, worker.cache.valid, worker.requestTimeoutMs));
+  if (imageDecisionCacheOn(config)) {
+    const parts = { headers: { ticket: TICKET_HEADER, key: CACHE_KEY_HEADER, cacheControl: IMAGE_CACHE_CONTROL_HEADER }, worker: body };
+    lines.push(...renderImageDecisionLocations(config, 'imgproxy', transform.imgproxyPrefix, parts, paths));
+    lines.push(...renderImageDecisionLocations(config, 'native', transform.nativePrefix, parts, paths));
+  } else {
+    const prefixes = [...new Set([transform.imgproxyPrefix, transform.nativePrefix])];
+    for (const prefix of prefixes) lines.push('', ...publicImageLocation(prefix));
+  }
+  // X-Accel-Redirect's target, from the app's own answer (always rendered: an app started before
+  // the decision cache was turned on still points at it).
+  lines.push('', ...internalImageLocation(config.nginx.internalPrefix, body));
   return lines;
 }
 
@@ -56,19 +70,36 @@ function publicImageLocation(prefix: string): string[] {
   ];
 }
 
-function internalImageLocation(internalPrefix: string, cache: boolean, valid: string, requestTimeoutMs: number): string[] {
-  const ticketVar = upstreamVar(TICKET_HEADER);
+/** The app's answer, as the X-Accel-Redirect response's headers. */
+const APP_ANSWER: ImageSources = {
+  ticket: upstreamVar(TICKET_HEADER),
+  key: upstreamVar(CACHE_KEY_HEADER),
+  vary: '$upstream_http_vary',
+  disposition: upstreamVar(DISPOSITION_HEADER),
+  cacheControl: upstreamVar(IMAGE_CACHE_CONTROL_HEADER),
+  workerUnavailable: '@sluice_worker_unavailable',
+};
+
+function internalImageLocation(internalPrefix: string, body: (sources: ImageSources) => string[]): string[] {
   return [
     '# The worker renders what the app authorized; nginx caches the result under the key the app',
     '# computed (plan + source version + format). A hit is served only after a fresh decision.',
     `location = ${imageLocation(internalPrefix)} {`,
     '    internal;',
+    ...body(APP_ANSWER),
+    '}',
+  ];
+}
+
+/** The worker location's directives; `sources` says where the app's answer is read from. */
+function workerDirectives(sources: ImageSources, cache: boolean, valid: string, requestTimeoutMs: number): string[] {
+  return [
     // `set` runs before proxy_pass replaces the upstream, so these still see the app's headers.
-    `    set $sluice_img_ticket ${ticketVar};`,
-    `    set $sluice_img_key ${upstreamVar(CACHE_KEY_HEADER)};`,
-    '    set $sluice_img_vary $upstream_http_vary;',
-    `    set $sluice_disposition ${upstreamVar(DISPOSITION_HEADER)};`,
-    `    set $sluice_img_cache_control ${upstreamVar(IMAGE_CACHE_CONTROL_HEADER)};`,
+    `    set $sluice_img_ticket ${sources.ticket};`,
+    `    set $sluice_img_key ${sources.key};`,
+    `    set $sluice_img_vary ${sources.vary};`,
+    `    set $sluice_disposition ${sources.disposition};`,
+    `    set $sluice_img_cache_control ${sources.cacheControl};`,
     `    proxy_pass http://${WORKER_UPSTREAM}${RENDER_PATH};`,
     '    proxy_http_version 1.1;',
     '    proxy_set_header Connection "";',
@@ -101,8 +132,6 @@ function internalImageLocation(internalPrefix: string, cache: boolean, valid: st
     "    # Success only; the worker's own errors say no-store.",
     '    add_header Cache-Control $sluice_img_cache_control;',
     '    # The worker down or silent: a short JSON answer, not nginx\'s HTML page.',
-    '    error_page 502 504 = @sluice_worker_unavailable;',
-    '}',
+    `    error_page 502 504 = ${sources.workerUnavailable};`,
   ];
 }
-

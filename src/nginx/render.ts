@@ -15,7 +15,7 @@ import { renderUploadLocations } from './render-uploads.js';
 import { renderCryptServer } from './render-crypt.js';
 import { renderWorkerHttp, renderWorkerServer } from './render-worker.js';
 import { renderTransformHttp, renderTransformServer } from './render-transform.js';
-import { decisionCacheStores, renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
+import { decisionCacheOn, decisionCacheStores, renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
 
 export interface RenderInput {
   readonly config: SluiceConfig;
@@ -105,7 +105,7 @@ export function renderServerInclude(input: RenderInput): string {
     blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
   }
   const cached = decisionCacheStores(config);
-  if (cached.length > 0) blocks.push(...renderDecisionCacheServer(config, input.decisionCachePaths));
+  if (decisionCacheOn(config)) blocks.push(...renderDecisionCacheServer(config, input.decisionCachePaths));
   for (const name of cached) {
     const store = config.stores[name];
     if (store?.type === 'fs') {
@@ -119,7 +119,7 @@ export function renderServerInclude(input: RenderInput): string {
     }
   }
   blocks.push(...renderWorkerServer(config));
-  blocks.push(...renderTransformServer(config));
+  blocks.push(...renderTransformServer(config, input.decisionCachePaths));
   blocks.push(...renderCryptServer(config));
   blocks.push(...renderAccessLocations(config));
   blocks.push(...renderUploadLocations(config));

@@ -28,6 +28,8 @@ export interface DecisionTtlInput {
   readonly facts: StoreRuleFacts;
   /** Seconds since the epoch. */
   readonly now: number;
+  /** The setting storeSeconds comes from, as the audit line names it (default "store"). */
+  readonly setting?: string;
 }
 
 export interface DecisionTtl {
@@ -38,7 +40,8 @@ export interface DecisionTtl {
 
 export function decisionTtl(input: DecisionTtlInput): DecisionTtl {
   const { decision, subject } = input;
-  if (input.storeSeconds <= 0) return never('store: decision cache off');
+  const setting = input.setting ?? 'store';
+  if (input.storeSeconds <= 0) return never(`${setting}: decision cache off`);
   // Denials are never cached: a caller who just got access must not keep seeing a stale 403.
   if (decision.effect !== 'allow') return never('denied');
   if (input.rateLimited) return never('rate limit');
@@ -46,7 +49,7 @@ export function decisionTtl(input: DecisionTtlInput): DecisionTtl {
   const share = subject.via === 'share-link' ? subject.share : undefined;
   // Counted links take one use per GET: every request must reach the counter.
   if (share?.maxDownloads !== undefined) return never('counted share link');
-  const bounds: [string, number][] = [['store', input.storeSeconds]];
+  const bounds: [string, number][] = [[setting, input.storeSeconds]];
   if (share?.creator != null) {
     // The link's decision re-asks the policy as its creator and names no inner rule: bound it by
     // every rule of the store, and never reuse it when a webhook or plugin may have been asked.
@@ -65,9 +68,57 @@ export function decisionTtl(input: DecisionTtlInput): DecisionTtl {
   else if (subject.authenticated && subject.via !== 'share-link') return never('token without exp');
   if (share !== undefined) bounds.push(['share link expiry', Math.floor(share.expiresAt - input.now)]);
   if (input.presignSeconds !== undefined) bounds.push(['presigned URL', input.presignSeconds - PRESIGN_MARGIN_SECONDS]);
+  return smallest(bounds);
+}
+
+function smallest(bounds: readonly [string, number][]): DecisionTtl {
   let winner = bounds[0] as [string, number];
   for (const bound of bounds) if (bound[1] < winner[1]) winner = bound;
   return { seconds: Math.max(0, Math.floor(winner[1])), bound: winner[0] };
+}
+
+/**
+ * Image decisions (transform.decisionCache) carry a worker ticket, reused as it is for as long as
+ * nginx keeps the decision. nginx hands it to the worker only on a result-cache miss, after
+ * waiting at most its cache lock (the worker's request timeout); the worker then fetches a
+ * presigned source after at most its own deadline (queue wait). Both must still be valid then.
+ */
+export interface TransformTtlInput {
+  /**
+   * What the authorization allows: native form, decisionTtl over the token and the rules (with
+   * storeSeconds = transform.decisionCache.ttlSeconds); imgproxy form, the setting itself.
+   */
+  readonly authorization: DecisionTtl;
+  /** The ticket's own expiry, seconds since the epoch. */
+  readonly ticketExpires: number;
+  /** Lifetime of the presigned source URL inside the ticket (S3 sources). */
+  readonly presignSeconds?: number | undefined;
+  /** worker.requestTimeoutMs in whole seconds: nginx's cache-lock wait, and the job's own deadline. */
+  readonly workerTimeoutSeconds: number;
+  /** The URL's `expires:` (seconds since the epoch), or null. */
+  readonly urlExpires: number | null;
+  /** The answer's Cache-Control counts down to `expires:` (transform.ttl): a reused one would lie. */
+  readonly clockedCacheControl: boolean;
+  /** The ticket's budget client is an address that nginx's cache key does not hold. */
+  readonly clientOutsideKey: boolean;
+  /** Seconds since the epoch. */
+  readonly now: number;
+}
+
+/** Margin beyond the waits above, as for presigned downloads. */
+export const TICKET_MARGIN_SECONDS = 5;
+
+export function transformDecisionTtl(input: TransformTtlInput): DecisionTtl {
+  if (input.authorization.seconds <= 0) return input.authorization;
+  if (input.clientOutsideKey) return never('client address not in the key');
+  if (input.clockedCacheControl) return never('Cache-Control counts down to expires');
+  const bounds: [string, number][] = [[input.authorization.bound, input.authorization.seconds]];
+  // The ticket is checked when the worker receives it: after nginx's cache lock at the latest.
+  bounds.push(['ticket', input.ticketExpires - input.now - input.workerTimeoutSeconds - TICKET_MARGIN_SECONDS]);
+  // The presigned URL is checked when storage receives the worker's fetch: after the lock and the queue.
+  if (input.presignSeconds !== undefined) bounds.push(['presigned URL', input.presignSeconds - 2 * input.workerTimeoutSeconds - TICKET_MARGIN_SECONDS]);
+  if (input.urlExpires !== null) bounds.push(['URL expires', input.urlExpires - input.now]);
+  return smallest(bounds);
 }
 
 function never(bound: string): DecisionTtl {

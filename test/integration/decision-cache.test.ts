@@ -1,4 +1,4 @@
-// The decision cache inside nginx (README "Decision cache"), through real nginx, real Redis and a
+// The decision cache inside nginx (docs/nginx.md "Decision cache"), through real nginx, real Redis and a
 // real signature-checking S3 server (Swift s3api): hits and misses answer byte for byte alike,
 // callers never share an entry, revocations, expiries and rule changes take effect within the
 // stated bound, one-time links never come from the cache, every hit leaves an audit line, and the

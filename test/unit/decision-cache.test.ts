@@ -1,5 +1,5 @@
 // The decision cache's pieces without nginx: the TTL each decision gets, the settings, and what
-// the renderer emits (README "Decision cache"). Behaviour through real nginx: test/integration/decision-cache.test.ts.
+// the renderer emits (docs/nginx.md "Decision cache"). Behaviour through real nginx: test/integration/decision-cache.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Subject } from '../../src/auth/types.js';
@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
 import { renderInput } from '../../src/nginx/write.js';
-import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, type DecisionTtlInput } from '../../src/policy/nginx-decision-ttl.js';
+import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, TICKET_MARGIN_SECONDS, transformDecisionTtl, type DecisionTtlInput, type TransformTtlInput } from '../../src/policy/nginx-decision-ttl.js';
 import type { Decision } from '../../src/policy/types.js';
 
 const NOW = 1_800_000_000;
@@ -114,5 +114,95 @@ describe('decision cache settings and rendering', () => {
     refused({ encrypted: true });
     refused({ delivery: 'stream' });
     assert.throws(() => validateConfig({ ...base, nginx: { decisionCache: { path: 'relative/dir' } } }), ConfigError);
+  });
+});
+
+describe('image decisions (transform.decisionCache)', () => {
+  const image = (overrides: Partial<TransformTtlInput> = {}): ReturnType<typeof transformDecisionTtl> =>
+    transformDecisionTtl({
+      authorization: { seconds: 30, bound: 'transform' },
+      ticketExpires: NOW + 60,
+      workerTimeoutSeconds: 10,
+      urlExpires: null,
+      clockedCacheControl: false,
+      clientOutsideKey: false,
+      now: NOW,
+      ...overrides,
+    });
+
+  it('is bounded by the authorization, the ticket, the presigned source and the URL\'s expires', () => {
+    assert.deepEqual(image(), { seconds: 30, bound: 'transform' });
+    assert.deepEqual(image({ authorization: { seconds: 4, bound: 'rule' } }), { seconds: 4, bound: 'rule' });
+    assert.deepEqual(image({ workerTimeoutSeconds: 40 }), { seconds: 60 - 40 - TICKET_MARGIN_SECONDS, bound: 'ticket' });
+    assert.deepEqual(image({ presignSeconds: 40 }), { seconds: 40 - 2 * 10 - TICKET_MARGIN_SECONDS, bound: 'presigned URL' });
+    assert.deepEqual(image({ urlExpires: NOW + 7 }), { seconds: 7, bound: 'URL expires' });
+  });
+
+  it('is 0 when the answer cannot be reused as it is', () => {
+    assert.equal(image({ authorization: { seconds: 0, bound: 'denied' } }).seconds, 0);
+    assert.equal(image({ clientOutsideKey: true }).seconds, 0, "another address's budget");
+    assert.equal(image({ clockedCacheControl: true }).seconds, 0, 'Cache-Control counting down to expires');
+    assert.equal(image({ workerTimeoutSeconds: 60 }).seconds, 0, 'the ticket would expire before the worker sees it');
+    assert.equal(image({ urlExpires: NOW }).seconds, 0);
+  });
+
+  it('names the transform setting when it is the bound', () => {
+    assert.deepEqual(ttl({ storeSeconds: 5, setting: 'transform' }), { seconds: 5, bound: 'transform' });
+    assert.deepEqual(ttl({ storeSeconds: 0, setting: 'transform' }), { seconds: 0, bound: 'transform: decision cache off' });
+  });
+
+  const transformBase = {
+    stores: { photos: { type: 'fs', root: '/srv/photos' } },
+    auth: { cookieName: 'session' },
+    transform: { enabled: true, keys: ['aa'], salts: ['bb'] },
+    worker: { secret: 'unit-worker-secret-0123456789abcdef0123' },
+  };
+
+  it('is off by default: the image prefixes go to the app as before', async () => {
+    const input = await renderInput(validateConfig(transformBase), '127.0.0.1:3000');
+    const server = renderServerInclude(input);
+    assert.doesNotMatch(renderHttpInclude(input) + server, /decide-img|sluice_dc|sluice_decisions/);
+    assert.match(server, /location \^~ \/images\/ \{\n    proxy_pass http:\/\/sluice_app;/);
+  });
+
+  it('renders both prefixes behind a cached auth_request, keyed without credentials, Accept as a class', async () => {
+    const config = validateConfig({ ...transformBase, transform: { ...transformBase.transform, decisionCache: { ttlSeconds: 10 } } });
+    const input = await renderInput(config, '127.0.0.1:3000');
+    const http = renderHttpInclude(input);
+    const server = renderServerInclude(input);
+    assert.match(http, /proxy_cache_path "[^"]+" levels=1:2 keys_zone=sluice_decisions:/);
+    assert.match(http, /"action":"\$sluice_dc_action"/);
+    // Only stores' decisions read the carried Content-Type: not rendered without one.
+    assert.doesNotMatch(http, /sluice_dc_h_content_type/);
+    for (const [prefix, form] of [['/img', 'imgproxy'], ['/images', 'native']]) {
+      assert.match(server, new RegExp(`location \\^~ ${prefix}/ \\{\\n    set \\$sluice_dc_action transform;[^}]*auth_request /_sluice/decide-img/${form};`));
+    }
+    const native = /location = \/_sluice\/decide-img\/native \{[^}]*\}/.exec(server)?.[0] ?? '';
+    const imgproxy = /location = \/_sluice\/decide-img\/imgproxy \{[^}]*\}/.exec(server)?.[0] ?? '';
+    const nativeKey = /proxy_cache_key "([^"]*)";/.exec(native)?.[1] ?? '';
+    const imgproxyKey = /proxy_cache_key "([^"]*)";/.exec(imgproxy)?.[1] ?? '';
+    assert.equal(nativeKey, 'native|$request_method|$request_uri|a:$sluice_dc_img_avif$sluice_dc_img_webp|r:$sluice_dc_img_addr|b:$sluice_dc_auth_sig|c:$sluice_dc_cookie_sig');
+    assert.equal(imgproxyKey, 'imgproxy|$request_method|$sluice_dc_path|a:$sluice_dc_img_avif$sluice_dc_img_webp|r:$remote_addr');
+    for (const key of [nativeKey, imgproxyKey]) assert.doesNotMatch(key, /\$http_|\$cookie_|\$args|\$arg_|\$sluice_dc_share|\$sluice_dc_cookie_token/);
+    // The app is asked with the class that is in the key, never the raw header.
+    for (const block of [native, imgproxy]) assert.match(block, /proxy_set_header Accept \$sluice_dc_img_accept_out;/);
+    assert.match(native, /proxy_no_cache \$sluice_dc_auth_skip \$sluice_dc_cookie_skip \$sluice_dc_img_args_skip \$sluice_dc_img_accept_skip;/);
+    assert.match(imgproxy, /proxy_no_cache \$sluice_dc_img_accept_skip;/);
+    assert.match(http, /map \$sluice_dc_args \$sluice_dc_img_args_skip \{\n    "~\(\?:\^\|&\)share\(\?:\[=&\]\|\$\)" 1;/);
+    // Native hits are bound to the request's credentials; imgproxy URLs carry none.
+    const nativeServe = /location = \/_sluice\/dc\/_img\/serve \{[\s\S]*?\n\}/.exec(server)?.[0] ?? '';
+    const imgproxyServe = /location = \/_sluice\/dc\/_imgproxy\/serve \{[\s\S]*?\n\}/.exec(server)?.[0] ?? '';
+    assert.match(nativeServe, /secure_link_md5 "\$http_authorization\|\$sluice_dc_cookie_token\|\$sluice_dc_share";/);
+    assert.doesNotMatch(imgproxyServe, /secure_link/);
+    for (const serve of [nativeServe, imgproxyServe]) {
+      assert.match(serve, /set \$sluice_img_ticket \$sluice_dc_img_ticket;/);
+      assert.match(serve, /proxy_cache_key \$sluice_img_key;/);
+      assert.match(serve, /error_page 502 504 = \/_sluice\/dc\/nginx-error\/worker;/);
+      assert.match(serve, /access_log "[^"]+" sluice_audit;/);
+    }
+    // The classic X-Accel-Redirect target stays, reading the app's own answer.
+    assert.match(server, /location = \/_sluice\/img \{\n    internal;\n    set \$sluice_img_ticket \$upstream_http_x_sluice_img_ticket;/);
+    // Every location under the internal prefix is internal.
+    for (const location of server.match(/location (?:\^~ |= |~ \^)?\/_sluice\/[^{]*\{\n[^\n]*/g) ?? []) assert.match(location, /\{\n    internal;$/, location);
   });
 });

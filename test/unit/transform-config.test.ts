@@ -29,6 +29,8 @@ describe('transform configuration', () => {
       imgproxyPrefix: '/img',
       nativePrefix: '/images',
       publicCache: false,
+      // nginx's decision cache for image URLs is opt-in.
+      decisionCache: { ttlSeconds: 0 },
     });
   });
 

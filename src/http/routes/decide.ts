@@ -1,5 +1,6 @@
 // GET|HEAD <internalPrefix>/decide — the decision nginx caches for stores with `decisionCache`
-// (README "Decision cache", src/nginx/render-decision-cache.ts). nginx asks with auth_request,
+// (image URLs have their own targets, with the same carried answers: routes/images.ts)
+// (docs/nginx.md "Decision cache", src/nginx/render-decision-cache.ts). nginx asks with auth_request,
 // passing the client's raw request line; this runs the download pipeline of files.ts on it
 // (resolve → authenticate → [rate limit] → authorize + audit → [count share-link use]) and answers
 // 204 with everything nginx needs to serve the file itself, privately:
@@ -101,7 +102,7 @@ export function decideRoutes(deps: DecideRouteDeps): Router {
  * Every answer is a 204 (anything else would be auth_request's 500): a refusal or failure travels
  * as the route "error/<status>" plus the app's JSON body and the headers that belong to it.
  */
-function carriedAnswers(deps: DecideRouteDeps) {
+export function carriedAnswers(deps: Pick<AccessPipelineDeps, 'logger'>) {
   return async function carriedAnswersMiddleware(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -145,6 +146,6 @@ export function binding(material: string): string {
 }
 
 /** A header value for nginx's audit line: UTF-8 bytes as latin1, control characters replaced. */
-function logSafe(value: string): string {
+export function logSafe(value: string): string {
   return Buffer.from(value.replace(/[\u0000-\u001f\u007f]/g, '?'), 'utf8').toString('latin1');
 }

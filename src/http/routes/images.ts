@@ -3,12 +3,18 @@
 //   GET|HEAD <nativePrefix>/<store>/<key…>?rs=fit:400:300…      token + policy, action "transform"
 // Both end in an empty 200 with X-Accel-Redirect to the internal image location: nginx serves the
 // cached result or asks the worker, carrying the app's signed ticket. The app never touches pixels.
+// With transform.decisionCache on, nginx asks instead with auth_request at
+// <internalPrefix>/decide-img/<form> and keeps the answer (decision + ticket + result key) for
+// up to its TTL (docs/nginx.md "Decision cache"): the same pipeline runs on the original request line.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { SluiceConfig } from '../../config/schema.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
 import { notFound, PublicError } from '../../errors.js';
+import { DC, imageDecideLocation, type ImageForm } from '../../nginx/decision-cache.js';
+import { imageDecisionCacheOn } from '../../nginx/render-decision-cache.js';
 import { IMAGE_CACHE_CONTROL_HEADER, imageLocation } from '../../nginx/render-transform.js';
+import { decisionTtl, ruleCacheSeconds, RuleFacts, transformDecisionTtl, type DecisionTtl } from '../../policy/nginx-decision-ttl.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { CanonicalKey, Store } from '../../storage/types.js';
 import type { TransformConfig } from '../../config/transform-schema.js';
@@ -22,6 +28,8 @@ import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
 import { rateLimitKey } from '../middleware/rate-limit.js';
 import { rawPathOf } from '../request-target.js';
+import { originalCredentials, originalQuery } from './auth-request.js';
+import { binding, carriedAnswers, logSafe } from './decide.js';
 
 /** rateLimit applies to the native form: floods of unique sizes are floods of renders. */
 export interface ImageRouteDeps extends AccessPipelineDeps {
@@ -33,40 +41,77 @@ interface ImageState extends AccessState {
   plan: TransformPlan;
 }
 
+/** Where a pipeline reads the request it decides: its own, or the one nginx asks about. */
+interface RequestView {
+  /** The RAW path (never the router's decoded params: the key is canonicalized once). */
+  readonly path: (ctx: Context) => string;
+  readonly query: (ctx: Context) => string;
+}
+
+const OWN_REQUEST: RequestView = { path: (ctx) => rawPathOf(ctx.req.url ?? ''), query: (ctx) => ctx.querystring };
+/** auth_request: the client's raw request line, as nginx passes it (X-Original-URI). */
+const ORIGINAL_REQUEST: RequestView = { path: (ctx) => rawPathOf(ctx.get('X-Original-URI')), query: originalQuery };
+
 export function imageRoutes(deps: ImageRouteDeps): Router {
   const secret = assertWorkerSecret(deps.config.worker);
   const { imgproxyPrefix, nativePrefix } = deps.config.transform;
-  const deliver = deliverTransform(deps, secret);
+  const prepare = prepareTransform(deps, secret);
   const router = new Router();
-  router.get(`${imgproxyPrefix}/{*rest}`, resolveSigned(deps, imgproxyPrefix), deliver);
+  router.get(`${imgproxyPrefix}/{*rest}`, resolveSigned(deps, imgproxyPrefix, OWN_REQUEST), redirected(deps, prepare));
   router.get(
     `${nativePrefix}/{*rest}`,
-    resolveNative(deps, nativePrefix),
+    resolveNative(deps, nativePrefix, OWN_REQUEST),
     authenticate(deps.authenticator),
     ...optional(deps.rateLimit),
     authorize(deps),
-    async (ctx: Context, next: Next) => {
-      // Options are read after the decision: an unauthorized caller learns nothing from them.
-      (ctx.state as ImageState).plan = parseNativeOptions(new URLSearchParams(ctx.querystring), deps.config.transform);
-      await next();
-    },
-    deliver,
+    nativeOptions(deps, OWN_REQUEST),
+    redirected(deps, prepare),
   );
+  if (imageDecisionCacheOn(deps.config)) {
+    // The decisions nginx caches (auth_request targets, internal): every answer is a 204.
+    const internal = deps.config.nginx.internalPrefix;
+    router.get(imageDecideLocation(internal, 'imgproxy'), carriedAnswers(deps), originalMethod, resolveSigned(deps, imgproxyPrefix, ORIGINAL_REQUEST), decided(deps, prepare, 'imgproxy'));
+    router.get(
+      imageDecideLocation(internal, 'native'),
+      carriedAnswers(deps),
+      originalMethod,
+      resolveNative(deps, nativePrefix, ORIGINAL_REQUEST),
+      authenticate(deps.authenticator, originalCredentials),
+      ...optional(deps.rateLimit),
+      authorize(deps),
+      nativeOptions(deps, ORIGINAL_REQUEST),
+      decided(deps, prepare, 'native'),
+    );
+  }
   return router;
 }
 
-/** The RAW request path after `<prefix>/`: never the router's decoded params (the key is canonicalized once). */
-function pathAfter(ctx: Context, prefix: string): string {
-  const raw = rawPathOf(ctx.req.url ?? '');
+/** Options are read after the decision: an unauthorized caller learns nothing from them. */
+function nativeOptions(deps: ImageRouteDeps, view: RequestView) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    (ctx.state as ImageState).plan = parseNativeOptions(new URLSearchParams(view.query(ctx)), deps.config.transform);
+    await next();
+  };
+}
+
+/** The image routes answer GET and HEAD (the router's own 405 for the rest). */
+async function originalMethod(ctx: Context, next: Next): Promise<void> {
+  const method = ctx.get('X-Original-Method');
+  if (method !== 'GET' && method !== 'HEAD') throw new PublicError(405, 'method not allowed');
+  await next();
+}
+
+/** The raw path after `<prefix>/`. */
+function pathAfter(raw: string, prefix: string): string {
   if (!raw.startsWith(`${prefix}/`)) throw notFound();
   return raw.slice(prefix.length + 1);
 }
 
 /** imgproxy form: the verified signature (and expiry) is the decision; it is audited like one. */
-function resolveSigned(deps: ImageRouteDeps, prefix: string) {
+function resolveSigned(deps: ImageRouteDeps, prefix: string, view: RequestView) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
-    const parsed = parseImgproxyPath(`/${pathAfter(ctx, prefix)}`, deps.config.transform);
+    const parsed = parseImgproxyPath(`/${pathAfter(view.path(ctx), prefix)}`, deps.config.transform);
     const state = ctx.state as ImageState;
     const target = sourceTarget(parsed.source, deps);
     state.store = target.store;
@@ -117,9 +162,9 @@ function sourceTarget(source: SourceRef, deps: ImageRouteDeps): { store: Store; 
 }
 
 /** Native form: <prefix>/<store>/<key…>, split on the raw path exactly like downloads. */
-function resolveNative(deps: ImageRouteDeps, prefix: string) {
+function resolveNative(deps: ImageRouteDeps, prefix: string, view: RequestView) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const rest = pathAfter(ctx, prefix);
+    const rest = pathAfter(view.path(ctx), prefix);
     const slash = rest.indexOf('/');
     const store = deps.stores.get(slash < 0 ? rest : rest.slice(0, slash));
     if (store === undefined) throw notFound('unknown store');
@@ -132,10 +177,22 @@ function resolveNative(deps: ImageRouteDeps, prefix: string) {
   };
 }
 
-function deliverTransform(deps: ImageRouteDeps, secret: string) {
+/** What an allowed transform hands to nginx, whichever way nginx asked. */
+interface PreparedTransform {
+  readonly ticket: string;
+  readonly ticketExpires: number;
+  readonly resultKey: string;
+  readonly cacheControl: string;
+  readonly varyAccept: boolean;
+  /** The worker's budget client named in the ticket. */
+  readonly client: string;
+  /** Lifetime of the presigned source URL in the ticket (S3 sources). */
+  readonly presignSeconds?: number;
+}
+
+function prepareTransform(deps: ImageRouteDeps, secret: string) {
   const { worker, transform } = deps.config;
-  const location = imageLocation(deps.config.nginx.internalPrefix);
-  return async (ctx: Context): Promise<void> => {
+  return async (ctx: Context): Promise<PreparedTransform> => {
     const { store, key, plan } = ctx.state as ImageState;
     // Refused before any I/O: a result or blur beyond the worker's limits (400, with the limit).
     if (!plan.raw) assertRequestWithinLimits(plan, worker.limits);
@@ -158,30 +215,114 @@ function deliverTransform(deps: ImageRouteDeps, secret: string) {
     // which only the worker knows: it writes Content-Disposition, and the name is in the key.
     const download = { stem: plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image'), attachment: plan.returnAttachment };
     const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format: fixed, negotiable, download });
-    const source: SourceLocator =
-      // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
-      store.kind === 's3' && !store.encrypted ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
+    // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
+    const presigned = store.kind === 's3' && !store.encrypted;
+    const source: SourceLocator = presigned ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
     // The worker's per-client concurrency and render budget are kept per token subject (or share
     // link). Signed imgproxy URLs carry no subject, and their key is shared by every user of the
     // host app: the client's address is what tells one user from another there.
     const client = rateLimitKey(ctx);
-    const ticket = signTicket(
-      { plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS, client },
-      secret,
-    );
+    const ticketExpires = Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS;
+    const ticket = signTicket({ plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: ticketExpires, client }, secret);
+    const presignSeconds = presigned ? presignTtlOf(deps.config, store.name) : undefined;
+    return {
+      ticket,
+      ticketExpires,
+      resultKey,
+      cacheControl: resultCacheControl(transform, plan, store.cacheControl),
+      varyAccept,
+      client,
+      ...(presignSeconds !== undefined && { presignSeconds }),
+    };
+  };
+}
+
+function presignTtlOf(config: SluiceConfig, storeName: string): number {
+  const store = config.stores[storeName];
+  // Every S3 store has one (default 60 s); a store the config does not name (cannot happen) is never cached.
+  return store?.type === 's3' ? store.presignTtlSeconds : 0;
+}
+
+/** The app's own answer: an empty 200 whose X-Accel-Redirect nginx follows to the image location. */
+function redirected(deps: ImageRouteDeps, prepare: ReturnType<typeof prepareTransform>) {
+  const location = imageLocation(deps.config.nginx.internalPrefix);
+  return async (ctx: Context): Promise<void> => {
+    const prepared = await prepare(ctx);
     ctx.set({
       // Charset-less (Koa's empty body would be text/plain; charset=utf-8, and nginx keeps a
       // charset it saw here on the worker's type); the worker's Content-Type is the one served.
       'Content-Type': 'application/octet-stream',
-      [IMAGE_CACHE_CONTROL_HEADER]: resultCacheControl(transform, plan, store.cacheControl),
+      [IMAGE_CACHE_CONTROL_HEADER]: prepared.cacheControl,
       // nosniff and imgproxy's CSP are added by the image location itself, to every answer.
-      ...(varyAccept && { Vary: 'Accept' }),
-      [TICKET_HEADER]: ticket,
-      [CACHE_KEY_HEADER]: resultKey,
+      ...(prepared.varyAccept && { Vary: 'Accept' }),
+      [TICKET_HEADER]: prepared.ticket,
+      [CACHE_KEY_HEADER]: prepared.resultKey,
       'X-Accel-Redirect': location,
     });
     ctx.status = 200;
     ctx.body = '';
+  };
+}
+
+/**
+ * The answer nginx caches (transform.decisionCache): a 204 carrying the same ticket, result key
+ * and headers, the audit fields, and X-Accel-Expires = how long the whole answer may be reused.
+ */
+function decided(deps: ImageRouteDeps, prepare: ReturnType<typeof prepareTransform>, form: ImageForm) {
+  const { config } = deps;
+  const setting = config.transform.decisionCache.ttlSeconds;
+  const ruleSeconds = ruleCacheSeconds(config.rules);
+  const facts = new Map<string, RuleFacts>();
+  const factsOf = (store: string): RuleFacts => {
+    let result = facts.get(store);
+    if (result === undefined) facts.set(store, (result = new RuleFacts(config.rules, store)));
+    return result;
+  };
+  return async (ctx: Context): Promise<void> => {
+    const state = ctx.state as ImageState;
+    const prepared = await prepare(ctx);
+    const now = Date.now() / 1000;
+    const authorization: DecisionTtl =
+      form === 'native'
+        ? decisionTtl({
+            storeSeconds: setting,
+            setting: 'transform',
+            ruleSeconds: state.decision.ruleId === null ? undefined : ruleSeconds.get(state.decision.ruleId),
+            decision: state.decision,
+            subject: state.subject,
+            rateLimited: deps.rateLimit !== undefined,
+            facts: factsOf(state.store.name).of(state.key.value),
+            now,
+          })
+        : // The signature is the whole authorization: no token, no rule, no link.
+          { seconds: setting, bound: 'transform' };
+    const ttl = transformDecisionTtl({
+      authorization,
+      ticketExpires: prepared.ticketExpires,
+      presignSeconds: prepared.presignSeconds,
+      workerTimeoutSeconds: Math.ceil(config.worker.requestTimeoutMs / 1000),
+      urlExpires: state.plan.expires,
+      clockedCacheControl: config.transform.ttl !== undefined && state.plan.expires !== null,
+      // An address-keyed budget (no subject) must be the address nginx keyed this entry on.
+      clientOutsideKey: prepared.client.startsWith('ip:') && prepared.client !== `ip:${ctx.get(DC.client)}`,
+      now,
+    });
+    ctx.set({
+      [IMAGE_CACHE_CONTROL_HEADER]: prepared.cacheControl,
+      ...(prepared.varyAccept && { [DC.vary]: 'Accept' }),
+      [TICKET_HEADER]: prepared.ticket,
+      [CACHE_KEY_HEADER]: prepared.resultKey,
+      [DC.route]: 'serve',
+      [DC.store]: state.store.name,
+      [DC.key]: Buffer.from(state.key.value, 'utf8').toString('latin1'),
+      [DC.subject]: logSafe(state.subject?.id ?? '-'),
+      [DC.rule]: form === 'native' ? logSafe(state.decision.ruleId ?? '-') : 'imgproxy-signature',
+      [DC.ttl]: `${ttl.seconds} (${ttl.bound})`,
+      ...(form === 'native' && { [DC.binding]: binding(ctx.get(DC.material)) }),
+      'X-Accel-Expires': String(ttl.seconds),
+      'Cache-Control': 'no-store',
+    });
+    ctx.status = 204;
   };
 }
 
