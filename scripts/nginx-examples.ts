@@ -42,7 +42,7 @@ export async function renderExamples(): Promise<Map<string, string>> {
         serverIncludePath: `${example.includeDir}/sluice-server.conf`,
       }),
     );
-    // The operator's own location for each auth_request prefix (what the README shows).
+    // The operator's own location for each auth_request prefix (what docs/sharing.md shows).
     for (const [prefix, store] of Object.entries(config.sharing.authRequest.locations)) {
       const target = config.stores[store];
       if (target?.type !== 'fs') continue;

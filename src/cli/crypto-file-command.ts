@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { EncryptionConfig } from '../config/encryption-schema.js';
 import { loadEncryptionConfig } from '../config/load.js';
 import { DamagedObjectError } from '../crypto/format.js';
@@ -14,8 +14,9 @@ import { openKeyring, type Keyring } from '../crypto/keyring.js';
 import { decryptStream, encryptStream } from '../crypto/stream.js';
 import { addKeyringOptions, keyringSource, type KeyringSourceOptions } from './keyring-source.js';
 
-const NAME_FLAGS = '--name <key>';
-const NAME_HELP = 'the store key the object lives under: it is bound into the ciphertext (default: none, a loose file)';
+/** commander prints "(default: …)" itself: the description text stands in for the empty default. */
+const nameOption = (): Option =>
+  new Option('--name <key>', 'the store key the object lives under: it is bound into the ciphertext').default('', 'none, a loose file');
 
 interface FileOptions extends KeyringSourceOptions {
   name: string;
@@ -27,13 +28,13 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
     return openKeyring(source.file, await source.password());
   };
   const encrypt = addKeyringOptions(
-    new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
+    new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>').addOption(nameOption()),
   ).action(async (input: string, output: string, options: FileOptions) => {
     const keyring = await unlock(options);
     await transformFile(input, output, encryptStream(keyring.current, loadEncryption().chunkSize, options.name));
   });
   const decrypt = addKeyringOptions(
-    new Command('decrypt-file').description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>').option(NAME_FLAGS, NAME_HELP, ''),
+    new Command('decrypt-file').description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>').addOption(nameOption()),
   ).action(async (input: string, output: string, options: FileOptions) => {
       const keyring = await unlock(options);
       try {

@@ -90,13 +90,24 @@ export function devCommand(): Command {
           `Sluice is ready on http://${config.host}:${config.port} (nginx) → app ${app.address}; store "demo" = ${demoRoot ?? '(configured)'}`,
           'Download a file with a development token (valid 24 h):',
           `  curl -fsS -H 'Authorization: Bearer ${token}' '${base}/${encodeURIComponent(sample)}'`,
-          `Other samples: ${samples.map((s) => `${base}/${encodeURIComponent(s)}`).join('  ')}`,
+          // The other samples need the token too (a bare URL answers 401): one curl saving each under its name.
+          ...(samples.length > 1
+            ? [
+                'The other samples, saved under their names in the current directory:',
+                `  curl -fsS -H 'Authorization: Bearer ${token}'${samples.slice(1).map((s) => ` -o ${shellQuote(s)} '${base}/${encodeURIComponent(s)}'`).join('')}`,
+              ]
+            : []),
           `Mint another token: SLUICE_JWT_SECRET=$(cat ${path.relative(process.cwd(), path.join(stateDir, 'dev-jwt-secret'))}) npm run sluice -- token --sub alice   ·   Stop: Ctrl-C`,
           ...(demoApp === undefined ? [] : [`Demo host app: http://${config.host}:${config.port}/  (log in as alice / alice-demo or bob / bob-demo)`]),
           '',
         ].join('\n'),
       );
     });
+}
+
+/** One shell word, whatever the file name holds. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** A per-checkout random secret, so development tokens survive restarts but are never shared. */
@@ -186,7 +197,7 @@ async function prepareDemo(dataDir: string, stateDir: string, devSecret: string)
 /**
  * The demo's encrypted store: a keyring under --state, sealed with a password derived from the
  * per-checkout development secret (which sits next to it): development only. The worker reads
- * it from a file (allowRegularPasswordFile); production passes it on a descriptor (see README).
+ * it from a file (allowRegularPasswordFile); production passes it on a descriptor (see docs/encryption.md).
  */
 async function demoVault(dataDir: string, stateDir: string, password: string): Promise<{ root: string; encryption: Record<string, unknown> }> {
   const root = path.join(dataDir, 'vault');

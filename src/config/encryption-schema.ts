@@ -11,17 +11,20 @@ export const MAX_CHUNK_BYTES = 8 * MIB;
 
 export const encryptionSchema = z
   .strictObject({
-    /** The keyring file (JSON, sealed with the master password); `sluice keys init` creates it. */
-    keyringFile: z.string().min(1).optional(),
-    /**
-     * Where the master password is read from, once, at start-up: a file descriptor (/dev/fd/3),
-     * a named pipe, or (with allowRegularPasswordFile) a file on a tmpfs such as a container secret.
-     */
-    passwordFile: z.string().min(1).optional(),
-    /** Accept a regular file as passwordFile; only for secrets mounted on tmpfs (Docker/Kubernetes). */
-    allowRegularPasswordFile: z.boolean().default(false),
-    /** Plaintext bytes per AEAD chunk of new objects (old objects keep theirs: it is in their header). */
-    chunkSize: z.number().int().min(MIN_CHUNK_BYTES).max(MAX_CHUNK_BYTES).default(64 * KIB),
+    keyringFile: z.string().min(1).optional().describe('the keyring (JSON, sealed with the master password; `sluice keys init` creates it); required by the worker when a store is encrypted'),
+    passwordFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('where the master password is read from, once, at start-up: a file descriptor (`/dev/fd/3`), a named pipe, or (with `allowRegularPasswordFile`) a file on tmpfs'),
+    allowRegularPasswordFile: z.boolean().default(false).describe('accept a regular file as `passwordFile`; only for secrets mounted on tmpfs (Docker/Kubernetes)'),
+    chunkSize: z
+      .number()
+      .int()
+      .min(MIN_CHUNK_BYTES)
+      .max(MAX_CHUNK_BYTES)
+      .default(64 * KIB)
+      .describe('plaintext bytes per AEAD chunk of new objects (4 KiB – 8 MiB; old objects keep theirs: it is in their header)'),
   })
   .prefault({});
 

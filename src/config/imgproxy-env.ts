@@ -4,7 +4,7 @@
 // ",", megapixels as a float, Go booleans, `name=options` presets); a variable Sluice does not
 // support is named in a warning, or refused where ignoring it would weaken security; a setting
 // also given by the config file or a SLUICE_* variable with another value is an error.
-// The table below is the documentation too (README "Switching from imgproxy").
+// The table below is the documentation too (docs/transforms.md "Switching from imgproxy").
 
 type Tree = Record<string, unknown>;
 
@@ -280,7 +280,7 @@ export function configFromImgproxyEnv(env: NodeJS.ProcessEnv): ImgproxyMapping {
     if (known.has(name) || IMGPROXY_IGNORED_QUIETLY.has(name)) continue;
     const refusal = IMGPROXY_REFUSED[name];
     if (refusal !== undefined) errors.push(`${name}: ${refusal}`);
-    else warnings.push(`${name} is not supported by Sluice and is ignored (see README "Switching from imgproxy")`);
+    else warnings.push(`${name} is not supported by Sluice and is ignored (see docs/transforms.md "Switching from imgproxy")`);
   }
   return { explicit, defaults, origins, warnings, errors };
 }

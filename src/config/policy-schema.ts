@@ -89,24 +89,23 @@ const limitRateSchema = z
 
 export const ruleSchema = z
   .strictObject({
-    id: z.string().min(1).optional(),
-    /** Store name, or "*" for every store. */
-    store: z.string().min(1).default('*'),
-    /** Key pattern: path-to-regexp syntax (":param" one segment, "*rest" any remaining segments).
-     * Optional only for delegate rules (then every key; a plugin still checks its own patterns). */
-    key: z.string().min(1).optional(),
-    /** Default: every action for deny rules, ["read", "head"] for allow and delegate rules. */
-    actions: z.array(actionSchema).min(1).optional(),
-    /** delegate: ask `to` (the webhook or a plugin); its allow/deny decides, abstain falls through. */
-    effect: z.enum(['allow', 'deny', 'delegate']).default('allow'),
-    /** "webhook" or a plugin's name; only for effect: delegate. */
-    to: z.string().min(1).optional(),
-    /** Download bandwidth when this rule allows (nginx X-Accel-Limit-Rate). */
-    limitRate: limitRateSchema.optional(),
-    /** Upper bound on how long nginx may reuse this rule's allow (stores' decisionCache); 0 = never. */
-    cacheSeconds: z.number().int().min(0).max(3600).optional(),
-    /** All conditions must hold for the rule to apply; an empty list always applies. */
-    when: z.array(conditionSchema).default([]),
+    id: z.string().min(1).optional().describe('name used in audit lines and error messages'),
+    store: z.string().min(1).default('*').describe('store name, or `*` for every store'),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('key pattern, path-to-regexp syntax (`:name` one segment, `*name` one or more); required except on delegate rules (then every key; a plugin still checks its own patterns)'),
+    actions: z
+      .array(actionSchema)
+      .min(1)
+      .optional()
+      .meta({ docDefault: 'every action for `deny`; `[read, head]` for `allow`, `delegate`', description: '`read` = GET, `head` = HEAD, `transform` = image variants, `share` = minting share links, `write` = uploads' }),
+    effect: z.enum(['allow', 'deny', 'delegate']).default('allow').describe('`delegate` asks `to`: its allow or deny decides, abstain falls through to the next rule'),
+    to: z.string().min(1).optional().describe('`webhook` or a plugin\'s name; only with `effect: delegate`'),
+    limitRate: limitRateSchema.optional().meta({ docType: 'rate: `512k`, `2m` or bytes per second', description: 'download bandwidth when this rule allows (nginx applies `X-Accel-Limit-Rate`)' }),
+    cacheSeconds: z.number().int().min(0).max(3600).optional().describe('upper bound on how long nginx may reuse this rule\'s allow (stores\' `decisionCache`); 0 = never'),
+    when: z.array(conditionSchema).default([]).meta({ docType: 'list of conditions', description: 'every condition must hold for the rule to apply; empty = always (authorization.md, *Conditions*)' }),
   })
   .superRefine((rule, ctx) => {
     if (rule.effect === 'delegate' && rule.to === undefined) {
@@ -125,31 +124,25 @@ export const ruleSchema = z
   .transform((rule) => ({ ...rule, actions: rule.actions ?? [...(rule.effect === 'deny' ? DENY_DEFAULT_ACTIONS : ALLOW_DEFAULT_ACTIONS)] }));
 
 const pluginSchema = z.strictObject({
-  /** A file ("./plugins/tenant.js", relative to the working directory) or a package name. */
-  module: z.string().min(1),
-  /** Passed to the module when it exports a factory function. */
-  options: z.record(z.string(), z.unknown()).default({}),
+  module: z.string().min(1).describe('a file (`./plugins/tenant.js`, relative to the working directory) or a package name'),
+  options: z.record(z.string(), z.unknown()).default({}).describe('passed to the module when it exports a factory function'),
 });
 
 const webhookSchema = z.strictObject({
-  /** The host app's endpoint: POST {subject, claims, store, key, action} → {allow, ttlSeconds?, scope?}. */
-  url: z.url({ protocol: /^https?$/ }),
-  /** After this the request fails closed (503). */
-  timeoutMs: z.number().int().min(50).max(30_000).default(1500),
-  /** Extra request headers, e.g. a shared secret the host app checks (never logged). */
-  headers: z.record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a header name'), z.string()).default({}),
+  url: z.url({ protocol: /^https?$/ }).describe('the host app\'s endpoint: POST `{subject, claims, store, key, action}` → `{allow, ttlSeconds?, scope?}`'),
+  timeoutMs: z.number().int().min(50).max(30_000).default(1500).describe('no answer within this → 503 (fail closed)'),
+  headers: z
+    .record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a header name'), z.string())
+    .default({})
+    .describe('extra request headers, e.g. a shared secret the host app checks (never logged)'),
 });
 
 const cacheSchema = z
   .strictObject({
-    /** Bound of the in-memory cache (0 = no caching). Redis entries are bounded by their TTL. */
-    maxEntries: z.number().int().min(0).max(10_000_000).default(10_000),
-    /** TTL for answers that do not give one. */
-    defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30),
-    /** Cap on any answer's TTL: the longest a revoked permission can still be used. */
-    maxTtlSeconds: z.number().int().min(0).max(86_400).default(300),
-    /** Prefix of the Redis keys (when redisUrl is set). */
-    redisPrefix: z.string().min(1).default('sluice:decision:'),
+    maxEntries: z.number().int().min(0).max(10_000_000).default(10_000).describe('bound of the in-memory LRU of webhook/plugin answers (0 = no caching); Redis entries are bounded by their TTL'),
+    defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30).describe('TTL of answers that give none'),
+    maxTtlSeconds: z.number().int().min(0).max(86_400).default(300).describe('cap on any answer\'s TTL: the longest a withdrawn permission keeps working'),
+    redisPrefix: z.string().min(1).default('sluice:decision:').describe('prefix of the Redis keys (with `redisUrl`)'),
   })
   .refine((cache) => cache.defaultTtlSeconds <= cache.maxTtlSeconds, {
     path: ['defaultTtlSeconds'],
@@ -158,12 +151,12 @@ const cacheSchema = z
 
 export const policySchema = z
   .strictObject({
-    /** Claim path(s) holding the subject's roles/groups (dot paths: "realm_access.roles"). */
     rolesClaim: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .prefault('roles')
-      .transform((claims) => (typeof claims === 'string' ? [claims] : claims)),
-    plugins: z.array(pluginSchema).default([]),
+      .transform((claims) => (typeof claims === 'string' ? [claims] : claims))
+      .describe('claim path(s) holding the subject\'s roles, read by `role`/`anyRole` conditions (dot paths: `realm_access.roles`)'),
+    plugins: z.array(pluginSchema).default([]).describe('authorization plugins, loaded with `import()` at start-up (authorization.md, *Plugins*)'),
     webhook: webhookSchema.optional(),
     cache: cacheSchema.prefault({}),
   })

@@ -13,21 +13,30 @@ export const storeName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'store names are lowercase letters, digits, "-" or "_"');
 
-const cacheControl = z.string().min(1).default('private, no-store');
+const cacheControl = z.string().min(1).default('private, no-store').describe('Cache-Control of successful downloads');
 /** An absolute path nginx takes in a directive as it is. */
 const nginxPath = z.string().regex(/^\/[^$"'{};\\\s]*$/, 'an absolute path without spaces, quotes, braces, ";", "$" or "\\"');
 /** Objects are stored as chunked AEAD ciphertext; the worker tier encrypts and decrypts (see src/crypto). */
-const encrypted = z.boolean().default(false);
-/**
- * nginx keeps the app's allow decisions for up to ttlSeconds (README "Decision cache"): repeated
- * requests skip the round trip to the app. 0 (the default) = off: every request is decided anew.
- */
-const decisionCache = z.strictObject({ ttlSeconds: z.number().int().min(0).max(3600).default(0) }).optional();
+const encrypted = z.boolean().default(false).describe('the store holds only ciphertext (encryption at rest); delivery must be `nginx`');
+/** Repeated requests skip the round trip to the app (docs/nginx.md "Decision cache"). */
+const decisionCache = z
+  .strictObject({
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(0)
+      .describe('nginx reuses the app\'s allow decisions for up to this long (the revocation window); 0 = off, every request is decided by the app'),
+  })
+  .optional();
+
+const DELIVERY = '`nginx`: X-Accel-Redirect, nginx sends the bytes; `redirect` (s3 only): 302 to a presigned URL; `stream`: the app streams the bytes (nginx.md, *Delivery modes*)';
 
 const fsStoreSchema = z.strictObject({
-  type: z.literal('fs'),
-  root: z.string({ error: 'root directory is required' }).min(1, 'root directory is required'),
-  delivery: z.enum(['nginx', 'stream']).default('nginx'),
+  type: z.literal('fs').describe('`fs` (a directory) or `s3` (a bucket); store names: lowercase letters, digits, `-`, `_`'),
+  root: z.string({ error: 'root directory is required' }).min(1, 'root directory is required').describe('directory holding the files; must exist at start-up'),
+  delivery: z.enum(['nginx', 'stream']).default('nginx').describe(DELIVERY),
   cacheControl,
   encrypted,
   decisionCache,
@@ -35,21 +44,18 @@ const fsStoreSchema = z.strictObject({
 
 const s3StoreSchema = z.strictObject({
   type: z.literal('s3'),
-  bucket: z.string({ error: 'bucket is required' }).min(1, 'bucket is required'),
-  /** Custom endpoint (MinIO, Swift, Ceph); omit for AWS. */
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
-  region: z.string().min(1).default('us-east-1'),
-  forcePathStyle: z.boolean().default(false),
-  /** Explicit credentials; when absent the standard AWS credential chain is used. */
-  accessKeyId: z.string().min(1).optional(),
-  secretAccessKey: z.string().min(1).optional(),
-  /** Lifetime of presigned URLs. nginx consumes them at once, so short is safe. */
-  presignTtlSeconds: z.number().int().min(1).max(3600).default(60),
-  /** Dynamic buckets: e.g. "media-<year>-<month>-<suffix>"; keys "<period>/…" live there (see src/ops/dynamic-bucket.ts). */
-  bucketTemplate: z.string().min(1).optional(),
-  /** Secret behind <suffix> (at least 32 characters). */
-  bucketSecret: z.string().min(32, 'bucketSecret must be at least 32 characters').optional(),
-  delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx'),
+  bucket: z.string({ error: 'bucket is required' }).min(1, 'bucket is required').describe('bucket name'),
+  endpoint: z.url({ protocol: /^https?$/ }).optional().describe('custom endpoint (MinIO, Ceph RGW, Swift s3api…); unset = AWS'),
+  region: z.string().min(1).default('us-east-1').describe('region the requests are signed for'),
+  forcePathStyle: z.boolean().default(false).describe('path-style addressing (most non-AWS servers; required with `bucketTemplate`)'),
+  accessKeyId: z.string().min(1).optional().describe('explicit credentials, with `secretAccessKey`; unset = the AWS chain (environment, profile, instance role)'),
+  secretAccessKey: z.string().min(1).optional().describe('the secret of `accessKeyId`'),
+  /** nginx consumes presigned URLs at once, so short is safe. */
+  presignTtlSeconds: z.number().int().min(1).max(3600).default(60).describe('lifetime of presigned URLs (in `redirect` mode: how long the link the client gets stays usable)'),
+  /** See src/ops/dynamic-bucket.ts. */
+  bucketTemplate: z.string().min(1).optional().describe('dynamic per-period buckets, e.g. `media-<year>-<month>-<suffix>`; keys `<period>/…` live there (operations.md, *Dynamic buckets*)'),
+  bucketSecret: z.string().min(32, 'bucketSecret must be at least 32 characters').optional().describe('HMAC secret behind `<suffix>` (at least 32 characters)'),
+  delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx').describe(DELIVERY),
   cacheControl,
   encrypted,
   decisionCache,
@@ -59,17 +65,15 @@ export const storeSchema = z.discriminatedUnion('type', [fsStoreSchema, s3StoreS
 
 const jwtKeySchema = z
   .strictObject({
-    kid: z.string().min(1).optional(),
-    /** Algorithms this key may verify; pinned so a token cannot choose its own. */
+    kid: z.string().min(1).optional().describe('key id; a token naming a `kid` is verified by that key only'),
+    /** Pinned so a token cannot choose its own algorithm. */
     algorithms: z
       .array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
-      .min(1),
-    /** Shared secret for HS* (at least 32 bytes). */
-    secret: z.string().min(32, 'HMAC secrets must be at least 32 characters').optional(),
-    /** PEM public key (SPKI) for RS/PS/ES/EdDSA. */
-    publicKey: z.string().min(1).optional(),
-    /** JWKS URL for RS/PS/ES/EdDSA. */
-    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+      .min(1)
+      .describe('algorithms this key may verify (pinned per key)'),
+    secret: z.string().min(32, 'HMAC secrets must be at least 32 characters').optional().describe('shared secret for HS* (at least 32 characters); exactly one of `secret`, `publicKey`, `jwksUrl`'),
+    publicKey: z.string().min(1).optional().describe('PEM public key (SPKI) for RS/PS/ES/EdDSA'),
+    jwksUrl: z.url({ protocol: /^https?$/ }).optional().describe('JWKS URL for RS/PS/ES/EdDSA (cached; unreachable → 503, fail closed)'),
   })
   .superRefine((key, ctx) => {
     const sources = [key.secret, key.publicKey, key.jwksUrl].filter((v) => v !== undefined);
@@ -87,46 +91,57 @@ const jwtKeySchema = z
   });
 
 export const authSchema = z.strictObject({
-  keys: z.array(jwtKeySchema).default([]),
-  /** Cookie that may carry the token (in addition to the Authorization: Bearer header). */
-  cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).optional(),
-  issuer: z.string().min(1).optional(),
-  audience: z.string().min(1).optional(),
-  clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
-  /** Tokens larger than this are refused before any parsing. */
-  maxTokenBytes: z.number().int().min(256).max(65536).default(8192),
-  /** Refuse tokens whose `exp` lies further ahead than this (unset = any `exp`): bounds how long a
-   * stolen token lives and how long its revocation must be kept. */
-  maxTokenLifetimeSeconds: z.number().int().min(60).max(10 * 366 * 86_400).optional(),
+  keys: z.array(jwtKeySchema).default([]).describe('keys that verify tokens (`SLUICE_JWT_SECRET` sets one HS256 key)'),
+  cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).optional().describe('also accept the token from this cookie (the `Authorization: Bearer` header wins)'),
+  issuer: z.string().min(1).optional().describe('required `iss` claim, checked when set'),
+  audience: z.string().min(1).optional().describe('required `aud` claim, checked when set'),
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(30).describe('allowed clock skew for `exp`/`nbf`'),
+  maxTokenBytes: z.number().int().min(256).max(65536).default(8192).describe('larger tokens are refused before any parsing'),
+  maxTokenLifetimeSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(10 * 366 * 86_400)
+    .optional()
+    .describe('refuse tokens whose `exp` lies further ahead than this (bounds how long a stolen token lives and how long revocations are kept); unset = any `exp`'),
 });
 
 export const configSchema = z
   .strictObject({
-    /** nginx's listen address (embedded default and the rendered full config). */
-    host: z.string().min(1).default('127.0.0.1'),
+    host: z.string().min(1).default('127.0.0.1').describe('nginx\'s listen address in `sluice dev` and the rendered full config (`0.0.0.0` to be public)'),
     /**
      * The app's own listen address, loopback by default: the app trusts X-Original-URI on its
      * auth_request endpoint, answers raw X-Accel-Redirect/X-Sluice-* and serves /metrics, so only
      * nginx may reach it. A non-loopback address logs a warning at start-up.
      */
-    appHost: z.string().min(1).default('127.0.0.1'),
-    /** Public port: where nginx listens in the embedded default and the rendered full config. */
-    port: z.number().int().min(1).max(65535).default(8080),
-    /** Port of the Sluice app itself (nginx proxies to it). 0 = any free port. */
-    appPort: z.number().int().min(0).max(65535).default(3000),
-    /** URL prefix of download routes: GET /files/<store>/<key>. */
+    appHost: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('the app\'s own listen address and the rendered `upstream sluice_app`; keep it loopback — the app port trusts `X-Original-URI`, answers raw `X-Accel-Redirect`/`X-Sluice-*` and serves `/metrics`. Any other address logs a start-up warning'),
+    port: z.number().int().min(1).max(65535).default(8080).describe('public port: where nginx listens in `sluice dev` and the rendered full config'),
+    appPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(3000)
+      .describe('port of the Sluice app itself (nginx proxies to it); 0 = any free port. `sluice dev` uses 0 unless this is set'),
     prefix: z
       .string()
       .regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'prefix must look like /files')
-      .default('/files'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      .default('/files')
+      .describe('download routes: `GET|HEAD <prefix>/<store>/<key…>`'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
     stores: z.record(storeName, storeSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one store'),
     auth: authSchema.default(authSchema.parse({})),
-    rules: z.array(ruleSchema).default([]),
+    rules: z.array(ruleSchema).default([]).describe('the ordered rule list: the first rule that applies decides; no rule = denied (authorization.md)'),
     /** Roles claim, plugins, webhook and decision cache of the authorization engine. */
     policy: policySchema,
-    /** Shared state (revocations, one-time links, decision cache, rate limits). */
-    redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+    redisUrl: z
+      .url({ protocol: /^rediss?$/ })
+      .optional()
+      .describe('shared state for every instance: decision cache, revocations, one-time links, rate limits, upload reservations; unset = in memory (one instance)'),
     sharing: sharingSchema,
     transform: transformSchema,
     worker: workerSchema,
@@ -135,17 +150,13 @@ export const configSchema = z
     encryption: encryptionSchema,
     nginx: z
       .strictObject({
-        /** Prefix of the internal locations; never reachable from outside. */
-        internalPrefix: z.string().regex(/^\/[A-Za-z0-9_-]+$/).default('/_sluice'),
-        /** Where nginx keeps allow decisions of stores with decisionCache on (README "Decision cache"). */
+        internalPrefix: z.string().regex(/^\/[A-Za-z0-9_-]+$/).default('/_sluice').describe('prefix of nginx\'s internal locations (never reachable from outside)'),
+        /** Where nginx keeps allow decisions of stores with decisionCache on (docs/nginx.md "Decision cache"). */
         decisionCache: z
           .strictObject({
-            /** proxy_cache_path directory (absolute; readable by nginx's workers only). */
-            path: nginxPath.default('/var/cache/nginx/sluice-decisions'),
-            /** keys_zone size (1m holds about 8000 decisions). */
-            zoneSize: z.string().regex(/^[1-9][0-9]*[km]$/, 'a size such as 10m or 512k').default('10m'),
-            /** JSON audit log of every decision nginx applies (cache hits included). */
-            auditLog: nginxPath.default('/var/log/nginx/sluice-audit.log'),
+            path: nginxPath.default('/var/cache/nginx/sluice-decisions').describe('`proxy_cache_path` directory of the decision cache (absolute; readable by nginx\'s workers only)'),
+            zoneSize: z.string().regex(/^[1-9][0-9]*[km]$/, 'a size such as 10m or 512k').default('10m').describe('`keys_zone` size (1m holds about 8000 decisions)'),
+            auditLog: nginxPath.default('/var/log/nginx/sluice-audit.log').describe('JSON audit log of every decision nginx applies, cache hits included (`--full`: `sluice-audit.log` in the runtime directory)'),
           })
           .prefault({}),
       })

@@ -1,5 +1,5 @@
 // The attack corpus for compositions: features that each held alone but not together, tried
-// through real nginx (the rendered config plus the README's /protected auth_request snippet),
+// through real nginx (the rendered config plus the documented /protected auth_request snippet, docs/sharing.md),
 // the real worker and real Redis. Each case is a finding of an outside review, kept as a
 // regression test: share links × deny rules, auth_request × a raw "#", deny rules × every action,
 // revocation × absurd token expiries, share links × revocation of their creator's token.

@@ -67,10 +67,10 @@ describe('nginx config rendering', () => {
     }
   });
 
-  it('the README shows exactly the protected location the renderer produces', async () => {
-    const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  it('docs/sharing.md shows exactly the protected location the renderer produces', async () => {
+    const page = await readFile(path.join(REPO_ROOT, 'docs', 'sharing.md'), 'utf8');
     const rendered = renderProtectedLocation({ path: '/protected', root: '/srv/docs', internalPrefix: '/_sluice' });
-    assert.ok(readme.includes(`\`\`\`nginx\n${rendered}\n\`\`\``), 'README.md "nginx auth_request" snippet is stale');
+    assert.ok(page.includes(`\`\`\`nginx\n${rendered}\n\`\`\``), 'docs/sharing.md "nginx auth_request" snippet is stale');
   });
 });
 
