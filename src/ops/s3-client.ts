@@ -1,23 +1,11 @@
-// An S3 client for operator commands: the same compatibility settings as the gateway's store
-// (Swift and older MinIO reject the SDK's default checksums), but patient timeouts, because
-// uploads and audits move real data instead of failing fast for a waiting download.
-import { S3Client } from '@aws-sdk/client-s3';
+// Helpers of the operator commands around S3: the client (patient timeouts, because uploads and
+// audits move real data instead of failing fast for a waiting download), store lookup, error text.
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StoreConfig, SluiceConfig } from '../config/schema.js';
+import { createS3Client, S3_PROFILES } from '../storage/s3-client.js';
 
 export function opsS3Client(config: S3StoreConfig): S3Client {
-  return new S3Client({
-    region: config.region,
-    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
-    forcePathStyle: config.forcePathStyle,
-    ...(config.accessKeyId !== undefined &&
-      config.secretAccessKey !== undefined && {
-        credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      }),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
-  });
+  return createS3Client(config, S3_PROFILES.operator);
 }
 
 /** The named store, which must be of the given type (a usage error names what was found). */

@@ -1,23 +1,15 @@
 // An S3 bucket (AWS, MinIO, Swift, Ceph). nginx and redirect modes only presign (no network);
 // stream mode talks to the bucket with short timeouts so a sick backend fails fast.
 import { Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
 import { notFound, storageUnavailable } from '../errors.js';
 import { locateObject } from '../ops/dynamic-bucket.js';
 import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
+import { createS3Client, S3_PROFILES } from './s3-client.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, ResponseOverrides, Store } from './types.js';
 
-const CONNECT_TIMEOUT_MS = 3_000;
-/** Time until the response headers arrive; a slow body (client backpressure) is not cut off. */
-const REQUEST_TIMEOUT_MS = 10_000;
 const PROBE_KEY = 'sluice-origin-probe';
 /** Signing is offline: any well-formed credentials give the same URL shape. */
 const PROBE_CREDENTIALS = { accessKeyId: 'SLUICEPROBE', secretAccessKey: 'sluice-probe-secret' };
@@ -29,11 +21,7 @@ const PROBE_CREDENTIALS = { accessKeyId: 'SLUICEPROBE', secretAccessKey: 'sluice
 const URL_PARTS = /^(https?:\/\/[^/?#]+)(\/[^#]*)$/;
 
 export function createS3Store(name: string, config: S3StoreConfig, internalPrefix: string): Store {
-  const credentials =
-    config.accessKeyId !== undefined && config.secretAccessKey !== undefined
-      ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
-      : undefined; // undefined: the SDK's default credential chain
-  const client = new S3Client(clientConfig(config, credentials));
+  const client = createS3Client(config, S3_PROFILES.download);
   const location = s3Location(internalPrefix, name);
   let expectedOrigin: Promise<string> | undefined;
 
@@ -113,7 +101,7 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
  * produce, including virtual-hosted vs path-style and dotted bucket names.
  */
 export async function s3Origin(config: S3StoreConfig): Promise<string> {
-  const client = new S3Client(clientConfig(config, PROBE_CREDENTIALS));
+  const client = createS3Client(config, S3_PROFILES.download, { credentials: PROBE_CREDENTIALS });
   try {
     const url = await presignUrl(client, config, PROBE_KEY, 'GET');
     const match = URL_PARTS.exec(url);
@@ -136,24 +124,6 @@ export function splitPresignedUrl(url: string, expectedOrigin: string): string {
     throw new Error('presigned URL does not point at the store origin');
   }
   return pathAndQuery;
-}
-
-function clientConfig(config: S3StoreConfig, credentials?: S3ClientConfig['credentials']): S3ClientConfig {
-  return {
-    region: config.region,
-    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
-    forcePathStyle: config.forcePathStyle,
-    ...(credentials !== undefined && { credentials }),
-    // Default checksum behaviour adds headers/parameters that Swift and older MinIO reject.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 2,
-    requestHandler: {
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-  };
 }
 
 function presignUrl(

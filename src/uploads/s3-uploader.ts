@@ -9,7 +9,6 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -18,6 +17,7 @@ import type { Readable } from 'node:stream';
 import type { S3StoreConfig } from '../config/schema.js';
 import { storageUnavailable } from '../errors.js';
 import { locateObject } from '../ops/dynamic-bucket.js';
+import { createS3Client, S3_PROFILES } from '../storage/s3-client.js';
 
 export interface CompletedPart {
   readonly partNumber: number;
@@ -47,16 +47,7 @@ const BOUND_HEADERS = new Set(['content-length', 'content-type']);
 const BOUND_PART_HEADERS = new Set(['content-length']);
 
 export function createS3Uploader(config: S3StoreConfig): S3Uploader {
-  const client = new S3Client({
-    region: config.region,
-    ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
-    forcePathStyle: config.forcePathStyle,
-    ...(config.accessKeyId !== undefined && config.secretAccessKey !== undefined && { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }),
-    // Default checksum behaviour adds headers/parameters that Swift and older MinIO reject.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 2,
-  });
+  const client = createS3Client(config, S3_PROFILES.transfer);
   const at = (key: string) => locateObject(config, key);
   const call = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
