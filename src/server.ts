@@ -8,9 +8,9 @@ import { createApp } from './http/app.js';
 import { imageRoutes } from './http/routes/images.js';
 import { uploadRoutes } from './http/routes/uploads.js';
 import { createBufferedLogger, flushLogger, type Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { appRouteLabels, createMetrics } from './observability/metrics.js';
 import { createPolicyEngine } from './policy/engine.js';
-import { createRedis } from './state/redis.js';
+import { createRedis, redisReady } from './state/redis.js';
 import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
 import { withEncryptedDelivery } from './crypto/app-store.js';
@@ -41,6 +41,10 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const tokenAuthenticator = await createJwtAuthenticator(config.auth);
   const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
   redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
+  // Once, before anything uses it: a burst of uncached decisions or 503s right after start-up is avoided.
+  if (redis !== null && !(await redisReady(redis))) {
+    logger.warn('redis not ready at start-up: share links and revocations answer 503, and decisions are not cached, until it is');
+  }
   const metrics = createMetrics();
   const policy = await createPolicyEngine(config, { logger, redis }).catch((error: unknown) => {
     redis?.disconnect(); // a plugin that fails to load must not leave a connection open
@@ -55,7 +59,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const extraRoutes: Router[] = [...access.routes];
   if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
   if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, redis }));
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis } });
+  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis }, routeLabel: appRouteLabels(config) });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.appHost, () => resolve(s));
     s.once('error', reject);

@@ -2,7 +2,7 @@
 import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../observability/logger.js';
-import { childCache, type Metrics } from '../observability/metrics.js';
+import { childCache, routeLabeler, type Metrics, type RouteLabel } from '../observability/metrics.js';
 import { errorResponses } from './error-responses.js';
 import { requestId } from './request-id.js';
 import { fileRoutes, type FileRouteDeps } from './routes/files.js';
@@ -13,6 +13,8 @@ export interface AppDeps extends FileRouteDeps {
   readonly extraRoutes?: readonly Router[];
   /** Maintenance file and Redis for /ping and /readyz. */
   readonly ops?: OpsOptions;
+  /** The `route` label of a request path (default: "files" under the prefix, else "other"). */
+  readonly routeLabel?: RouteLabel;
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/ping', '/metrics', '/openapi.json']);
@@ -24,7 +26,7 @@ export function createApp(deps: AppDeps): Koa {
   const files = fileRoutes(deps);
   const ops = opsRoutes(deps.stores, deps.metrics, deps.ops);
   app.use(requestId);
-  app.use(accessLog(deps.logger, deps.metrics, deps.prefix));
+  app.use(accessLog(deps.logger, deps.metrics, deps.routeLabel ?? routeLabeler([[deps.prefix, 'files']])));
   app.use(errorResponses(deps.logger));
   app.use(files.routes());
   app.use(files.allowedMethods());
@@ -37,8 +39,7 @@ export function createApp(deps: AppDeps): Koa {
   return app;
 }
 
-function accessLog(logger: Logger, metrics: Metrics, prefix: string) {
-  const filesPrefix = `${prefix}/`;
+function accessLog(logger: Logger, metrics: Metrics, routeLabel: RouteLabel) {
   const requests = childCache((route, method, status) => metrics.requests.labels({ route: route as string, method: method as string, status: status as string }));
   const duration = childCache((route) => metrics.duration.labels({ route: route as string }));
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -46,9 +47,7 @@ function accessLog(logger: Logger, metrics: Metrics, prefix: string) {
     try {
       await next();
     } finally {
-      // Bounded label values: never the raw path (unbounded cardinality, and keys are private).
-      const path = ctx.path;
-      const route = path.startsWith(filesPrefix) ? 'files' : OPS_PATHS.has(path) ? path : 'other';
+      const route = OPS_PATHS.has(ctx.path) ? ctx.path : routeLabel(ctx.path);
       const seconds = (performance.now() - started) / 1000;
       // Methods are a small set too (Node's parser refuses unknown ones).
       requests(route, ctx.method, String(ctx.status)).inc();

@@ -1,5 +1,6 @@
 // Prometheus metrics of the app (GET /metrics on the app port; the nginx snippet never exposes it).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SluiceConfig } from '../config/schema.js';
 import type { Decision } from '../policy/types.js';
 
 /** One registry per app instance, so several instances (tests, workers) never collide. */
@@ -69,6 +70,35 @@ export function childCache<Child>(make: (...values: string[]) => Child): (...val
     }
     return child;
   };
+}
+
+/** Turns a request path into the `route` label. */
+export type RouteLabel = (path: string) => string;
+
+/**
+ * The label of the first path prefix that covers the path, else "other". Bounded label values:
+ * never the raw path (unbounded cardinality, and keys are private).
+ */
+export function routeLabeler(prefixes: readonly (readonly [prefix: string, label: string])[]): RouteLabel {
+  return (path) => {
+    for (const [prefix, label] of prefixes) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return label;
+    }
+    return 'other';
+  };
+}
+
+/** Every route family the app serves, by the configured prefixes (more specific ones first). */
+export function appRouteLabels(config: Pick<SluiceConfig, 'prefix' | 'transform' | 'nginx'>): RouteLabel {
+  return routeLabeler([
+    [`${config.prefix}/_share`, 'share'],
+    [`${config.prefix}/_uploads`, 'uploads'],
+    [config.prefix, 'files'],
+    [config.transform.imgproxyPrefix, 'img'],
+    [config.transform.nativePrefix, 'images'],
+    // nginx's auth_request and decision subrequests
+    [config.nginx.internalPrefix, 'internal'],
+  ]);
 }
 
 const decisionChildren = new WeakMap<Metrics, { decisions: (store: string, effect: string) => { inc(): void }; seconds: (source: string) => { observe(v: number): void } }>();

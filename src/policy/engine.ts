@@ -25,8 +25,6 @@ export interface PolicyEngineDeps {
   readonly baseDir?: string;
   /** Clock (ms since the epoch) for time conditions and the in-memory cache. */
   readonly now?: () => number;
-  /** How long start-up waits for Redis before serving with cache misses (default 2000 ms). */
-  readonly redisReadyTimeoutMs?: number;
 }
 
 export async function createPolicyEngine(config: PolicyEngineConfig, deps: PolicyEngineDeps): Promise<Policy> {
@@ -45,24 +43,5 @@ export async function createPolicyEngine(config: PolicyEngineConfig, deps: Polic
   for (const name of authorities.keys()) {
     if (!delegatedTo.has(name)) deps.logger.warn({ authority: name }, 'no rule delegates to this authority: it is never asked');
   }
-  if (redis !== null && delegatedTo.size > 0 && !(await whenReady(redis, deps.redisReadyTimeoutMs ?? 2000))) {
-    deps.logger.warn('Redis is not ready: decisions are not cached until it is');
-  }
   return compiled;
-}
-
-/** Starting with a connected cache avoids a burst of uncached calls right after start-up. */
-function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      redis.removeListener('ready', onReady);
-      resolve(false);
-    }, timeoutMs);
-    redis.once('ready', onReady);
-  });
 }

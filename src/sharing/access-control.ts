@@ -1,6 +1,5 @@
 // Composition of the access features around the core authenticator and policy: share links,
 // revocation, rate limits and the auth_request endpoint. server.ts calls this once.
-import { once } from 'node:events';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Authenticator } from '../auth/types.js';
@@ -53,7 +52,6 @@ export async function createAccessControl(config: SluiceConfig, deps: AccessCont
   const { sharing } = config;
   assertDistinctSecrets(config);
   const locations = protectedLocations(config, deps.stores);
-  if (deps.redis !== null) await redisReady(deps.redis, deps.logger);
   const state = deps.redis === null ? createMemorySharingState() : createRedisSharingState(deps.redis);
   const ring = sharing.keys.length === 0 ? null : createLinkKeyRing(sharing.keys);
   const authenticator = createSharingAuthenticator({ tokens: deps.authenticator, links: ring, state });
@@ -78,7 +76,7 @@ export async function createAccessControl(config: SluiceConfig, deps: AccessCont
   if (locations.size > 0) {
     routes.push(authRequestRoutes({ ...common, internalPrefix: config.nginx.internalPrefix, locations, shareLinkUse }));
   }
-  // The decision nginx caches for stores with decisionCache on (README "Decision cache").
+  // The decision nginx caches for stores with decisionCache on (docs/nginx.md "Decision cache").
   if (decisionCacheStores(config).length > 0) routes.push(decideRoutes({ ...common, config, shareLinkUse }));
   return { authenticator, policy, rateLimit: limit, shareLinkUse, routes };
 }
@@ -105,14 +103,4 @@ function protectedLocations(config: SluiceConfig, stores: ReadonlyMap<string, St
     result.set(path, store);
   }
   return result;
-}
-
-/** Requests are not queued while Redis connects (fail fast): give the first connection a moment. */
-async function redisReady(redis: Redis, logger: Logger): Promise<void> {
-  if (redis.status === 'ready') return;
-  try {
-    await once(redis, 'ready', { signal: AbortSignal.timeout(2000) });
-  } catch {
-    logger.warn('redis not ready at start-up: share links and revocations answer 503 until it is');
-  }
 }

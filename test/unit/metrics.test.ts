@@ -6,7 +6,7 @@ import type { Subject } from '../../src/auth/types.js';
 import type { AccessState } from '../../src/http/middleware/access-state.js';
 import { authorize } from '../../src/http/middleware/authorize.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createMetrics, recordDecision, registerRssGauge } from '../../src/observability/metrics.js';
+import { appRouteLabels, createMetrics, recordDecision, registerRssGauge } from '../../src/observability/metrics.js';
 import type { Decision, Policy } from '../../src/policy/types.js';
 import type { Store } from '../../src/storage/types.js';
 import { createWorkerMetrics } from '../../src/transform/worker/metrics.js';
@@ -77,6 +77,26 @@ describe('app metrics', () => {
     registerRssGauge(two.registry, 'test_rss_bytes');
     const rss = sample(await two.registry.metrics(), 'test_rss_bytes');
     assert.ok(rss !== undefined && rss > 10 * 1024 * 1024, `rss ${String(rss)}`);
+  });
+});
+
+describe('route labels', () => {
+  const label = appRouteLabels({ prefix: '/files', transform: { imgproxyPrefix: '/img', nativePrefix: '/images' }, nginx: { internalPrefix: '/_sluice' } } as Parameters<typeof appRouteLabels>[0]);
+
+  it('names every route family the app serves, never by the raw path', () => {
+    assert.equal(label('/files/docs/report.pdf'), 'files');
+    assert.equal(label('/files/_share'), 'share');
+    assert.equal(label('/files/_share/links/abc'), 'share');
+    assert.equal(label('/files/_uploads/xyz/complete'), 'uploads');
+    assert.equal(label('/img/sig/rs:fill:300:200/plain/docs/a.jpg'), 'img');
+    assert.equal(label('/images/docs/a.jpg'), 'images');
+    assert.equal(label('/_sluice/auth'), 'internal');
+  });
+
+  it('calls anything else "other", prefixes matching whole segments only', () => {
+    assert.equal(label('/imgx/a.jpg'), 'other');
+    assert.equal(label('/filesystem'), 'other');
+    assert.equal(label('/'), 'other');
   });
 });
 

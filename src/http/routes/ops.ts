@@ -2,6 +2,7 @@
 // The nginx snippet does not expose them publicly.
 import { access, readFile } from 'node:fs/promises';
 import Router from '@koa/router';
+import { abortable } from '../../abortable.js';
 import { parse as parseYaml } from 'yaml';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Redis } from '../../state/redis.js';
@@ -66,17 +67,9 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** True when the check settles successfully within READY_TIMEOUT_MS. */
-async function within(check: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([check, timeout]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+function within(check: Promise<unknown>): Promise<boolean> {
+  return abortable(check, AbortSignal.timeout(READY_TIMEOUT_MS)).then(
+    () => true,
+    () => false,
+  );
 }

@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import mime from 'mime-types';
 import fresh from 'fresh';
+import { abortable } from '../../abortable.js';
 import { PublicError } from '../../errors.js';
 import { errorResponses } from '../../http/error-responses.js';
 import { requestId } from '../../http/request-id.js';
@@ -140,14 +141,11 @@ async function withDeadline<T>(ctx: Context, deps: WorkerAppDeps, job: (signal: 
   const signal = AbortSignal.any([deadline, clientGone.signal]);
   const running = job(signal);
   running.catch(() => undefined); // its outcome may arrive after we have answered
-  let onAbort = (): void => undefined;
-  const abandoned = new Promise<never>((_, reject) => {
-    onAbort = () => reject(deadline.aborted ? new PublicError(503, 'processing timed out') : new PublicError(499, 'client closed request'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    return await Promise.race([running, abandoned]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    return await abortable(running, signal);
+  } catch (error) {
+    // Aborted before the job settled: the answer is the abort's, whatever the job threw since.
+    if (!signal.aborted) throw error;
+    throw deadline.aborted ? new PublicError(503, 'processing timed out') : new PublicError(499, 'client closed request');
   }
 }
