@@ -4,6 +4,7 @@
 // a lookup passes every prefix of the key, most specific first, so one answer for a media
 // package covers all its files. Implementations never throw: a cache that cannot answer is a
 // miss, and the authority is asked again.
+import { LRUCache } from 'lru-cache';
 import type { AnswerEffect } from './authority.js';
 
 export interface CachedAnswer {
@@ -25,46 +26,40 @@ interface Entry {
 }
 
 /**
- * A bounded LRU over a Map (insertion order = recency). Hand-written because no LRU package is
- * installed and this needs only get/set/evict-oldest with a per-entry expiry; `lru-cache` would
- * be the drop-in replacement.
+ * Bounded by `maxEntries` (least recently used out first, by lru-cache). Expiry is checked here
+ * against the injected clock, so an answer is gone at exactly its TTL.
  */
 export class MemoryDecisionCache implements DecisionCache {
-  private readonly entries = new Map<string, Entry>();
+  /** null when caching is off (maxEntries 0). */
+  private readonly entries: LRUCache<string, Entry> | null;
 
   constructor(
-    private readonly maxEntries: number,
+    maxEntries: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = maxEntries === 0 ? null : new LRUCache({ max: maxEntries });
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   async lookup(group: string, scopes: readonly string[]): Promise<CachedAnswer | null> {
+    if (this.entries === null) return null;
     const now = this.now();
     for (const scope of scopes) {
       const id = entryId(group, scope);
-      const entry = this.entries.get(id);
+      const entry = this.entries.get(id); // marks it most recently used
       if (entry === undefined) continue;
+      if (entry.expiresAt > now) return entry.answer;
       this.entries.delete(id);
-      if (entry.expiresAt <= now) continue;
-      this.entries.set(id, entry); // most recently used goes last
-      return entry.answer;
     }
     return null;
   }
 
   async store(group: string, scope: string, answer: CachedAnswer): Promise<void> {
-    if (this.maxEntries === 0 || answer.ttlSeconds <= 0) return;
-    const id = entryId(group, scope);
-    this.entries.delete(id);
-    this.entries.set(id, { answer, expiresAt: this.now() + answer.ttlSeconds * 1000 });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) break;
-      this.entries.delete(oldest.value);
-    }
+    if (this.entries === null || answer.ttlSeconds <= 0) return;
+    this.entries.set(entryId(group, scope), { answer, expiresAt: this.now() + answer.ttlSeconds * 1000 });
   }
 }
 

@@ -1,5 +1,6 @@
 // Token bucket: each key holds up to `burst` tokens, refilled at `requestsPerSecond`; a request
 // takes one. The same arithmetic runs in Redis (redis-limiter.ts) for shared buckets.
+import { LRUCache } from 'lru-cache';
 import type { BucketSettings, RateDecision, RateLimiter } from './types.js';
 
 export interface Bucket {
@@ -22,23 +23,16 @@ export function takeToken(bucket: Bucket | undefined, nowMs: number, settings: B
   return { decision: { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) }, bucket: { tokens, at: nowMs } };
 }
 
-/** Buckets kept in memory; beyond that the least recently used tenth is dropped (= refilled). */
+/** Buckets kept in memory; beyond that the least recently used is dropped (= refilled). */
 const MAX_BUCKETS = 100_000;
 
 /** Per-process buckets: each app instance limits on its own (N instances allow N times the rate). */
 export function createMemoryRateLimiter(settings: BucketSettings, now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, Bucket>();
+  const buckets = new LRUCache<string, Bucket>({ max: MAX_BUCKETS });
   return {
     async take(key: string): Promise<RateDecision> {
       const result = takeToken(buckets.get(key), now(), settings);
-      buckets.delete(key); // re-insert, so Map order is least recently used first
       buckets.set(key, result.bucket);
-      if (buckets.size > MAX_BUCKETS) {
-        for (const k of buckets.keys()) {
-          if (buckets.size <= MAX_BUCKETS * 0.9) break;
-          buckets.delete(k);
-        }
-      }
       return result.decision;
     },
   };

@@ -1,6 +1,7 @@
 // Write-once reservations and multipart records. Redis (shared by every instance) fails CLOSED:
 // an unreachable Redis is a 503, never a silent "go ahead". Without Redis the in-memory store
 // is correct for ONE app instance only.
+import { LRUCache } from 'lru-cache';
 import { PublicError } from '../errors.js';
 import type { Redis } from '../state/redis.js';
 
@@ -49,8 +50,16 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-export function createMemoryReservations(now: () => number = Date.now): ReservationStore {
-  const entries = new Map<string, Entry>();
+/**
+ * The in-memory store keeps at most this many names, least recently used out first. Forgetting
+ * an old permanent ("written") mark is safe: planning an upload also asks S3 whether the key exists.
+ */
+const MEMORY_MAX_ENTRIES = 100_000;
+
+export function createMemoryReservations(now: () => number = Date.now, maxEntries = MEMORY_MAX_ENTRIES): ReservationStore {
+  // lru-cache bounds the map and sweeps expired entries (ttlAutopurge); the expiry checked in
+  // live() is the one that counts, so a name is free at exactly its TTL, as in Redis.
+  const entries = new LRUCache<string, Entry>({ max: maxEntries, ttlAutopurge: true, perf: { now }, ttlResolution: 0 });
   const live = (name: string): Entry | undefined => {
     const entry = entries.get(name);
     if (entry !== undefined && entry.expiresAt <= now()) {
@@ -60,7 +69,8 @@ export function createMemoryReservations(now: () => number = Date.now): Reservat
     return entry;
   };
   const put = (name: string, value: string, ttlSeconds: number | null): void => {
-    entries.set(name, { value, expiresAt: ttlSeconds === null ? Infinity : now() + ttlSeconds * 1000 });
+    const ttlMs = ttlSeconds === null ? 0 : Math.ceil(ttlSeconds * 1000); // 0: no expiry
+    entries.set(name, { value, expiresAt: ttlSeconds === null ? Infinity : now() + ttlSeconds * 1000 }, { ttl: ttlMs });
   };
   return {
     async reserve(name, value, ttlSeconds) {

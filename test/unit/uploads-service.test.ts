@@ -65,6 +65,17 @@ describe('memory reservations', () => {
     await store.release('k');
     assert.equal(await store.reserve('k', 'c', 1), true);
   });
+
+  it('is bounded: beyond maxEntries the least recently used name is forgotten', async () => {
+    const store = createMemoryReservations(Date.now, 2);
+    assert.equal(await store.reserve('a', 'x', null), true);
+    assert.equal(await store.reserve('b', 'x', 60), true);
+    assert.equal(await store.get('a'), 'x'); // "a" is now the most recently used
+    assert.equal(await store.reserve('c', 'x', 60), true);
+    assert.equal(await store.get('b'), null);
+    assert.equal(await store.get('a'), 'x');
+    assert.equal(await store.get('c'), 'x');
+  });
 });
 
 function stubUploader(finalSize: number | null, removed: string[]): S3Uploader {
