@@ -18,3 +18,9 @@ export class PublicError extends Error {
 export const badRequest = (reason: string): PublicError => new PublicError(400, reason);
 export const notFound = (reason = 'not found'): PublicError => new PublicError(404, reason);
 export const storageUnavailable = (cause?: unknown): PublicError => new PublicError(502, 'storage unavailable', {}, cause);
+
+/** The RFC 6750 challenge of every 401: Sluice's credentials are bearer tokens. */
+export const BEARER_CHALLENGE = 'Bearer realm="sluice"';
+
+/** 401 for a caller without credentials who might be allowed with them. */
+export const authenticationRequired = (): PublicError => new PublicError(401, 'authentication required', { 'WWW-Authenticate': BEARER_CHALLENGE });

@@ -1,6 +1,6 @@
 // Where a bearer token may come from: the Authorization header or one named cookie. Never the
 // query string: URLs end up in access logs, browser history and Referer headers.
-import { PublicError } from '../errors.js';
+import { BEARER_CHALLENGE, PublicError } from '../errors.js';
 import type { Credentials } from './types.js';
 
 export interface TokenSourceOptions {
@@ -10,9 +10,7 @@ export interface TokenSourceOptions {
 
 /** The one 401 every token problem turns into: short, and never echoing the token. */
 export function invalidToken(): PublicError {
-  return new PublicError(401, 'invalid token', {
-    'WWW-Authenticate': 'Bearer realm="sluice", error="invalid_token"',
-  });
+  return new PublicError(401, 'invalid token', { 'WWW-Authenticate': `${BEARER_CHALLENGE}, error="invalid_token"` });
 }
 
 /**

@@ -1,7 +1,7 @@
 // Decorates the bearer-token authenticator with share links (`?share=`) and token revocation.
 import { invalidToken } from '../auth/token-source.js';
 import { ANONYMOUS, type Authenticator, type Credentials, type Subject } from '../auth/types.js';
-import { PublicError } from '../errors.js';
+import { authenticationRequired, PublicError } from '../errors.js';
 import { invalidLink, type LinkClaims, type LinkKeyRing } from './link-token.js';
 import type { LinkRecord, SharingState } from './state.js';
 
@@ -34,7 +34,7 @@ export function createSharingAuthenticator(deps: SharingAuthDeps): Authenticator
       if (link.boundTo === undefined) return linkSubject(link, creator, ANONYMOUS);
       const holder = await tokenSubject(credentials);
       if (!holder.authenticated) {
-        throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+        throw authenticationRequired();
       }
       if (holder.id !== link.boundTo) throw new PublicError(403, 'share link is bound to another subject');
       return linkSubject(link, creator, holder);

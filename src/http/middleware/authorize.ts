@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { PublicError } from '../../errors.js';
+import { authenticationRequired, PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { recordDecision, type Metrics } from '../../observability/metrics.js';
 import type { Decision, Policy } from '../../policy/types.js';
@@ -35,7 +35,7 @@ export function authorize(deps: AuthorizeDeps) {
     }
     // An anonymous caller might be allowed once authenticated: 401 invites that; 403 does not.
     if (!state.subject.authenticated) {
-      throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+      throw authenticationRequired();
     }
     throw new PublicError(403, 'forbidden');
   };

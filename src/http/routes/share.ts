@@ -6,7 +6,7 @@
 //   DELETE <prefix>/_share/tokens/<jti>       revoke a bearer token before it expires (own token, or an admin)
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { notFound, PublicError } from '../../errors.js';
+import { authenticationRequired, notFound, PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AdminCheck } from '../../sharing/admin.js';
 import type { LinkKeyRing } from '../../sharing/link-token.js';
@@ -90,7 +90,7 @@ export function shareRoutes(deps: ShareRouteDeps): Router {
 
 async function requireToken(ctx: Context, next: Next): Promise<void> {
   if (!(ctx.state as AccessState).subject.authenticated) {
-    throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+    throw authenticationRequired();
   }
   await next();
 }

@@ -12,7 +12,7 @@ import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { ConfigError } from '../../config/errors.js';
 import type { SluiceConfig } from '../../config/schema.js';
-import { badRequest, notFound, PublicError } from '../../errors.js';
+import { authenticationRequired, badRequest, notFound, PublicError } from '../../errors.js';
 import type { Redis } from '../../state/redis.js';
 import type { Store } from '../../storage/types.js';
 import { finalizeFsUpload } from '../../uploads/fs-finalize.js';
@@ -149,7 +149,7 @@ function subjectOf(ctx: Context): string {
 async function requireToken(ctx: Context, next: Next): Promise<void> {
   const subject = (ctx.state as AccessState).subject;
   if (!subject.authenticated || subject.id === null) {
-    throw new PublicError(401, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="sluice"' });
+    throw authenticationRequired();
   }
   await next();
 }
