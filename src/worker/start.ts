@@ -42,7 +42,8 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   const worker = config.worker;
   const secret = assertWorkerSecret(worker);
   const logger = (options.logger ?? createLogger(config.logLevel)).child({ process: 'worker' });
-  // Bounded memory: no libvips operation cache, a fixed thread count per image.
+  // Bounded memory: no libvips operation cache (every source is different, so it would only
+  // hold memory), a fixed thread count per image.
   sharp.cache(false);
   sharp.concurrency(worker.vipsThreads);
   if (process.env.MALLOC_ARENA_MAX === undefined) {

@@ -27,10 +27,6 @@ export { inspectSource, probeImage, type SourceInfo } from './probe.js';
 export { DEFAULT_AVIF_EFFORT, DEFAULT_QUALITY, DEFAULT_RENDER_LIMITS } from './types.js';
 export type { ProbeResult, RenderLimits, RenderOptions, RenderResult } from './types.js';
 
-// Every source is different: libvips' operation cache would only hold memory. (Run the worker
-// with MALLOC_ARENA_MAX=2 so freed pixel buffers go back to the system.)
-sharp.cache(false);
-
 /**
  * Renders `plan` from `source`. Checks the header against `options.limits` first (so calling
  * probeImage/assertWithinLimits beforehand is optional). Throws PublicError 422/415 for sources
