@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { download, request } from '../helpers/http.js';
 import { startRedis, type RedisTestServer } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -220,14 +221,36 @@ describe('webhook with the cache shared through Redis', () => {
     assert.equal(auditFor(shared2, 'cross/a.txt').cacheHit, true);
   });
 
-  it('asks again once the TTL has expired', async () => {
-    await get(shared1, 'short/a.txt', tokens.viewer);
-    await get(shared2, 'short/a.txt', tokens.viewer);
-    assert.equal(callsFor('short/'), 1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await get(shared2, 'short/a.txt', tokens.viewer)).status, 200);
-    assert.equal(callsFor('short/'), 2);
-    assert.equal(auditFor(shared2, 'short/a.txt').cacheHit, false);
+  it('asks again once Redis has let the answer expire at its TTL', async () => {
+    // Redis announces each write and expiry (keyspace notifications): the test waits for the
+    // expiry of the answer it saw written, not for a guessed time.
+    const client = new Redis(redis.url);
+    const subscriber = client.duplicate();
+    try {
+      await client.config('SET', 'notify-keyspace-events', 'E$x');
+      const written: string[] = [];
+      const expired = new Set<string>();
+      let onExpired = (): void => undefined;
+      subscriber.on('message', (channel: string, key: string) => {
+        if (!key.startsWith('sluice:decision:')) return;
+        if (channel.endsWith(':set')) written.push(key);
+        else expired.add(key);
+        onExpired();
+      });
+      await subscriber.subscribe('__keyevent@0__:set', '__keyevent@0__:expired');
+      assert.equal((await get(shared1, 'short/a.txt', tokens.viewer)).status, 200);
+      assert.equal(callsFor('short/'), 1);
+      while (written.length === 0) await new Promise<void>((resolve) => (onExpired = resolve));
+      assert.equal(written.length, 1);
+      const key = written[0] as string;
+      while (!expired.has(key)) await new Promise<void>((resolve) => (onExpired = resolve));
+      assert.equal((await get(shared2, 'short/a.txt', tokens.viewer)).status, 200);
+      assert.equal(callsFor('short/'), 2);
+      assert.equal(auditFor(shared2, 'short/a.txt').cacheHit, false);
+    } finally {
+      subscriber.disconnect();
+      client.disconnect();
+    }
   });
 });
 

@@ -34,6 +34,8 @@ interface RssSeries {
   start: number;
   peak: number;
   end: number;
+  /** Every sample, in order (one per 500 ms). */
+  samples: number[];
 }
 
 async function workerRss(pid: number): Promise<number> {
@@ -44,11 +46,15 @@ async function workerRss(pid: number): Promise<number> {
 /** Runs the load in a child process while sampling the app's (this process) and the worker's RSS. */
 async function load(input: Omit<LoadInput, 'url'>): Promise<{ summary: LoadSummary; app: RssSeries; worker: RssSeries }> {
   const pid = stack.worker?.pid as number;
-  const app: RssSeries = { start: process.memoryUsage().rss, peak: 0, end: 0 };
-  const worker: RssSeries = { start: await workerRss(pid), peak: 0, end: 0 };
+  const app: RssSeries = { start: process.memoryUsage().rss, peak: 0, end: 0, samples: [] };
+  const worker: RssSeries = { start: await workerRss(pid), peak: 0, end: 0, samples: [] };
   const sample = async (): Promise<void> => {
-    app.peak = Math.max(app.peak, process.memoryUsage().rss);
-    worker.peak = Math.max(worker.peak, await workerRss(pid));
+    const appNow = process.memoryUsage().rss;
+    const workerNow = await workerRss(pid);
+    app.samples.push(appNow);
+    worker.samples.push(workerNow);
+    app.peak = Math.max(app.peak, appNow);
+    worker.peak = Math.max(worker.peak, workerNow);
   };
   const timer = setInterval(() => void sample(), 500);
   try {
@@ -65,6 +71,7 @@ async function load(input: Omit<LoadInput, 'url'>): Promise<{ summary: LoadSumma
 }
 
 const mib = (series: RssSeries): string => `${(series.start / MIB).toFixed(0)}/${(series.peak / MIB).toFixed(0)}/${(series.end / MIB).toFixed(0)} MiB`;
+const curve = (series: RssSeries): string => series.samples.filter((_, i) => i % 10 === 0).map((v) => (v / MIB).toFixed(0)).join(' ');
 
 before(async () => {
   const swift = startSwiftS3();
@@ -85,7 +92,7 @@ before(async () => {
       rules: [{ id: 'own', key: ':owner/*rest', actions: ['read', 'head', 'transform'], when: [{ claim: 'sub', equalsParam: 'owner' }] }],
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'docs' },
       // The storm comes from one address: an unlimited render budget keeps it a test of load shedding.
-      worker: { secret: 'soak-worker-secret-0123456789abcdef', concurrency: 2, queueSize: 8, renderBudget: { rendersPerSecond: 100_000, burst: 100_000 } },
+      worker: { secret: 'soak-worker-secret-0123456789abcdef', concurrency: 2, queueSize: 8, renderBudget: { rendersPerSecond: 10_000, burst: 100_000 } },
       logLevel: 'warn',
     },
     { worker: true, logLevel: 'warn' },
@@ -120,13 +127,16 @@ describe('soak', () => {
     ];
     const { summary, app, worker } = await load({ connections: CONNECTIONS, seconds: SECONDS, requests });
     t.diagnostic(`soak: ${summary.requests} requests ${JSON.stringify(summary.statuses)}; app RSS ${mib(app)}; worker RSS ${mib(worker)} (start/peak/end)`);
+    t.diagnostic(`soak RSS every 5 s, app: ${curve(app)}; worker: ${curve(worker)} MiB`);
     assert.deepEqual(summary.unexpected, {});
     assert.equal(summary.errors, 0);
     assert.equal(summary.timeouts, 0);
     assert.ok(summary.requests > requests.length, 'the load ran');
-    // The app holds no per-request state: its RSS stays within a small multiple of the start.
-    assert.ok(app.peak < app.start + 512 * MIB, `app RSS ${mib(app)}`);
-    assert.ok(worker.peak < 1024 * MIB, `worker RSS ${mib(worker)}`);
+    // The app holds no per-request state. Its RSS saw-tooths with V8's heap (measured: peaks
+    // 88–122 MiB above the start over 60 s), so a bound twice that catches a leak of ~10 KB per
+    // request without flaking. The worker only serves two cached variants here: it barely moves.
+    assert.ok(app.peak < app.start + 256 * MIB, `app RSS ${mib(app)}`);
+    assert.ok(worker.peak < worker.start + 128 * MIB, `worker RSS ${mib(worker)}`);
   });
 
   it(`unique-transform storm for ${STORM_SECONDS} s: 200 or 429, never a collapse; worker RSS bounded`, async (t) => {
@@ -136,12 +146,21 @@ describe('soak', () => {
     }
     const { summary, app, worker } = await load({ connections: CONNECTIONS, seconds: STORM_SECONDS, requests, random: true });
     t.diagnostic(`storm: ${summary.requests} requests ${JSON.stringify(summary.statuses)}; app RSS ${mib(app)}; worker RSS ${mib(worker)} (start/peak/end)`);
+    t.diagnostic(`storm RSS every 5 s, app: ${curve(app)}; worker: ${curve(worker)} MiB`);
     assert.deepEqual(summary.unexpected, {});
     assert.equal(summary.errors, 0);
     assert.ok((summary.statuses['429'] ?? 0) > 0, 'the worker sheds load with 429');
     assert.ok((summary.statuses['200'] ?? 0) > 0, 'and still renders');
-    assert.ok(worker.peak < 1536 * MIB, `worker RSS ${mib(worker)}`);
-    // Afterwards the node is healthy.
-    assert.equal((await request(stack.port, `/img${signImgproxyPath('/rs:fit:77:77/plain/local:///alice/photo.jpg@png', KEY, SALT)}`)).status, 200);
+    // Two renders at a time of up to 1016×1016 (measured: peaks 38–88 MiB above the start).
+    assert.ok(worker.peak < worker.start + 384 * MIB, `worker RSS ${mib(worker)}`);
+    // Afterwards the node recovers: once the renders the storm left queued are done, a new image
+    // renders. Until then it sheds load as before, and a client follows Retry-After.
+    const fresh = `/img${signImgproxyPath('/rs:fit:77:77/plain/local:///alice/photo.jpg@png', KEY, SALT)}`;
+    let res = await request(stack.port, fresh);
+    for (let waited = 0; res.status === 429 && waited < 60; waited += Number(res.headers['retry-after'])) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers['retry-after'])));
+      res = await request(stack.port, fresh);
+    }
+    assert.equal(res.status, 200);
   });
 });

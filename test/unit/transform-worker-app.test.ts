@@ -14,7 +14,7 @@ import { signTicket, TICKET_HEADER, type SourceLocator, type Ticket } from '../.
 import { DEFAULT_PLAN } from '../../src/transform/plan.js';
 import { createWorkerApp, type Renderer } from '../../src/transform/worker/app.js';
 import { createWorkerMetrics } from '../../src/transform/worker/metrics.js';
-import { createLimiter } from '../../src/transform/worker/queue.js';
+import { createLimiter, type Limiter } from '../../src/transform/worker/queue.js';
 import { createSourceFetcher } from '../../src/transform/worker/source.js';
 import { request, type RawResponse } from '../helpers/http.js';
 
@@ -29,6 +29,27 @@ let originUrl: string;
 /** What the stub renderer does; reset before each test. */
 let renderImpl: Renderer;
 let renderCalls: number;
+let limiter: Limiter;
+
+/** A render that runs until the test finishes it, and says when it has started. */
+function heldRender(): { impl: Renderer; started: Promise<void>; finish: () => void } {
+  let started = (): void => undefined;
+  let finish = (): void => undefined;
+  const running = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  return {
+    started: new Promise((resolve) => {
+      started = resolve;
+    }),
+    impl: async () => {
+      started();
+      await running;
+      return { data: Buffer.from('x'), format: 'webp' };
+    },
+    finish: () => finish(),
+  };
+}
 
 const render: Renderer = (source, ticket) => {
   renderCalls += 1;
@@ -67,7 +88,7 @@ before(async () => {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
 
-  const limiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
+  limiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
   const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root, delivery: 'nginx', cacheControl: 'private', encrypted: false }, '/_sluice')]]);
   const app = createWorkerApp({
     secret: SECRET,
@@ -155,27 +176,28 @@ describe('transform worker', () => {
   });
 
   it('answers 503 when processing exceeds the request timeout', async () => {
-    renderImpl = () => new Promise((resolve) => setTimeout(() => resolve({ data: Buffer.from('late'), format: 'webp' }), 700));
+    const render = heldRender();
+    renderImpl = render.impl;
     const res = await renderWith(ticketFor(local('dir', 'small.jpg')));
     assert.equal(res.status, 503);
     assert.deepEqual(res.json(), { error: 'processing timed out' });
     // The slot stays taken until libvips really finishes: the bound holds for abandoned jobs.
     const meanwhile = await renderWith(ticketFor(local('dir', 'small.jpg')));
     assert.equal(meanwhile.status, 429);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    render.finish();
+    await new Promise(setImmediate); // the finished job's promise chain runs before the next turn
+    assert.equal(limiter.active, 0);
   });
 
   it('answers 429 with Retry-After when every slot and queue place is taken', async () => {
-    let release = (): void => undefined;
-    renderImpl = () => new Promise((resolve) => {
-      release = () => resolve({ data: Buffer.from('x'), format: 'webp' });
-    });
+    const render = heldRender();
+    renderImpl = render.impl;
     const busy = renderWith(ticketFor(local('dir', 'small.jpg')));
-    while (renderCalls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await render.started;
     const refused = await renderWith(ticketFor(local('dir', 'small.jpg')));
     assert.equal(refused.status, 429);
     assert.equal(refused.headers['retry-after'], '2');
-    release();
+    render.finish();
     assert.equal((await busy).status, 200);
   });
 

@@ -15,8 +15,16 @@ import { request } from '../helpers/http.js';
 const SECRET = 'worker-shutdown-secret-0123456789abcdef';
 let dir: string;
 let worker: RunningWorker;
+/** Resolves when the stub render has started; `finishRender` lets it return. */
+let renderStarted: Promise<void>;
+let finishRender: () => void;
+
+let started: () => void;
 
 before(async () => {
+  renderStarted = new Promise((resolve) => {
+    started = resolve;
+  });
   dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-worker-shutdown-'));
   await mkdir(path.join(dir, 'store'));
   await writeFile(path.join(dir, 'store', 'a.jpg'), 'source bytes');
@@ -28,9 +36,12 @@ before(async () => {
   worker = await startWorker(config, {
     port: 0,
     logger: createLogger('silent', new Writable({ write: (_c, _e, done) => done() })),
-    // A slow render stands in for sharp: what matters is that it is still running at shutdown.
+    // A render the test holds open stands in for sharp: it is still running at shutdown.
     render: async (source) => {
-      await new Promise((r) => setTimeout(r, 400));
+      started();
+      await new Promise<void>((resolve) => {
+        finishRender = resolve;
+      });
       return { data: Buffer.concat([Buffer.from('rendered:'), source]), format: 'webp' };
     },
   });
@@ -47,8 +58,11 @@ describe('worker shutdown', () => {
       SECRET,
     );
     const inFlight = request(worker.port, '/render', { headers: { [TICKET_HEADER]: ticket } });
-    await new Promise((r) => setTimeout(r, 100));
+    await renderStarted;
     const closing = worker.close(5000);
+    // Closing stops accepting at once, while the render is still running.
+    await assert.rejects(request(worker.port, '/healthz'), /ECONNREFUSED/);
+    finishRender();
     const res = await inFlight;
     assert.equal(res.status, 200);
     assert.equal(res.text(), 'rendered:source bytes');
