@@ -46,7 +46,7 @@ export async function startImageStack(root: string, worker: Record<string, unkno
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'photos' },
       // One load generator stands for many users: per-client limits lifted, so the scenarios
       // measure the worker rather than its per-client share and render budget.
-      worker: { secret: 'bench-worker-secret-0123456789abcdef0123', clientConcurrency: os.availableParallelism(), renderBudget: { rendersPerSecond: 100_000, burst: 100_000 }, ...worker },
+      worker: { secret: 'bench-worker-secret-0123456789abcdef0123', clientConcurrency: os.availableParallelism(), renderBudget: { rendersPerSecond: 10_000, burst: 100_000 }, ...worker },
     },
     { worker: true, logLevel: 'warn', ...(extraServerConfig !== undefined && { extraServerConfig }) },
   );

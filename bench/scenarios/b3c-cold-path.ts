@@ -1,11 +1,10 @@
 // B3C: the cold path. App CPU per authorized 10 KB download with the app in its own `sluice serve`
-// process (the compiled CLI, plain node) (utime + stime from /proc/<pid>/stat over each run, divided by the requests answered),
+// process (the compiled CLI, plain node) (every thread's run time from /proc/<pid>/task/*/schedstat over each run, divided by the requests answered),
 // behind nginx running Sluice's rendered config; wrk picks a different token and a different file
 // for every request. Peer: a bare Koa app answering the same X-Accel-Redirect (no auth, policy,
 // audit line or metrics), measured the same way in the same run, so the report shows what Sluice
 // itself adds on top of Koa, Node's HTTP stack and the loopback socket.
-import path from 'node:path';
-import { buildApp, startColdPathStack, type ColdPathStack, type ColdRun, type TokenKind } from '../lib/cold-path.js';
+import { appUnderTest, startColdPathStack, type ColdPathStack, type ColdRun, type TokenKind } from '../lib/cold-path.js';
 import { atMost } from '../lib/goals.js';
 import { median, ratio } from '../lib/stats.js';
 import type { Scenario } from '../lib/types.js';
@@ -22,12 +21,10 @@ export const b3c: Scenario = {
     const { reps, wrkSeconds } = ctx.profile;
     const small = ctx.profile.name === 'tiny';
     const sizes = { files: small ? 20 : 500, tokens: small ? 20 : 1000 };
-    // As deployed: the compiled CLI under plain node (tsc into the run's work directory).
-    const appRoot = path.join(ctx.workDir, 'b3c-build');
-    ctx.progress('B3C: compiling the app (tsc)');
-    await buildApp(appRoot);
+    // As deployed: the compiled CLI under plain node (compiled once per run, shared with B2–B4).
+    const app = await appUnderTest(ctx);
     ctx.progress(`B3C: starting sluice serve and the Koa floor (${sizes.files} files, ${sizes.tokens} tokens per algorithm)`);
-    const sluice = await startColdPathStack({ ...sizes, appRoot, built: true });
+    const sluice = await startColdPathStack({ ...sizes, ...app });
     let floor: ColdPathStack | undefined;
     const runs = new Map<Variant, ColdRun[]>();
     try {
@@ -59,7 +56,7 @@ export const b3c: Scenario = {
       peers: 'a bare Koa app answering the same X-Accel-Redirect (no auth, policy, audit or metrics), same nginx, same measurement',
       tables: [
         {
-          caption: `wrk with a Lua script (a random token and file per request), ${CONNECTIONS} connections, ${wrkSeconds} s per run, median (min–max) of ${reps} interleaved runs; app CPU = utime + stime of the app process from /proc/<pid>/stat over the run ÷ requests answered; audit lines written (log level info)`,
+          caption: `wrk with a Lua script (a random token and file per request), ${CONNECTIONS} connections, ${wrkSeconds} s per run, median (min–max) of ${reps} interleaved runs; app CPU = run time of every thread of the app process from /proc/<pid>/task/*/schedstat over the run ÷ requests answered; audit lines written (log level info)`,
           columns: ['app', 'app CPU µs/request', 'req/s', '× Koa floor', 'µs above the floor'],
           rows,
         },

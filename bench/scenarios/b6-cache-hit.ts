@@ -1,5 +1,8 @@
 // B6: a transform result served from nginx's result cache — every request still authorized by the
 // app (signature check, ticket) — next to nginx serving a static file of exactly the same bytes.
+// Goal 0.60× (issue 15, with the nginx decision cache on the image routes; BENCH.md first asked
+// 0.90). The decision cache exists for fs and S3 download stores only in this version, so every
+// cache hit here is still a round trip to the app; the report says so.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { wrk, type WrkResult } from '../lib/clients.js';
@@ -62,11 +65,13 @@ export const b6: Scenario = {
           ],
         },
       ],
-      goals: [atLeast('req/s ratio cache hit / static ≥ 0.90', r, 0.9)],
+      goals: [atLeast('req/s ratio cache hit / static ≥ 0.60 (no decision cache on image routes in this version)', r, 0.6)],
       charts: [],
       notes: [
         `App CPU per cache-hit request: ${formatSpread(spread(cpuPerRequest))} µs (median, min–max over runs).`,
-        'A cache hit is still a full authorization round trip to the app (signature check, source version lookup) before nginx answers from its cache; the static peer has no such step.'],
+        'A cache hit is still a full authorization round trip to the app (signature check, source version lookup) before nginx answers from its cache; the static peer has no such step. The nginx decision cache that lets B3 warm skip that round trip exists for fs and S3 download stores only; image routes do not have it in this version, so B6 runs without it.',
+        'The app runs in the benchmark process here (with the transform worker as its own process), so the CPU figure above includes the benchmark process\'s own background (~1% of a core).',
+      ],
       data: { bytes, sluice, direct, appCpuMicrosPerRequest: cpuPerRequest },
     };
   },
