@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envNameFor } from '../src/config/errors.js';
 import { configSchema } from '../src/config/schema.js';
+import { defOf } from '../src/config/zod-def.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CONFIG_DOC = path.join(repo, 'docs', 'configuration.md');
@@ -26,24 +27,7 @@ export interface SettingRow {
   readonly description: string | undefined;
 }
 
-interface Def {
-  readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly out?: z.ZodType;
-  readonly shape?: Record<string, z.ZodType>;
-  readonly options?: readonly z.ZodType[];
-  readonly keyType?: z.ZodType;
-  readonly valueType?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly values?: readonly unknown[];
-  readonly entries?: Record<string, unknown>;
-  readonly defaultValue?: unknown;
-  readonly format?: string;
-  readonly checks?: readonly z.ZodType[];
-}
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** A schema without its wrappers, with what the wrappers said. */
 interface Unwrapped {

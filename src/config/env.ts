@@ -12,6 +12,7 @@
 // text, so validation reports it with the variable's name.
 import type { z } from 'zod';
 import { configSchema } from './schema.js';
+import { defOf, type ZodDef } from './zod-def.js';
 
 type Tree = Record<string, unknown>;
 
@@ -62,22 +63,7 @@ function union(a: Kinds, b: Kinds): Kinds {
   return { string: a.string || b.string, number: a.number || b.number, boolean: a.boolean || b.boolean, structured: a.structured || b.structured, unknown: a.unknown || b.unknown };
 }
 
-interface Def {
-  readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly out?: z.ZodType;
-  readonly shape?: Record<string, z.ZodType>;
-  readonly options?: readonly z.ZodType[];
-  readonly valueType?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly values?: readonly unknown[];
-  readonly entries?: Record<string, unknown>;
-  readonly getter?: () => z.ZodType;
-  readonly catchall?: z.ZodType;
-}
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** The kinds of value the schema accepts at `path` (unions: any option's). */
 export function kindsAt(schema: z.ZodType, path: readonly string[], depth = 0): Kinds {
@@ -122,7 +108,7 @@ export function kindsAt(schema: z.ZodType, path: readonly string[], depth = 0): 
   }
 }
 
-function leafKinds(def: Def): Kinds {
+function leafKinds(def: ZodDef): Kinds {
   switch (def.type) {
     case 'string':
     case 'template_literal':
