@@ -253,6 +253,20 @@ describe('decision cache, fs store', () => {
     assert.equal(appAudits(stack, 'nocache/n.txt').length, 3);
   });
 
+  it('refuses a raw "#" as the classic path does, every time: the decision and the file never split', async () => {
+    const bob = auth(await token('bob'));
+    for (const target of ['open/a.txt#/../../mine/m.txt', 'mine/m.txt#', 'open/a.txt#?x']) {
+      const classic = await request(stack.port, `/files/plain/${target}`, { headers: bob });
+      assert.equal(classic.status, 400, target);
+      for (let i = 0; i < 2; i += 1) {
+        const res = await request(stack.port, `/files/docs/${target}`, { headers: bob });
+        assert.equal(res.status, 400, `${target} (request ${i + 1})`);
+        assert.deepEqual(res.json(), classic.json());
+        assert.doesNotMatch(res.text(), /decision cache: the same bytes/);
+      }
+    }
+  });
+
   it('answers missing files, directories and bad keys as the classic path does, naming no internal location', async () => {
     const alice = auth(await token('alice'));
     for (const key of ['open/missing.txt', 'open/dir', 'open/dir/', 'open/%2e%2e/x', 'open//a.txt', 'open/a.txt/..']) {
