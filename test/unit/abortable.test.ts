@@ -23,6 +23,13 @@ describe('abortable', () => {
   });
 
   it('works with AbortSignal.timeout', async () => {
-    await assert.rejects(abortable(new Promise<never>(() => undefined), AbortSignal.timeout(10)), { name: 'TimeoutError' });
+    // AbortSignal.timeout's timer does not keep the process alive (nothing else here does):
+    // hold the event loop open until the signal fired, or the test ends before it can.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await assert.rejects(abortable(new Promise<never>(() => undefined), AbortSignal.timeout(10)), { name: 'TimeoutError' });
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 });
