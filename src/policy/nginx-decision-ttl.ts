@@ -1,4 +1,4 @@
-// How long nginx may reuse one allow decision of the app (stores' `decisionCache`, README
+// How long nginx may reuse one allow decision of the app (stores' `decisionCache`, docs/nginx.md
 // "Decision cache"). The answer is the smallest of every bound the decision depends on; 0 means
 // "never reuse", and wins whenever a request has a side effect or depends on something a cached
 // answer could not see again.
