@@ -8,6 +8,7 @@ import { workerSchema } from './worker-schema.js';
 import { opsSchema } from './ops-schema.js';
 import { uploadsSchema } from './uploads-schema.js';
 import { encryptionSchema } from './encryption-schema.js';
+import { decisionCacheSchema } from './decision-cache-schema.js';
 
 export const storeName = z
   .string()
@@ -19,17 +20,7 @@ const nginxPath = z.string().regex(/^\/[^$"'{};\\\s]*$/, 'an absolute path witho
 /** Objects are stored as chunked AEAD ciphertext; the worker tier encrypts and decrypts (see src/crypto). */
 const encrypted = z.boolean().default(false).describe('the store holds only ciphertext (encryption at rest); delivery must be `nginx`');
 /** Repeated requests skip the round trip to the app (docs/nginx.md "Decision cache"). */
-const decisionCache = z
-  .strictObject({
-    ttlSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(3600)
-      .default(0)
-      .describe('nginx reuses the app\'s allow decisions for up to this long (the revocation window); 0 = off, every request is decided by the app'),
-  })
-  .optional();
+const decisionCache = decisionCacheSchema("nginx reuses the app's allow decisions for up to this long (the revocation window); 0 = off, every request is decided by the app").optional();
 
 const DELIVERY = '`nginx`: X-Accel-Redirect, nginx sends the bytes; `redirect` (s3 only): 302 to a presigned URL; `stream`: the app streams the bytes (nginx.md, *Delivery modes*)';
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { resolveOptionName } from '../transform/options/table.js';
 import { presetProblems } from '../transform/presets.js';
+import { decisionCacheSchema } from './decision-cache-schema.js';
 
 const hexString = z
   .string({ error: 'a hex string' })
@@ -54,17 +55,9 @@ export const transformSchema = z
      * ticket included (docs/nginx.md "Decision cache"). 0 (the default) = off: every image request is
      * decided by the app. Independent of the stores' own decisionCache (downloads).
      */
-    decisionCache: z
-      .strictObject({
-        ttlSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(3600)
-          .default(0)
-          .describe('nginx reuses the app\'s allow decisions for image URLs (both forms), ticket included, for up to this long; 0 = off. Independent of the stores\' `decisionCache`'),
-      })
-      .prefault({}),
+    decisionCache: decisionCacheSchema(
+      "nginx reuses the app's allow decisions for image URLs (both forms), ticket included, for up to this long; 0 = off. Independent of the stores' `decisionCache`",
+    ).prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.enabled && config.keys.length === 0 && !config.unsafeUnsigned) {
