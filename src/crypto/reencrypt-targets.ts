@@ -10,7 +10,7 @@ import { createStores } from '../storage/registry.js';
 import type { CanonicalKey } from '../storage/types.js';
 import { createS3Uploader } from '../uploads/s3-uploader.js';
 import type { ReencryptTarget } from './reencrypt.js';
-import { writeBesideStore } from './worker/object-writer.js';
+import { writeBesideStore } from '../worker/crypto/object-writer.js';
 
 export async function reencryptTarget(config: SluiceConfig, name: string): Promise<ReencryptTarget> {
   const settings = config.stores[name];

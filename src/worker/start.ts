@@ -11,17 +11,17 @@ import { assertWorkerSecret } from '../config/worker-schema.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createStores } from '../storage/registry.js';
 import { s3Origin } from '../storage/s3-store.js';
-import { createWorkerApp, type Renderer } from '../transform/worker/app.js';
-import { createWorkerMetrics } from '../transform/worker/metrics.js';
-import { createLimiter } from '../transform/worker/queue.js';
-import { createRenderer } from '../transform/worker/render.js';
-import { createSourceFetcher } from '../transform/worker/source.js';
+import { createWorkerApp, type Renderer } from './app.js';
+import { createWorkerMetrics } from './metrics.js';
+import { createLimiter } from './transform/queue.js';
+import { createRenderer } from './transform/render.js';
+import { createSourceFetcher } from './transform/source.js';
 import { drain } from '../http/drain.js';
-import { createCryptTier } from '../crypto/worker/tier.js';
+import { createCryptTier } from './crypto/tier.js';
 import { createRateLimiter } from '../ratelimit/create.js';
 import type { BucketSettings } from '../ratelimit/types.js';
 import { createRedis } from '../state/redis.js';
-import { createRenderBudget } from '../transform/worker/budget.js';
+import { createRenderBudget } from './transform/budget.js';
 
 export interface RunningWorker {
   readonly address: string;

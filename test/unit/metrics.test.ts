@@ -9,8 +9,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { appRouteLabels, createMetrics, recordDecision, registerRssGauge } from '../../src/observability/metrics.js';
 import type { Decision, Policy } from '../../src/policy/types.js';
 import type { Store } from '../../src/storage/types.js';
-import { createWorkerMetrics } from '../../src/transform/worker/metrics.js';
-import type { Limiter } from '../../src/transform/worker/queue.js';
+import { createWorkerMetrics } from '../../src/worker/metrics.js';
+import type { Limiter } from '../../src/worker/transform/queue.js';
 
 /** The value of one sample line of the Prometheus text format, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

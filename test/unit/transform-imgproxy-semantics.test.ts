@@ -6,8 +6,8 @@ import { transformSchema, type TransformConfig } from '../../src/config/transfor
 import { PublicError } from '../../src/errors.js';
 import { signPath } from '../../src/transform/signature.js';
 import { parseImgproxyPath } from '../../src/transform/url.js';
-import { dispositionFor } from '../../src/transform/worker/app.js';
-import { sniffRaw } from '../../src/transform/worker/raw.js';
+import { dispositionFor } from '../../src/worker/app.js';
+import { sniffRaw } from '../../src/worker/transform/raw.js';
 
 const KEY = '736563726574';
 const SALT = '68656C6C6F';

@@ -14,8 +14,8 @@ import { computeGeometry, outputSize } from '../../src/transform/pipeline/geomet
 import { DEFAULT_RENDER_LIMITS, renderImage, type RenderLimits } from '../../src/transform/pipeline/index.js';
 import { DEFAULT_PLAN, type OutputFormat, type TransformPlan } from '../../src/transform/plan.js';
 import { assertRequestWithinLimits } from '../../src/transform/request-limits.js';
-import { createRenderBudget } from '../../src/transform/worker/budget.js';
-import { createLimiter, type RefusalReason } from '../../src/transform/worker/queue.js';
+import { createRenderBudget } from '../../src/worker/transform/budget.js';
+import { createLimiter, type RefusalReason } from '../../src/worker/transform/queue.js';
 import { configError } from '../helpers/config-error.js';
 
 const plan = (overrides: Partial<TransformPlan>): TransformPlan => ({ ...DEFAULT_PLAN, ...overrides });

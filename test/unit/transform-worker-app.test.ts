@@ -12,10 +12,10 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { signTicket, TICKET_HEADER, type SourceLocator, type Ticket } from '../../src/transform/internal-token.js';
 import { DEFAULT_PLAN } from '../../src/transform/plan.js';
-import { createWorkerApp, type Renderer } from '../../src/transform/worker/app.js';
-import { createWorkerMetrics } from '../../src/transform/worker/metrics.js';
-import { createLimiter, type Limiter } from '../../src/transform/worker/queue.js';
-import { createSourceFetcher } from '../../src/transform/worker/source.js';
+import { createWorkerApp, type Renderer } from '../../src/worker/app.js';
+import { createWorkerMetrics } from '../../src/worker/metrics.js';
+import { createLimiter, type Limiter } from '../../src/worker/transform/queue.js';
+import { createSourceFetcher } from '../../src/worker/transform/source.js';
 import { request, type RawResponse } from '../helpers/http.js';
 
 const SECRET = 'worker-secret-0123456789abcdef0123456789';

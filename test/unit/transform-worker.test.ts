@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { PublicError } from '../../src/errors.js';
 import { cacheKey, signTicket, verifyTicket, type Ticket } from '../../src/transform/internal-token.js';
 import { DEFAULT_PLAN } from '../../src/transform/plan.js';
-import { createLimiter } from '../../src/transform/worker/queue.js';
+import { createLimiter } from '../../src/worker/transform/queue.js';
 
 const SECRET = 'worker-secret-0123456789abcdef0123456789';
 const now = Math.floor(Date.now() / 1000);

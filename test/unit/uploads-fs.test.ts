@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import type { StoreConfig } from '../../src/config/schema.js';
-import { createObjectWriter } from '../../src/crypto/worker/object-writer.js';
+import { createObjectWriter } from '../../src/worker/crypto/object-writer.js';
 import { PublicError } from '../../src/errors.js';
 import { renderUploadLocations } from '../../src/nginx/render-uploads.js';
 import { canonicalizeKey } from '../../src/storage/key.js';

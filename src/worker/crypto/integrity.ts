@@ -3,7 +3,7 @@
 // sluice_worker_crypt_integrity_failures_total — for downloads and transform sources alike.
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../observability/logger.js';
-import type { IntegrityFailure } from '../encrypted-object.js';
+import type { IntegrityFailure } from '../../crypto/encrypted-object.js';
 
 export const INTEGRITY_FAILURE_MESSAGE = 'stored object failed verification';
 

@@ -4,9 +4,9 @@
 import { pipeline, Transform } from 'node:stream';
 import type { Context } from 'koa';
 import { PublicError } from '../../errors.js';
-import type { DataKey } from '../keys.js';
-import { encryptStream } from '../stream.js';
-import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../ticket.js';
+import type { DataKey } from '../../crypto/keys.js';
+import { encryptStream } from '../../crypto/stream.js';
+import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../../crypto/ticket.js';
 import type { ObjectWriter } from './object-writer.js';
 
 export interface CryptWriteDeps {

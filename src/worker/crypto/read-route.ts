@@ -5,9 +5,9 @@ import type { Context } from 'koa';
 import { PublicError } from '../../errors.js';
 import { deliverStream } from '../../offload/stream.js';
 import type { Store } from '../../storage/types.js';
-import { decryptingStore, integrityFailureOf } from '../encrypted-object.js';
-import type { KeyLookup } from '../keys.js';
-import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../ticket.js';
+import { decryptingStore, integrityFailureOf } from '../../crypto/encrypted-object.js';
+import type { KeyLookup } from '../../crypto/keys.js';
+import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../../crypto/ticket.js';
 import { INTEGRITY_FAILURE_MESSAGE, type IntegrityReporter } from './integrity.js';
 
 export interface CryptReadDeps {

@@ -3,7 +3,7 @@
 import { addAbortSignal, type Readable } from 'node:stream';
 import { notFound, PublicError, storageUnavailable } from '../../errors.js';
 import type { Store } from '../../storage/types.js';
-import type { SourceLocator } from '../internal-token.js';
+import type { SourceLocator } from '../../transform/internal-token.js';
 
 export interface SourceLimits {
   readonly maxBytes: number;

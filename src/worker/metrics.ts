@@ -1,7 +1,7 @@
 // Prometheus metrics of the worker process (its own registry; GET /metrics on the worker port).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Limiter } from './queue.js';
-import { registerRssGauge } from '../../observability/metrics.js';
+import type { Limiter } from './transform/queue.js';
+import { registerRssGauge } from '../observability/metrics.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;

@@ -1,10 +1,10 @@
 // The worker's image step: header probe and limits BEFORE any decoding, the output format from
 // the source's bytes (format.ts), then the pipeline. `raw` passes the bytes through untouched.
 import type { WorkerConfig } from '../../config/worker-schema.js';
-import { decideFormat, shouldSkipProcessing, writesAnimation } from '../format.js';
-import { assertWithinLimits, framesToRender, inspectSource, renderImage } from '../pipeline/index.js';
-import { assertRequestWithinLimits } from '../request-limits.js';
-import type { Renderer } from './app.js';
+import { decideFormat, shouldSkipProcessing, writesAnimation } from '../../transform/format.js';
+import { assertWithinLimits, framesToRender, inspectSource, renderImage } from '../../transform/pipeline/index.js';
+import { assertRequestWithinLimits } from '../../transform/request-limits.js';
+import type { Renderer } from '../app.js';
 import { sniffRaw } from './raw.js';
 
 export function createRenderer(config: WorkerConfig, watermark: Buffer | null): Renderer {
