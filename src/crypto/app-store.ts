@@ -2,9 +2,11 @@
 // X-Accel-Redirect to the crypt location with a signed ticket; nginx hands that to the worker.
 import type { SluiceConfig } from '../config/schema.js';
 import { assertWorkerSecret } from '../config/worker-schema.js';
-import { cryptLocation } from '../nginx/locations.js';
+import { cryptLocation } from '../contract/nginx-locations.js';
+import { CRYPT_TICKET_HEADER } from '../contract/tickets.js';
+import { refusedWrites } from '../storage/read-only.js';
 import type { AccelTarget, CanonicalKey, Store } from '../storage/types.js';
-import { CRYPT_TICKET_HEADER, signCryptTicket } from './ticket.js';
+import { signCryptTicket } from './ticket.js';
 
 export function encryptedDelivery(inner: Store, workerSecret: string, internalPrefix: string): Store {
   const location = cryptLocation(internalPrefix);
@@ -24,6 +26,8 @@ export function encryptedDelivery(inner: Store, workerSecret: string, internalPr
     read: async () => refuse(),
     // Ciphertext metadata: existence, and an ETag that changes with every write (transform cache keys).
     stat: (key) => inner.stat(key),
+    // The app never writes an encrypted store: uploads go through the worker, which encrypts.
+    ...refusedWrites(inner.name),
     check: () => inner.check(),
   };
 }

@@ -3,6 +3,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { notFound } from '../errors.js';
+import { refusedWrites } from '../storage/read-only.js';
 import type { ByteRange, CanonicalKey, ObjectInfo, Store } from '../storage/types.js';
 import { chunkSpan, DamagedObjectError, HEADER_BYTES, objectKey, parseHeader, plaintextSize, type DamageReason, type ObjectHeader } from './format.js';
 import { UnknownKeyError, type KeyLookup } from './keys.js';
@@ -149,6 +150,8 @@ export function decryptingStore(inner: Store, keys: KeyLookup, options: Decrypti
       plaintext.on('error', (error) => report(error, key));
       return plaintext;
     },
+    // A plaintext view: writing through it would store plaintext in an encrypted store.
+    ...refusedWrites(inner.name),
     check: () => inner.check(),
   };
 }

@@ -1,16 +1,14 @@
-// The fs and S3 sides of `sluice reencrypt`: list, read, and replace atomically.
+// The fs and S3 sides of `sluice reencrypt`: list, then read and replace through the store
+// itself (its put() replaces atomically, confined to the root on fs).
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { SluiceConfig } from '../config/schema.js';
 import { listKeys } from '../ops/audit/checks.js';
 import { listSource } from '../ops/migrate/source.js';
 import { opsS3Client } from '../ops/s3-client.js';
-import { isReservedSegment } from '../storage/key.js';
+import { isReservedSegment, storedKey } from '../storage/key.js';
 import { createStores } from '../storage/registry.js';
-import type { CanonicalKey } from '../storage/types.js';
-import { createS3Uploader } from '../uploads/s3-uploader.js';
 import type { ReencryptTarget } from './reencrypt.js';
-import { writeBesideStore } from '../worker/crypto/object-writer.js';
 
 export async function reencryptTarget(config: SluiceConfig, name: string): Promise<ReencryptTarget> {
   const settings = config.stores[name];
@@ -19,13 +17,13 @@ export async function reencryptTarget(config: SluiceConfig, name: string): Promi
   if (settings.type === 's3' && settings.bucketTemplate !== undefined) throw new Error(`store "${name}" uses dynamic buckets, which reencrypt does not list`);
   const store = (await createStores(config)).get(name);
   if (store === undefined) throw new Error(`store "${name}" could not be opened`);
-  const keyOf = (key: string): CanonicalKey => ({ segments: key.split('/'), value: key });
   const common = {
-    readRange: (key: string, start: number, end: number) => store.read(keyOf(key), { start, end }),
-    read: (key: string) => store.read(keyOf(key)),
+    readRange: (key: string, start: number, end: number) => store.read(storedKey(key), { start, end }),
+    read: (key: string) => store.read(storedKey(key)),
+    // fs: temp file + fsync + rename() under the root, so a reader sees the old or the new object; s3: one PutObject or multipart completion.
+    replace: (key: string, ciphertext: Readable) => store.put(storedKey(key), ciphertext, { contentType: 'application/octet-stream', mode: 'replace' }),
   };
   if (settings.type === 's3') {
-    const uploader = createS3Uploader(settings);
     return {
       ...common,
       keys: async () => {
@@ -36,14 +34,11 @@ export async function reencryptTarget(config: SluiceConfig, name: string): Promi
           client.destroy();
         }
       },
-      replace: (key, ciphertext) => uploader.uploadStream(key, ciphertext, 'application/octet-stream'),
     };
   }
   const root = await fsp.realpath(settings.root);
   return {
     ...common,
     keys: async () => (await listSource(root)).files.map((file) => file.key).filter((key) => !key.split('/').some(isReservedSegment)),
-    // rename() replaces the old file in one step: a reader sees the old or the new object.
-    replace: (key, ciphertext) => writeBesideStore(root, ciphertext, (tmp) => fsp.rename(tmp, path.join(root, ...key.split('/')))),
   };
 }

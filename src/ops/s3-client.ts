@@ -2,6 +2,7 @@
 // audits move real data instead of failing fast for a waiting download), store lookup, error text.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StoreConfig, SluiceConfig } from '../config/schema.js';
+import { PublicError } from '../errors.js';
 import { createS3Client, S3_PROFILES } from '../storage/s3-client.js';
 
 export function opsS3Client(config: S3StoreConfig): S3Client {
@@ -22,6 +23,8 @@ export function storeOfType<T extends 'fs' | 's3'>(
 
 /** Error name and HTTP status of an SDK error, for reports. */
 export function describeS3Error(error: unknown): string {
+  // A store's write side wraps SDK errors in a 502 for HTTP callers; a report wants the SDK's own.
+  if (error instanceof PublicError && error.cause !== undefined) return describeS3Error(error.cause);
   const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } } | null;
   const status = e?.$metadata?.httpStatusCode;
   const name = typeof e?.name === 'string' ? e.name : 'Error';

@@ -6,8 +6,9 @@ import type { Readable } from 'node:stream';
 import type { FsStoreConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { notFound, storageUnavailable } from '../errors.js';
-import { encodeKeyPath, fsLocationPrefix } from '../nginx/locations.js';
-import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, Store } from './types.js';
+import { encodeKeyPath, fsLocationPrefix } from '../contract/nginx-locations.js';
+import { deleteFile, nginxBodyUpload, putFile } from './fs-writes.js';
+import type { AccelTarget, ByteRange, CanonicalKey, ObjectHead, ObjectInfo, Store } from './types.js';
 
 /** Read size of streamed reads: fewer syscalls and, for encrypted objects, fewer split chunks. */
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -62,6 +63,19 @@ export function createFsStore(name: string, config: FsStoreConfig, internalPrefi
       // The stream owns the handle from here on and closes it when it ends or is destroyed.
       return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, ...(range !== undefined && { start: range.start, end: range.end }) });
     },
+
+    async head(key: CanonicalKey): Promise<ObjectHead | null> {
+      const file = await resolveFile(root, key);
+      if (file === null) return null;
+      return { size: file.stats.size, etag: weakEtag(file.stats), lastModified: file.stats.mtime, metadata: {} };
+    },
+
+    put: (key, body, options) => putFile(root, key, body, options),
+
+    delete: (key) => deleteFile(root, key),
+
+    // Plaintext must never land in an encrypted store: only the worker writes there (put()).
+    directUpload: config.encrypted ? { via: 'none' } : nginxBodyUpload(root),
 
     async check(): Promise<void> {
       const problem = await rootProblem(root);

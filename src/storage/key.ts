@@ -65,3 +65,11 @@ function strictPercentDecode(raw: string): string {
     throw badRequest('invalid UTF-8 in key');
   }
 }
+
+/**
+ * A key read back from Sluice's own records or a store listing, already canonical when it was
+ * stored: split, not parsed again. fs writes still check its segments before using them.
+ */
+export function storedKey(value: string): CanonicalKey {
+  return Object.freeze({ segments: Object.freeze(value.split('/')), value });
+}

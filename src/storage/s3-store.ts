@@ -1,13 +1,17 @@
 // An S3 bucket (AWS, MinIO, Swift, Ceph). nginx and redirect modes only presign (no network);
-// stream mode talks to the bucket with short timeouts so a sick backend fails fast.
+// stream mode talks to the bucket with short timeouts so a sick backend fails fast; writes
+// (s3-writes.ts) use a patient client of their own.
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StoreConfig } from '../config/schema.js';
 import { notFound, storageUnavailable } from '../errors.js';
-import { locateObject } from '../ops/dynamic-bucket.js';
-import { S3_PATH_HEADER, s3Location } from '../nginx/locations.js';
+import { locateObject } from '../config/dynamic-bucket.js';
+import { S3_PATH_HEADER } from '../contract/headers.js';
+import { s3Location } from '../contract/nginx-locations.js';
 import { createS3Client, S3_PROFILES } from './s3-client.js';
+import { errorName, httpStatus, isObjectMissing } from './s3-errors.js';
+import { s3Writes } from './s3-writes.js';
 import type { AccelTarget, ByteRange, CanonicalKey, ObjectInfo, ReadMethod, ResponseOverrides, Store } from './types.js';
 
 const PROBE_KEY = 'sluice-origin-probe';
@@ -22,6 +26,8 @@ const URL_PARTS = /^(https?:\/\/[^/?#]+)(\/[^#]*)$/;
 
 export function createS3Store(name: string, config: S3StoreConfig, internalPrefix: string): Store {
   const client = createS3Client(config, S3_PROFILES.download);
+  // Writes move data: their own, patient client (the SDK opens no connection until the first call).
+  const writes = s3Writes(createS3Client(config, S3_PROFILES.transfer), (key) => locateObject(config, key), !config.encrypted);
   const location = s3Location(internalPrefix, name);
   let expectedOrigin: Promise<string> | undefined;
 
@@ -83,6 +89,8 @@ export function createS3Store(name: string, config: S3StoreConfig, internalPrefi
       return body;
     },
 
+    ...writes,
+
     async check(): Promise<void> {
       try {
         await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
@@ -143,22 +151,6 @@ function presignUrl(
   };
   const command = method === 'HEAD' ? new HeadObjectCommand(input) : new GetObjectCommand(input);
   return getSignedUrl(client, command, { expiresIn: config.presignTtlSeconds });
-}
-
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-}
-
-function errorName(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** A missing key, as opposed to a missing bucket (a configuration problem, not a 404). */
-function isObjectMissing(error: unknown): boolean {
-  const name = errorName(error);
-  if (name === 'NoSuchBucket') return false;
-  return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
 }
 
 function describe(error: unknown): string {

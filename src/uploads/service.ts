@@ -6,9 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import type { UploadsConfig } from '../config/uploads-schema.js';
 import { PublicError } from '../errors.js';
+import { storedKey } from '../storage/key.js';
+import type { CompletedPart, PresignedUpload, StoreWrites } from '../storage/types.js';
 import { planParts, type UploadRequest } from './request.js';
 import type { ReservationStore } from './reservations.js';
-import type { CompletedPart, S3Uploader } from './s3-uploader.js';
 
 /** Slack after a URL's expiry before a pending reservation lapses (clock skew, slow last bytes). */
 const RESERVATION_MARGIN_SECONDS = 60;
@@ -37,10 +38,18 @@ interface MultipartRecord {
   readonly parts: number;
 }
 
+/** What planning and completing touch of a store: its objects, and its presigned URLs. */
+export type UploadTarget = Pick<StoreWrites, 'head' | 'delete' | 'directUpload'>;
+
 export interface UploadService {
-  plan(request: UploadRequest, uploader: S3Uploader, subject: string): Promise<UploadPlan>;
-  complete(id: string, parts: readonly CompletedPart[], subject: string, uploaderFor: (store: string) => S3Uploader): Promise<{ store: string; key: string; size: number }>;
-  abort(id: string, subject: string, uploaderFor: (store: string) => S3Uploader): Promise<void>;
+  plan(request: UploadRequest, target: UploadTarget, subject: string): Promise<UploadPlan>;
+  complete(id: string, parts: readonly CompletedPart[], subject: string, targetFor: (store: string) => UploadTarget): Promise<{ store: string; key: string; size: number }>;
+  abort(id: string, subject: string, targetFor: (store: string) => UploadTarget): Promise<void>;
+}
+
+function presignedOf(target: UploadTarget): PresignedUpload {
+  if (target.directUpload.via !== 'presigned-url') throw new PublicError(400, 'this store takes no presigned uploads');
+  return target.directUpload;
 }
 
 export function createUploadService(config: UploadsConfig, reservations: ReservationStore, now: () => number = Date.now): UploadService {
@@ -57,24 +66,25 @@ export function createUploadService(config: UploadsConfig, reservations: Reserva
   };
 
   return {
-    async plan(request, uploader, subject) {
+    async plan(request, store, subject) {
+      const presigned = presignedOf(store);
       const target = `key:${request.store}/${request.key.value}`;
       if (!(await reservations.reserve(target, subject, pendingTtl))) throw new PublicError(409, 'key already written');
       try {
-        if ((await uploader.sizeOf(request.key.value)) !== null) {
+        if ((await store.head(request.key)) !== null) {
           await reservations.set(target, subject, null);
           throw new PublicError(409, 'key already written');
         }
         if (request.size <= config.multipartThresholdBytes) {
-          const url = await uploader.presignPut(request.key.value, request.size, request.contentType, ttl);
+          const url = await presigned.presignPut(request.key, request.size, request.contentType, ttl);
           return { method: 'PUT', url, headers: { 'Content-Type': request.contentType }, expiresAt: expiresAt() };
         }
-        const s3UploadId = await uploader.createMultipart(request.key.value, request.contentType);
+        const s3UploadId = await presigned.createMultipart(request.key, request.contentType);
         const id = randomBytes(16).toString('base64url');
         const parts = planParts(request.size, config.partSizeBytes);
         const entry: MultipartRecord = { store: request.store, key: request.key.value, s3UploadId, subject, size: request.size, parts: parts.length };
         await reservations.set(`mp:${id}`, JSON.stringify(entry), pendingTtl);
-        const urls = await Promise.all(parts.map((p) => uploader.presignPart(request.key.value, s3UploadId, p.partNumber, p.size, ttl)));
+        const urls = await Promise.all(parts.map((p) => presigned.presignPart(request.key, s3UploadId, p.partNumber, p.size, ttl)));
         return { uploadId: id, method: 'PUT', partSize: config.partSizeBytes, parts: parts.map((p, i) => ({ ...p, url: urls[i] as string })), expiresAt: expiresAt() };
       } catch (error) {
         // A refusal for an existing object keeps the (now permanent) reservation; anything else frees the key.
@@ -83,24 +93,25 @@ export function createUploadService(config: UploadsConfig, reservations: Reserva
       }
     },
 
-    async complete(id, parts, subject, uploaderFor) {
+    async complete(id, parts, subject, targetFor) {
       const entry = await record(id, subject);
       if (parts.length !== entry.parts || parts.some((p, i) => p.partNumber !== i + 1)) {
         throw new PublicError(422, 'parts do not match the plan');
       }
-      const uploader = uploaderFor(entry.store);
+      const store = targetFor(entry.store);
+      const key = storedKey(entry.key);
       try {
-        await uploader.complete(entry.key, entry.s3UploadId, parts);
+        await presignedOf(store).completeMultipart(key, entry.s3UploadId, parts);
       } catch (error) {
         // S3 answers 400 (InvalidPart / EntityTooSmall) for parts that are missing or wrong.
         const status = ((error as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause)?.$metadata?.httpStatusCode;
         if (status === 400) throw new PublicError(422, 'parts do not match the upload', {}, error);
         throw error;
       }
-      const size = await uploader.sizeOf(entry.key);
+      const size = (await store.head(key))?.size ?? null;
       await reservations.release(`mp:${id}`);
       if (size !== entry.size) {
-        await uploader.remove(entry.key);
+        await store.delete(key);
         await reservations.release(`key:${entry.store}/${entry.key}`);
         throw new PublicError(422, 'uploaded size does not match');
       }
@@ -108,9 +119,9 @@ export function createUploadService(config: UploadsConfig, reservations: Reserva
       return { store: entry.store, key: entry.key, size };
     },
 
-    async abort(id, subject, uploaderFor) {
+    async abort(id, subject, targetFor) {
       const entry = await record(id, subject);
-      await uploaderFor(entry.store).abort(entry.key, entry.s3UploadId);
+      await presignedOf(targetFor(entry.store)).abortMultipart(storedKey(entry.key), entry.s3UploadId);
       await reservations.release(`mp:${id}`);
       await reservations.release(`key:${entry.store}/${entry.key}`);
     },

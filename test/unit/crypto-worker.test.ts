@@ -14,8 +14,9 @@ import { Counter, Registry } from 'prom-client';
 import { validateConfig } from '../../src/config/load.js';
 import { parseHeader } from '../../src/crypto/format.js';
 import type { DataKey } from '../../src/crypto/keys.js';
-import { CRYPT_READ_PATH, CRYPT_TICKET_HEADER, CRYPT_WRITE_PATH, signCryptTicket } from '../../src/crypto/ticket.js';
-import { createObjectWriter } from '../../src/worker/crypto/object-writer.js';
+import { CRYPT_TICKET_HEADER } from '../../src/contract/tickets.js';
+import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../src/contract/worker-paths.js';
+import { signCryptTicket } from '../../src/crypto/ticket.js';
 import { createIntegrityReporter, initIntegrityCounter } from '../../src/worker/crypto/integrity.js';
 import { cryptRoutes } from '../../src/worker/crypto/routes.js';
 import { errorResponses } from '../../src/http/error-responses.js';
@@ -59,7 +60,7 @@ before(async () => {
     stores,
     keys: (id) => (id === 'k1' ? k1 : undefined),
     integrity: createIntegrityReporter(logger, integrityFailures),
-    writers: new Map([['vault', createObjectWriter(config.stores.vault as never)]]),
+    writers: new Map([...stores].filter(([name]) => name === 'vault')),
     currentKey: () => current,
     chunkSize: CHUNK,
     maxBytes: 400_000,

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { storeSchema, type FsStoreConfig, type S3StoreConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { PublicError } from '../../src/errors.js';
-import { S3_PATH_HEADER } from '../../src/nginx/locations.js';
+import { S3_PATH_HEADER } from '../../src/contract/headers.js';
 import { assertFsRoot, createFsStore } from '../../src/storage/fs-store.js';
 import { createS3Store, s3Origin, splitPresignedUrl } from '../../src/storage/s3-store.js';
 import type { CanonicalKey } from '../../src/storage/types.js';

@@ -11,6 +11,7 @@ import { storeSchema, type FsStoreConfig } from '../../src/config/schema.js';
 import { PublicError } from '../../src/errors.js';
 import { deliverStream } from '../../src/offload/stream.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
+import { refusedWrites } from '../../src/storage/read-only.js';
 import type { CanonicalKey, Store } from '../../src/storage/types.js';
 
 const CONTENT = 'Hello, streaming world!'; // 23 bytes
@@ -44,6 +45,7 @@ function brokenStore(mode: 'error' | 'short'): Store {
         },
       });
     },
+    ...refusedWrites('broken'),
     check: async () => undefined,
   };
 }

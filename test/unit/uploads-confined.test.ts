@@ -5,7 +5,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, symlink
 import os from 'node:os';
 import path from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { openConfinedDir as openAnchored, PathRefused, type Anchoring, type PathProblem } from '../../src/uploads/confined-dir.js';
+import { openConfinedDir as openAnchored, PathRefused, type Anchoring, type PathProblem } from '../../src/storage/confined-dir.js';
 
 let root: string;
 let outside: string;

@@ -7,12 +7,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
-import type { StoreConfig } from '../../src/config/schema.js';
-import { createObjectWriter } from '../../src/worker/crypto/object-writer.js';
+import type { FsStoreConfig } from '../../src/config/schema.js';
 import { PublicError } from '../../src/errors.js';
 import { renderUploadLocations } from '../../src/nginx/render-uploads.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { PUT_TMP_PREFIX } from '../../src/storage/fs-writes.js';
 import { canonicalizeKey } from '../../src/storage/key.js';
-import { finalizeFsUpload, UPLOAD_TMP_DIR } from '../../src/uploads/fs-finalize.js';
+import type { CanonicalKey } from '../../src/storage/types.js';
+import { finalizeFsUpload as finalize, UPLOAD_TMP_DIR } from '../../src/uploads/fs-finalize.js';
 
 let root: string;
 let outside: string;
@@ -36,6 +38,9 @@ async function body(name: string, content: string): Promise<string> {
   await writeFile(file, content);
   return file;
 }
+
+const fsStore = (storeRoot: string, encrypted = false) => createFsStore('docs', validateConfig({ stores: { docs: { type: 'fs', root: storeRoot, encrypted } }, worker: { secret: 's'.repeat(40) } }).stores.docs as FsStoreConfig, '/_sluice');
+const finalizeFsUpload = (storeRoot: string, key: CanonicalKey, bodyFile: string, maxBytes: number) => finalize(fsStore(storeRoot), key, bodyFile, maxBytes);
 
 const refusedWith = (status: number, reason?: string) => (error: unknown) => error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
 
@@ -79,7 +84,9 @@ describe('finalizeFsUpload', () => {
 });
 
 describe('the worker\'s fs writer (encrypted stores)', () => {
-  const writerFor = (storeRoot: string) => createObjectWriter(validateConfig({ stores: { vault: { type: 'fs', root: storeRoot, encrypted: true } }, worker: { secret: 's'.repeat(40) } }).stores.vault as StoreConfig);
+  const writerFor = (storeRoot: string) => ({
+    writeOnce: (key: CanonicalKey, body: Readable, signal: AbortSignal) => fsStore(storeRoot, true).put(key, body, { contentType: 'application/octet-stream', mode: 'create', signal }),
+  });
   const write = (key: string, content: string) => writerFor(root).writeOnce(canonicalizeKey(key), Readable.from([Buffer.from(content)]), new AbortController().signal);
 
   it('writes once, creating parents inside the root', async () => {
@@ -94,7 +101,7 @@ describe('the worker\'s fs writer (encrypted stores)', () => {
     await assert.rejects(write(`w/${'l'.repeat(300)}/x.bin`, 'x'), refusedWith(400, 'key segment too long for this store'));
     await assert.rejects(write('escape/made/x.bin', 'x'), refusedWith(403, 'key path crosses a symlink'));
     assert.deepEqual(await readdir(outside), []);
-    assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith('crypt-')), []);
+    assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith(PUT_TMP_PREFIX)), []);
   });
 
   it('refuses a temp dir that is a symlink (an operator error, not a 4xx)', async () => {

@@ -6,8 +6,7 @@ import { uploadsSchema } from '../../src/config/uploads-schema.js';
 import { PublicError } from '../../src/errors.js';
 import { parseUploadRequest, planParts } from '../../src/uploads/request.js';
 import { createMemoryReservations } from '../../src/uploads/reservations.js';
-import type { S3Uploader } from '../../src/uploads/s3-uploader.js';
-import { createUploadService } from '../../src/uploads/service.js';
+import { createUploadService, type UploadTarget } from '../../src/uploads/service.js';
 
 const MIB = 1024 * 1024;
 const config = uploadsSchema.parse({ enabled: true, maxBytes: 100 * MIB, allowedContentTypes: ['text/plain'], multipartThresholdBytes: 8 * MIB, partSizeBytes: 5 * MIB });
@@ -78,22 +77,22 @@ describe('memory reservations', () => {
   });
 });
 
-function stubUploader(finalSize: number | null, removed: string[]): S3Uploader {
+function stubUploader(finalSize: number | null, removed: string[]): UploadTarget {
   let completed = false;
   return {
-    sizeOf: async () => (completed ? finalSize : null),
-    presignPut: async () => 'https://s3.example/put',
-    createMultipart: async () => 'mp-1',
-    presignPart: async (_key, _id, n) => `https://s3.example/part/${n}`,
-    complete: async () => {
-      completed = true;
+    head: async () => (completed && finalSize !== null ? { size: finalSize, etag: null, lastModified: null, metadata: {} } : null),
+    delete: async (key) => {
+      removed.push(key.value);
     },
-    abort: async () => undefined,
-    uploadStream: async () => {
-      throw new Error('the upload service never streams bodies');
-    },
-    remove: async (key) => {
-      removed.push(key);
+    directUpload: {
+      via: 'presigned-url',
+      presignPut: async () => 'https://s3.example/put',
+      createMultipart: async () => 'mp-1',
+      presignPart: async (_key, _id, n) => `https://s3.example/part/${n}`,
+      completeMultipart: async () => {
+        completed = true;
+      },
+      abortMultipart: async () => undefined,
     },
   };
 }

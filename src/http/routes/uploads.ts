@@ -2,7 +2,7 @@
 //   POST   <prefix>/_uploads                 plan an upload (policy action `write` on the key)
 //   POST   <prefix>/_uploads/<id>/complete   complete a multipart upload {parts: [{partNumber, etag}]}
 //   DELETE <prefix>/_uploads/<id>            abort a multipart upload
-//   PUT    <prefix>/_uploads/fs/<store>/<key…>  fs stores: body offloaded to nginx (see src/uploads/fs-route.ts)
+//   PUT    <prefix>/_uploads/fs/<store>/<key…>  fs stores: body offloaded to nginx (see upload-target.ts)
 //   PUT    <prefix>/_uploads/encrypted/<store>/<key…>  encrypted stores: nginx → worker, never the app
 //   GET    <internalPrefix>/upload-auth       nginx's auth_request for those PUTs, before the body is read
 // S3 bytes go straight to S3 over presigned URLs; fs bytes go to a temp file written by nginx;
@@ -13,15 +13,17 @@ import { z } from 'zod';
 import { ConfigError } from '../../config/errors.js';
 import type { SluiceConfig } from '../../config/schema.js';
 import { authenticationRequired, badRequest, notFound, PublicError } from '../../errors.js';
-import type { Redis } from '../../state/redis.js';
+import type { SharedState } from '../../state/shared-state.js';
 import type { Store } from '../../storage/types.js';
 import { finalizeFsUpload } from '../../uploads/fs-finalize.js';
-import { BODY_FILE_HEADER, encryptedUploadPath, fsUploadPath, onlyAuthRequestStatuses, resolveUploadTarget, uploadAuthLocation } from '../../uploads/fs-route.js';
+import { BODY_FILE_HEADER } from '../../contract/headers.js';
+import { encryptedUploadPath, fsUploadPath, uploadAuthLocation } from '../../contract/nginx-locations.js';
+import { onlyAuthRequestStatuses, resolveUploadTarget } from './upload-target.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
-import { CRYPT_TICKET_HEADER, signCryptTicket } from '../../crypto/ticket.js';
+import { CRYPT_TICKET_HEADER } from '../../contract/tickets.js';
+import { signCryptTicket } from '../../crypto/ticket.js';
 import { parseUploadRequest } from '../../uploads/request.js';
-import { createMemoryReservations, createRedisReservations } from '../../uploads/reservations.js';
-import { createS3Uploader, type S3Uploader } from '../../uploads/s3-uploader.js';
+import { createReservations } from '../../uploads/reservations.js';
 import { createUploadService, pendingReservationSeconds } from '../../uploads/service.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate, tokenCredentials } from '../middleware/authenticate.js';
@@ -31,8 +33,8 @@ import { readJsonBody } from '../json-body.js';
 export interface UploadRouteDeps extends AccessPipelineDeps {
   readonly config: SluiceConfig;
   readonly stores: ReadonlyMap<string, Store>;
-  /** Shared write-once state; null = in-memory (one app instance only). */
-  readonly redis: Redis | null;
+  /** Write-once state: Redis, or memory (one app instance only). */
+  readonly state: SharedState;
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -43,18 +45,17 @@ const completeSchema = z.strictObject({
 
 export function uploadRoutes(deps: UploadRouteDeps): Router {
   const settings = deps.config.uploads;
-  const { uploaders, fsRoots, encrypted } = uploadStores(deps.config);
-  const fsStores = new Map([...deps.stores].filter(([name]) => fsRoots.has(name)));
+  const { presigned, nginxBody: fsStores, encrypted } = uploadStores(deps.config, deps.stores);
   const encryptedStores = new Map([...deps.stores].filter(([name]) => encrypted.has(name)));
   const workerSecret = encryptedStores.size > 0 ? assertWorkerSecret(deps.config.worker) : '';
   const fsTarget = new Map([[fsUploadPath(deps.config.prefix), fsStores]]);
   const anyTarget = new Map([...fsTarget, [encryptedUploadPath(deps.config.prefix), encryptedStores]]);
-  const uploaderFor = (store: string): S3Uploader => {
-    const uploader = uploaders.get(store);
-    if (uploader === undefined) throw notFound('unknown store');
-    return uploader;
+  const uploaderFor = (store: string): Store => {
+    const target = presigned.get(store);
+    if (target === undefined) throw notFound('unknown store');
+    return target;
   };
-  const reservations = deps.redis === null ? createMemoryReservations() : createRedisReservations(deps.redis);
+  const reservations = createReservations(deps.state);
   const service = createUploadService(settings, reservations);
   const base = `${deps.config.prefix}/_uploads`;
   // Uploading takes a real token: a share link never authenticates these calls.
@@ -64,9 +65,9 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
   router.post(base, ...caller, async (ctx: Context, next: Next) => {
     const request = parseUploadRequest(await readJsonBody(ctx, MAX_BODY_BYTES), settings);
     const store = deps.stores.get(request.store);
-    if (fsRoots.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
+    if (fsStores.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
     if (encrypted.has(request.store)) throw badRequest(`encrypted stores take PUT ${base}/encrypted/<store>/<key>`);
-    if (store === undefined || !uploaders.has(request.store)) throw notFound('unknown store');
+    if (store === undefined || !presigned.has(request.store)) throw notFound('unknown store');
     const state = ctx.state as UploadState;
     state.store = store;
     state.key = request.key;
@@ -98,7 +99,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
     const { store, key } = ctx.state as AccessState;
     const bodyFile = ctx.get(BODY_FILE_HEADER);
     if (bodyFile === '') throw new PublicError(400, 'missing request body');
-    const size = await finalizeFsUpload(fsRoots.get(store.name) as string, key, bodyFile, settings.maxBytes);
+    const size = await finalizeFsUpload(store, key, bodyFile, settings.maxBytes);
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { store: store.name, key: key.value, size };
@@ -126,20 +127,20 @@ interface UploadState extends AccessState {
   upload: ReturnType<typeof parseUploadRequest>;
 }
 
-/** The stores that accept uploads (uploads.stores, default: every store): presigning clients for
- * s3 stores, roots for fs stores, and the encrypted ones (written by the worker). */
-function uploadStores(config: SluiceConfig): { uploaders: Map<string, S3Uploader>; fsRoots: Map<string, string>; encrypted: Set<string> } {
-  const uploaders = new Map<string, S3Uploader>();
-  const fsRoots = new Map<string, string>();
+/** The stores that accept uploads (uploads.stores, default: every store), by how their bytes
+ * arrive: presigned URLs, a body file nginx wrote, or through the worker (encrypted stores). */
+function uploadStores(config: SluiceConfig, stores: ReadonlyMap<string, Store>): { presigned: Map<string, Store>; nginxBody: Map<string, Store>; encrypted: Set<string> } {
+  const presigned = new Map<string, Store>();
+  const nginxBody = new Map<string, Store>();
   const encrypted = new Set<string>();
   for (const [index, name] of (config.uploads.stores ?? Object.keys(config.stores)).entries()) {
-    const store = config.stores[name];
-    if (store === undefined) throw ConfigError.forKey(`uploads.stores.${index}`, `unknown store "${name}"`);
+    const store = stores.get(name);
+    if (config.stores[name] === undefined || store === undefined) throw ConfigError.forKey(`uploads.stores.${index}`, `unknown store "${name}"`);
     if (store.encrypted) encrypted.add(name);
-    else if (store.type === 's3') uploaders.set(name, createS3Uploader(store));
-    else fsRoots.set(name, store.root);
+    else if (store.directUpload.via === 'presigned-url') presigned.set(name, store);
+    else if (store.directUpload.via === 'nginx-body-file') nginxBody.set(name, store);
   }
-  return { uploaders, fsRoots, encrypted };
+  return { presigned, nginxBody, encrypted };
 }
 
 function subjectOf(ctx: Context): string {

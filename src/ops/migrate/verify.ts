@@ -66,7 +66,7 @@ export async function verifyMigration(options: VerifyOptions): Promise<VerifyRep
               if (exists && (await hashFile(sourcePath, taskSignal)) !== entry.sha256) throw new Error('source changed since it was migrated');
             } catch (error) {
               if (signal.aborted) return;
-              failed.push({ key: entry.key, reason: error instanceof Error && !('$metadata' in error) ? error.message : describeS3Error(error) });
+              failed.push({ key: entry.key, reason: describeS3Error(error) });
             }
             checked += 1;
             checkedBytes += entry.size;

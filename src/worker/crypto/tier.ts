@@ -9,7 +9,6 @@ import type { SourceStoreLookup } from '../transform/source.js';
 import { decryptingStore } from '../../crypto/encrypted-object.js';
 import type { DataKey } from '../../crypto/keys.js';
 import { loadKeyring } from '../../crypto/password.js';
-import { createObjectWriter } from './object-writer.js';
 import { createIntegrityReporter, initIntegrityCounter } from './integrity.js';
 import { cryptRoutes } from './routes.js';
 
@@ -35,7 +34,7 @@ export async function createCryptTier(
   const keyring = await loadKeyring(config.encryption);
   const keys = (id: string): DataKey | undefined => keyring.get(id);
   const uploadStores = new Set(config.uploads.enabled ? (config.uploads.stores ?? Object.keys(config.stores)) : []);
-  const writers = new Map(encrypted.filter(([name]) => uploadStores.has(name)).map(([name, store]) => [name, createObjectWriter(store)] as const));
+  const writers = new Map([...stores].filter(([name, store]) => store.encrypted && uploadStores.has(name)));
   initIntegrityCounter(observers.integrityFailures, encrypted.map(([name]) => name));
   const integrity = createIntegrityReporter(observers.logger, observers.integrityFailures);
   const routes = cryptRoutes({ secret, stores, keys, integrity, writers, currentKey: () => keyring.current, chunkSize: config.encryption.chunkSize, maxBytes: config.uploads.maxBytes });

@@ -1,18 +1,20 @@
 // PUT /crypt/write: an upload to an encrypted store that the app allowed (nginx's auth_request
-// returned the ticket). The body streams from nginx through the cipher into the store: memory is
-// a chunk plus the S3 parts in flight, whatever the size.
+// returned the ticket). The body streams from nginx through the cipher into the store's write-once
+// put (fs: link() into place; s3: refused when the key exists, then multipart): memory is a chunk
+// plus the S3 parts in flight, whatever the size.
 import { pipeline, Transform } from 'node:stream';
 import type { Context } from 'koa';
 import { PublicError } from '../../errors.js';
 import type { DataKey } from '../../crypto/keys.js';
 import { encryptStream } from '../../crypto/stream.js';
-import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../../crypto/ticket.js';
-import type { ObjectWriter } from './object-writer.js';
+import { CRYPT_TICKET_HEADER } from '../../contract/tickets.js';
+import { verifyCryptTicket } from '../../crypto/ticket.js';
+import type { Store } from '../../storage/types.js';
 
 export interface CryptWriteDeps {
   readonly secret: string;
-  /** Writers of the encrypted stores that accept uploads. */
-  readonly writers: ReadonlyMap<string, ObjectWriter>;
+  /** The encrypted stores that accept uploads (the stores themselves: they hold ciphertext). */
+  readonly writers: ReadonlyMap<string, Store>;
   /** The keyring's newest key: every new object is sealed under it. */
   readonly currentKey: () => DataKey;
   readonly chunkSize: number;
@@ -39,7 +41,7 @@ export async function cryptWrite(ctx: Context, deps: CryptWriteDeps): Promise<vo
     if (!ctx.req.complete) clientGone.abort();
   });
   const ciphertext = pipeline(ctx.req, counter, encryptStream(dataKey, deps.chunkSize, key.value), () => undefined);
-  await writer.writeOnce(key, ciphertext, clientGone.signal);
+  await writer.put(key, ciphertext, { contentType: 'application/octet-stream', mode: 'create', signal: clientGone.signal });
   ctx.status = 201;
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { store: ticket.store, key: key.value, size, keyId: dataKey.id };

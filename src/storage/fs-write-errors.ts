@@ -16,6 +16,8 @@ const PUBLIC: Readonly<Record<PathProblem, () => PublicError>> = {
   'name-too-long': () => new PublicError(400, 'key segment too long for this store'),
 };
 
+const DIRECTORY_CODES = new Set(['EISDIR', 'ENOTEMPTY', 'EPERM']);
+
 /** A PathRefused from the directory walk → its public answer; anything else is returned as is. */
 export function publicWriteError(error: unknown): unknown {
   return error instanceof PathRefused ? PUBLIC[error.problem]() : error;
@@ -24,6 +26,8 @@ export function publicWriteError(error: unknown): unknown {
 /** An error from creating the final name (link/open) inside a held parent directory. */
 export function publicLeafError(error: unknown, existingIsDirectory: boolean): unknown {
   if (codeOf(error) === 'EEXIST') return new PublicError(409, existingIsDirectory ? 'key is a directory of other keys' : 'key already written');
+  // rename() and unlink() of a name that is a directory.
+  if (existingIsDirectory && DIRECTORY_CODES.has(codeOf(error) ?? '')) return new PublicError(409, 'key is a directory of other keys');
   const problem = pathProblemOf(error);
   return problem === null ? error : PUBLIC[problem]();
 }

@@ -27,6 +27,8 @@ export class PathRefused extends Error {
 export interface ConfinedDir {
   /** Prefix for names inside this directory: `${dir.path}/${name}` never leaves it. */
   readonly path: string;
+  /** fsync of the directory itself: makes a rename or link into it durable. */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function openConfinedDir(realRoot: string, segments: readonly strin
     throw error;
   }
   const held = handle;
-  return { path: anchored ? `${FD_DIR}/${held.fd}` : realPath, close: () => held.close() };
+  return { path: anchored ? `${FD_DIR}/${held.fd}` : realPath, sync: () => held.sync(), close: () => held.close() };
 }
 
 /** Opens one directory (never through a symlink), creating it first when missing and allowed. */
