@@ -12,7 +12,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { createPolicyEngine } from '../src/policy/engine.js';
 import { createRulePolicy } from '../src/policy/rule-policy.js';
 import type { AccessRequest, Policy } from '../src/policy/types.js';
-import { createRedis } from '../src/state/redis.js';
+import { openSharedState, type SharedState } from '../src/state/shared-state.js';
 import { startRedis } from '../test/helpers/redis.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -85,21 +85,21 @@ async function measure(policy: Policy, iterations: number): Promise<Summary> {
   return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
-function webhookEngine(url: string, redis: ReturnType<typeof createRedis> | null): Promise<Policy> {
+function webhookEngine(url: string, state?: SharedState): Promise<Policy> {
   const rules = [...RULES.slice(0, -1), { id: 'host-app', effect: 'delegate', to: 'webhook', key: 'media/*rest' }];
-  return createPolicyEngine({ rules: rules.map((r) => ruleSchema.parse(r)), policy: policySchema.parse({ webhook: { url, timeoutMs: 2000 } }) }, { logger, redis });
+  return createPolicyEngine({ rules: rules.map((r) => ruleSchema.parse(r)), policy: policySchema.parse({ webhook: { url, timeoutMs: 2000 } }) }, { logger, ...(state !== undefined && { state }) });
 }
 
 async function main(): Promise<void> {
   const cachedHost = await startHostApp(3600);
   const uncachedHost = await startHostApp(0);
   const redisServer = await startRedis();
-  const redis = createRedis(redisServer.url);
+  const redis = await openSharedState({ redisUrl: redisServer.url }, logger);
   const scenarios: [name: string, policy: Policy, iterations: number][] = [
     ['rule-only', createRulePolicy(RULES.map((r) => ruleSchema.parse(r))), ITERATIONS],
-    ['cached-webhook (memory)', await webhookEngine(cachedHost.url, null), ITERATIONS],
+    ['cached-webhook (memory)', await webhookEngine(cachedHost.url), ITERATIONS],
     ['cached-webhook (Redis)', await webhookEngine(cachedHost.url, redis), Math.ceil(ITERATIONS / 4)],
-    ['uncached-webhook', await webhookEngine(uncachedHost.url, null), Math.ceil(ITERATIONS / 10)],
+    ['uncached-webhook', await webhookEngine(uncachedHost.url), Math.ceil(ITERATIONS / 10)],
   ];
   const results: Record<string, Summary[]> = {};
   try {
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    redis.disconnect();
+    redis.close();
     await redisServer.stop();
     cachedHost.child.kill();
     uncachedHost.child.kill();

@@ -10,7 +10,7 @@ import { uploadRoutes } from './http/routes/uploads.js';
 import { createBufferedLogger, flushLogger, type Logger } from './observability/logger.js';
 import { appRouteLabels, createMetrics } from './observability/metrics.js';
 import { createPolicyEngine } from './policy/engine.js';
-import { createRedis, redisReady } from './state/redis.js';
+import { openSharedState } from './state/shared-state.js';
 import { createAccessControl } from './sharing/access-control.js';
 import { createStores } from './storage/registry.js';
 import { withEncryptedDelivery } from './crypto/app-store.js';
@@ -39,27 +39,23 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const logger = options.logger ?? createBufferedLogger(config.logLevel);
   const stores = withEncryptedDelivery(await createStores(config), config);
   const tokenAuthenticator = await createJwtAuthenticator(config.auth);
-  const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
-  redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
-  // Once, before anything uses it: a burst of uncached decisions or 503s right after start-up is avoided.
-  if (redis !== null && !(await redisReady(redis))) {
-    logger.warn('redis not ready at start-up: share links and revocations answer 503, and decisions are not cached, until it is');
-  }
+  // Redis (url, Sentinel or Cluster) or memory; waits once for Redis to be ready.
+  const state = await openSharedState(config, logger);
   const metrics = createMetrics();
-  const policy = await createPolicyEngine(config, { logger, redis }).catch((error: unknown) => {
-    redis?.disconnect(); // a plugin that fails to load must not leave a connection open
+  const policy = await createPolicyEngine(config, { logger, state }).catch((error: unknown) => {
+    state.close(); // a plugin that fails to load must not leave a connection open
     throw error;
   });
   // Share links, revocation, rate limits, auth_request: around the token authenticator and the policy.
-  const access = await createAccessControl(config, { redis, logger, metrics, stores, authenticator: tokenAuthenticator, policy }).catch((error: unknown) => {
-    redis?.disconnect();
+  const access = await createAccessControl(config, { state, logger, metrics, stores, authenticator: tokenAuthenticator, policy }).catch((error: unknown) => {
+    state.close();
     throw error;
   });
   const authenticator = access.authenticator;
   const extraRoutes: Router[] = [...access.routes];
   if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
-  if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, redis }));
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis }, routeLabel: appRouteLabels(config) });
+  if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, state }));
+  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis: state.redis }, routeLabel: appRouteLabels(config) });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.appHost, () => resolve(s));
     s.once('error', reject);
@@ -76,7 +72,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     logger,
     close: async (graceMs = 0) => {
       await drain(server, graceMs, logger);
-      redis?.disconnect();
+      state.close();
       await flushLogger(logger); // no audit line of a finished request is lost on shutdown
     },
   };

@@ -5,6 +5,7 @@ import type { SluiceConfig } from '../config/schema.js';
 import { shareLink } from '../client/share-link.js';
 import { signTransformPath } from '../client/transform-url.js';
 import type { LinkKey } from '../sharing/link-token.js';
+import { hasSharedState } from '../state/settings.js';
 
 interface ShareOptions {
   store: string;
@@ -26,7 +27,7 @@ export function signCommand(loadConfig: () => SluiceConfig, write: (text: string
     .option('--key <key>', 'one key (decoded, e.g. "reports/q1 2026.pdf")')
     .option('--prefix <prefix>', 'every key under this folder')
     .requiredOption('--expires-in <seconds>', 'lifetime', positiveInt)
-    .option('--max-downloads <n>', 'downloads allowed (needs redisUrl on the gateway)', positiveInt)
+    .option('--max-downloads <n>', 'downloads allowed (needs redisUrl or redis on the gateway)', positiveInt)
     .option('--bound-to <sub>', 'only usable together with this subject\'s token')
     .option('--base-url <url>', 'print a full URL (e.g. https://files.example.org)')
     .option('--json', 'print {url, token, id, expiresAt}')
@@ -34,8 +35,8 @@ export function signCommand(loadConfig: () => SluiceConfig, write: (text: string
       const config = loadConfig();
       if (config.sharing.keys.length === 0) throw new Error('sharing.keys is empty: nothing to sign with');
       if (!(options.store in config.stores)) throw new Error(`no store named "${options.store}"`);
-      if (options.maxDownloads !== undefined && config.redisUrl === undefined) {
-        throw new Error('--max-downloads needs redisUrl: without shared state the gateway cannot count downloads');
+      if (options.maxDownloads !== undefined && !hasSharedState(config)) {
+        throw new Error('--max-downloads needs redisUrl or redis: without shared state the gateway cannot count downloads');
       }
       const link = await shareLink({
         key: config.sharing.keys[0] as LinkKey,

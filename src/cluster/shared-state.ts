@@ -6,15 +6,16 @@
 // the hit rate, never changes a decision beyond the configured TTL.
 import { ConfigError, envNameFor } from '../config/errors.js';
 import type { SluiceConfig } from '../config/schema.js';
+import { hasSharedState } from '../state/settings.js';
 
 interface SharedStateNeed {
   readonly key: string;
   readonly why: string;
 }
 
-/** The settings that need Redis once more than one app process runs (empty with redisUrl set). */
+/** The settings that need Redis once more than one app process runs (empty with redisUrl or redis set). */
 export function sharedStateNeeds(config: SluiceConfig): SharedStateNeed[] {
-  if (config.redisUrl !== undefined) return [];
+  if (hasSharedState(config)) return [];
   const needs: SharedStateNeed[] = [];
   if (config.sharing.keys.length > 0) {
     needs.push({
@@ -31,11 +32,11 @@ export function sharedStateNeeds(config: SluiceConfig): SharedStateNeed[] {
   return needs;
 }
 
-/** Throws a ConfigError naming every such setting when `processes` > 1 and no redisUrl is set. */
+/** Throws a ConfigError naming every such setting when `processes` > 1 and no Redis is configured. */
 export function assertSharedState(config: SluiceConfig, processes: number): void {
   if (processes <= 1) return;
   const needs = sharedStateNeeds(config);
   if (needs.length === 0) return;
-  const fix = `set redisUrl (${envNameFor(['redisUrl'])}) or run one process`;
-  throw new ConfigError(needs.map((need) => `${need.key} (${envNameFor(need.key.split('.'))}): with ${processes} processes and no redisUrl, ${need.why}; ${fix}`));
+  const fix = `set redisUrl (${envNameFor(['redisUrl'])}) or redis (${envNameFor(['redis', 'url'])}, ${envNameFor(['redis', 'sentinels'])}, ${envNameFor(['redis', 'nodes'])}) or run one process`;
+  throw new ConfigError(needs.map((need) => `${need.key} (${envNameFor(need.key.split('.'))}): with ${processes} processes and no redisUrl or redis, ${need.why}; ${fix}`));
 }

@@ -142,7 +142,7 @@ const cacheSchema = z
     maxEntries: z.number().int().min(0).max(10_000_000).default(10_000).describe('bound of the in-memory LRU of webhook/plugin answers (0 = no caching); Redis entries are bounded by their TTL'),
     defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30).describe('TTL of answers that give none'),
     maxTtlSeconds: z.number().int().min(0).max(86_400).default(300).describe('cap on any answer\'s TTL: the longest a withdrawn permission keeps working'),
-    redisPrefix: z.string().min(1).default('sluice:decision:').describe('prefix of the Redis keys (with `redisUrl`)'),
+    redisPrefix: z.string().min(1).default('sluice:decision:').describe('prefix of the Redis keys (with `redisUrl` or `redis`)'),
   })
   .refine((cache) => cache.defaultTtlSeconds <= cache.maxTtlSeconds, {
     path: ['defaultTtlSeconds'],

@@ -1,7 +1,8 @@
 // The one description of Sluice's settings. Everything else reads the typed result.
 import { z } from 'zod';
-import { templateProblems } from '../ops/dynamic-bucket.js';
+import { templateProblems } from './dynamic-bucket.js';
 import { policySchema, ruleSchema } from './policy-schema.js';
+import { resultStoreIssues } from './result-store-check.js';
 import { sharingSchema } from './sharing-schema.js';
 import { transformSchema } from './transform-schema.js';
 import { workerSchema } from './worker-schema.js';
@@ -9,6 +10,8 @@ import { opsSchema } from './ops-schema.js';
 import { uploadsSchema } from './uploads-schema.js';
 import { encryptionSchema } from './encryption-schema.js';
 import { decisionCacheSchema } from './decision-cache-schema.js';
+import { envNameFor } from './errors.js';
+import { redisSchema } from './redis-schema.js';
 
 export const storeName = z
   .string()
@@ -132,7 +135,8 @@ export const configSchema = z
     redisUrl: z
       .url({ protocol: /^rediss?$/ })
       .optional()
-      .describe('shared state for every instance: decision cache, revocations, one-time links, rate limits, upload reservations; unset = in memory (one instance)'),
+      .describe('shared state for every instance: decision cache, revocations, one-time links, rate limits, upload reservations; unset = in memory (one instance). Shorthand for `redis.url`; for Sentinel or Cluster use `redis`'),
+    redis: redisSchema.optional().describe('shared state in Redis: `{url}`, `{sentinels, name}` or `{nodes}` (Cluster); not together with `redisUrl`'),
     sharing: sharingSchema,
     transform: transformSchema,
     worker: workerSchema,
@@ -148,12 +152,22 @@ export const configSchema = z
             path: nginxPath.default('/var/cache/nginx/sluice-decisions').describe('`proxy_cache_path` directory of the decision cache (absolute; readable by nginx\'s workers only)'),
             zoneSize: z.string().regex(/^[1-9][0-9]*[km]$/, 'a size such as 10m or 512k').default('10m').describe('`keys_zone` size (1m holds about 8000 decisions)'),
             auditLog: nginxPath.default('/var/log/nginx/sluice-audit.log').describe('JSON audit log of every decision nginx applies, cache hits included (`--full`: `sluice-audit.log` in the runtime directory)'),
+            /** A write(2) per line costs nginx more than the rest of a cache hit's logging. */
+            auditLogBuffer: z
+              .string()
+              .regex(/^(?:off|0|[1-9][0-9]*[km])$/, 'a size such as 64k or 1m, or off')
+              .default('64k')
+              .describe('nginx buffers audit lines up to this size per worker (`off` or `0`: one write per line). A crash of nginx loses at most the unflushed lines; a reload, log reopen or shutdown flushes them'),
+            auditLogFlushSeconds: z.number().int().min(1).max(60).default(1).describe('buffered audit lines reach the file at most this many seconds after they were written (ignored when `auditLogBuffer` is off)'),
           })
           .prefault({}),
       })
       .prefault({}),
   })
   .superRefine((config, ctx) => {
+    if (config.redisUrl !== undefined && config.redis !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['redis'], message: `set redisUrl (${envNameFor(['redisUrl'])}) or redis, not both` });
+    }
     for (const [index, rule] of config.rules.entries()) {
       if (rule.store !== '*' && !(rule.store in config.stores)) {
         ctx.addIssue({ code: 'custom', path: ['rules', index, 'store'], message: `unknown store "${rule.store}"` });
@@ -184,6 +198,7 @@ export const configSchema = z
     if (local !== undefined && config.stores[local]?.type !== 'fs') {
       ctx.addIssue({ code: 'custom', path: ['transform', 'localStore'], message: `"${local}" is not a configured fs store` });
     }
+    for (const issue of resultStoreIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type SluiceConfig = z.infer<typeof configSchema>;

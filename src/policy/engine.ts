@@ -1,13 +1,13 @@
 // Builds the policy from config: loads plugins, sets up the webhook and the decision cache
-// (Redis when configured, else in-memory), and compiles the rules that delegate to them.
+// (in the shared state: Redis when configured, else in-memory), and compiles the rules that
+// delegate to them.
 import type { PolicyConfig, RuleConfig } from '../config/policy-schema.js';
 import type { Logger } from '../observability/logger.js';
-import type { Redis } from '../state/redis.js';
+import { memoryState, type SharedState } from '../state/shared-state.js';
 import type { Authority } from './authority.js';
-import { MemoryDecisionCache, type DecisionCache } from './decision-cache.js';
+import { StateDecisionCache, type DecisionCache } from './decision-cache.js';
 import { pluginAuthority } from './plugin-authority.js';
 import { loadPlugins } from './plugin-loader.js';
-import { RedisDecisionCache } from './redis-cache.js';
 import { createRulePolicy } from './rule-policy.js';
 import type { Policy } from './types.js';
 import { webhookAuthority } from './webhook.js';
@@ -19,8 +19,8 @@ export interface PolicyEngineConfig {
 
 export interface PolicyEngineDeps {
   readonly logger: Logger;
-  /** Shared decision cache when given (the app's one ioredis client); else in-memory. */
-  readonly redis?: Redis | null;
+  /** The process's state (the decision cache is shared when it is); default in-memory. */
+  readonly state?: SharedState;
   /** Relative plugin paths resolve against this directory (default: the working directory). */
   readonly baseDir?: string;
   /** Clock (ms since the epoch) for time conditions and the in-memory cache. */
@@ -29,9 +29,8 @@ export interface PolicyEngineDeps {
 
 export async function createPolicyEngine(config: PolicyEngineConfig, deps: PolicyEngineDeps): Promise<Policy> {
   const { policy } = config;
-  const redis = deps.redis ?? null;
-  const cache: DecisionCache =
-    redis === null ? new MemoryDecisionCache(policy.cache.maxEntries, deps.now) : new RedisDecisionCache(redis, policy.cache.redisPrefix, deps.logger);
+  const state = deps.state ?? memoryState(deps.now);
+  const cache: DecisionCache = new StateDecisionCache(state.space(policy.cache.redisPrefix, { maxEntries: policy.cache.maxEntries }), deps.logger);
   const shared = { cache, ttl: { defaultSeconds: policy.cache.defaultTtlSeconds, maxSeconds: policy.cache.maxTtlSeconds }, logger: deps.logger };
   const authorities = new Map<string, Authority>();
   if (policy.webhook !== undefined) authorities.set('webhook', webhookAuthority(policy.webhook, shared));

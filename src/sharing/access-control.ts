@@ -14,18 +14,18 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Policy } from '../policy/types.js';
 import { createRateLimiter } from '../ratelimit/create.js';
-import type { Redis } from '../state/redis.js';
+import type { SharedState } from '../state/shared-state.js';
 import type { Store } from '../storage/types.js';
 import { adminCheck } from './admin.js';
 import { createSharingAuthenticator } from './authenticator.js';
 import { countShareLinkUse } from './count-middleware.js';
 import { withShareLinks } from './link-policy.js';
 import { createLinkKeyRing } from './link-token.js';
-import { createMemorySharingState } from './memory-state.js';
-import { createRedisSharingState } from './redis-state.js';
+import { createSharingState } from './kv-state.js';
 
 export interface AccessControlDeps {
-  readonly redis: Redis | null;
+  /** Where link records, revocations, counts and rate-limit buckets live (Redis or memory). */
+  readonly state: SharedState;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly stores: ReadonlyMap<string, Store>;
@@ -52,11 +52,11 @@ export async function createAccessControl(config: SluiceConfig, deps: AccessCont
   const { sharing } = config;
   assertDistinctSecrets(config);
   const locations = protectedLocations(config, deps.stores);
-  const state = deps.redis === null ? createMemorySharingState() : createRedisSharingState(deps.redis);
+  const state = createSharingState(deps.state);
   const ring = sharing.keys.length === 0 ? null : createLinkKeyRing(sharing.keys);
   const authenticator = createSharingAuthenticator({ tokens: deps.authenticator, links: ring, state });
   const policy = withShareLinks(deps.policy);
-  const limit = sharing.rateLimit === undefined ? undefined : rateLimit(createRateLimiter(sharing.rateLimit, deps.redis), deps.logger);
+  const limit = sharing.rateLimit === undefined ? undefined : rateLimit(createRateLimiter(sharing.rateLimit, deps.state), deps.logger);
   const shareLinkUse = countShareLinkUse(state);
   const common = { stores: deps.stores, authenticator, policy, logger: deps.logger, metrics: deps.metrics, rateLimit: limit };
   const routes: Router[] = [];

@@ -1,5 +1,6 @@
 // What sharing remembers between requests: who minted a link, revocations, download counts.
-// Two implementations: Redis (shared by every app instance) and memory (one instance only).
+// One implementation over the key-value state (kv-state.ts): Redis (shared by every app instance)
+// or memory (one instance only).
 import { PublicError } from '../errors.js';
 
 /** Kept per minted link until it expires: its creator can revoke it by id, and every use is

@@ -1,9 +1,10 @@
-// Write-once reservations and multipart records. Redis (shared by every instance) fails CLOSED:
-// an unreachable Redis is a 503, never a silent "go ahead". Without Redis the in-memory store
-// is correct for ONE app instance only.
-import { LRUCache } from 'lru-cache';
+// Write-once reservations and multipart records, over the key-value state (src/state): Redis
+// (shared by every instance) fails CLOSED — an unreachable Redis is a 503, never a silent "go
+// ahead"; memory is correct for ONE app instance only. Redis keys: sluice:upload:<name>.
 import { PublicError } from '../errors.js';
-import type { Redis } from '../state/redis.js';
+import type { Expiry, KeyValueState } from '../state/kv.js';
+import { MemoryKeyValueState } from '../state/memory-kv.js';
+import type { SharedState } from '../state/shared-state.js';
 
 export interface ReservationStore {
   /** True when `name` was free and is now held (SET NX); `ttlSeconds` null = forever. */
@@ -16,11 +17,25 @@ export interface ReservationStore {
 
 const PREFIX = 'sluice:upload:';
 
+/**
+ * The in-memory store keeps at most this many names, least recently used out first. Forgetting
+ * an old permanent ("written") mark is safe: planning an upload also asks S3 whether the key exists.
+ */
+const MEMORY_MAX_ENTRIES = 100_000;
+
 export function uploadsUnavailable(cause?: unknown): PublicError {
   return new PublicError(503, 'upload state unavailable', { 'Retry-After': '5' }, cause);
 }
 
-export function createRedisReservations(redis: Redis): ReservationStore {
+export function createReservations(state: SharedState): ReservationStore {
+  return reservationsOver(state.space(PREFIX, { maxEntries: MEMORY_MAX_ENTRIES }));
+}
+
+export function createMemoryReservations(now: () => number = Date.now, maxEntries = MEMORY_MAX_ENTRIES): ReservationStore {
+  return reservationsOver(new MemoryKeyValueState({ maxEntries, now }));
+}
+
+function reservationsOver(names: KeyValueState): ReservationStore {
   const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
       return await operation();
@@ -28,60 +43,11 @@ export function createRedisReservations(redis: Redis): ReservationStore {
       throw uploadsUnavailable(error);
     }
   };
+  const expiry = (ttlSeconds: number | null): Expiry => (ttlSeconds === null ? null : { ttlSeconds });
   return {
-    async reserve(name, value, ttlSeconds) {
-      const result = await guarded(() =>
-        ttlSeconds === null ? redis.set(PREFIX + name, value, 'NX') : redis.set(PREFIX + name, value, 'EX', ttlSeconds, 'NX'),
-      );
-      return result === 'OK';
-    },
-    get: (name) => guarded(() => redis.get(PREFIX + name)),
-    async set(name, value, ttlSeconds) {
-      await guarded(() => (ttlSeconds === null ? redis.set(PREFIX + name, value) : redis.set(PREFIX + name, value, 'EX', ttlSeconds)));
-    },
-    async release(name) {
-      await guarded(() => redis.del(PREFIX + name));
-    },
-  };
-}
-
-interface Entry {
-  readonly value: string;
-  readonly expiresAt: number;
-}
-
-/**
- * The in-memory store keeps at most this many names, least recently used out first. Forgetting
- * an old permanent ("written") mark is safe: planning an upload also asks S3 whether the key exists.
- */
-const MEMORY_MAX_ENTRIES = 100_000;
-
-export function createMemoryReservations(now: () => number = Date.now, maxEntries = MEMORY_MAX_ENTRIES): ReservationStore {
-  // lru-cache bounds the map and sweeps expired entries (ttlAutopurge); the expiry checked in
-  // live() is the one that counts, so a name is free at exactly its TTL, as in Redis.
-  const entries = new LRUCache<string, Entry>({ max: maxEntries, ttlAutopurge: true, perf: { now }, ttlResolution: 0 });
-  const live = (name: string): Entry | undefined => {
-    const entry = entries.get(name);
-    if (entry !== undefined && entry.expiresAt <= now()) {
-      entries.delete(name);
-      return undefined;
-    }
-    return entry;
-  };
-  const put = (name: string, value: string, ttlSeconds: number | null): void => {
-    const ttlMs = ttlSeconds === null ? 0 : Math.ceil(ttlSeconds * 1000); // 0: no expiry
-    entries.set(name, { value, expiresAt: ttlSeconds === null ? Infinity : now() + ttlSeconds * 1000 }, { ttl: ttlMs });
-  };
-  return {
-    async reserve(name, value, ttlSeconds) {
-      if (live(name) !== undefined) return false;
-      put(name, value, ttlSeconds);
-      return true;
-    },
-    get: async (name) => live(name)?.value ?? null,
-    set: async (name, value, ttlSeconds) => put(name, value, ttlSeconds),
-    release: async (name) => {
-      entries.delete(name);
-    },
+    reserve: (name, value, ttlSeconds) => guarded(() => names.setIfAbsent(name, value, expiry(ttlSeconds))),
+    get: (name) => guarded(() => names.get(name)),
+    set: (name, value, ttlSeconds) => guarded(() => names.set(name, value, expiry(ttlSeconds))),
+    release: (name) => guarded(() => names.delete(name)),
   };
 }

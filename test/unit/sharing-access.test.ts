@@ -14,6 +14,7 @@ import { createSharingAuthenticator } from '../../src/sharing/authenticator.js';
 import { countShareLinkUse } from '../../src/sharing/count-middleware.js';
 import { createLinkKeyRing, type NewLink } from '../../src/sharing/link-token.js';
 import { createMemorySharingState } from '../../src/sharing/memory-state.js';
+import { memoryState } from '../../src/state/shared-state.js';
 import { createStores } from '../../src/storage/registry.js';
 import { statusOf } from '../helpers/public-error.js';
 
@@ -193,7 +194,7 @@ describe('access control start-up', () => {
   const start = async (raw: Record<string, unknown>) => {
     const config = validateConfig(raw);
     return createAccessControl(config, {
-      redis: null,
+      state: memoryState(),
       logger: createLogger('silent'),
       metrics: createMetrics(),
       stores: await createStores(config),

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { abortable } from '../../abortable.js';
 import { parse as parseYaml } from 'yaml';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Redis } from '../../state/redis.js';
+import type { SharedRedis } from '../../state/redis.js';
 import type { Store } from '../../storage/types.js';
 
 const READY_TIMEOUT_MS = 2000;
@@ -14,7 +14,7 @@ export interface OpsOptions {
   /** While this file exists `/ping` answers 404, so a load balancer drains the node. */
   readonly maintenanceFile?: string;
   /** Shared state: when configured, readiness includes it. */
-  readonly redis?: Redis | null;
+  readonly redis?: SharedRedis | null;
 }
 
 export function opsRoutes(stores: ReadonlyMap<string, Store>, metrics: Metrics, options: OpsOptions = {}): Router {

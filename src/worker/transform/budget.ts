@@ -1,5 +1,5 @@
-// Per-client render budget: a token bucket (src/ratelimit, in memory or in Redis when
-// redisUrl is set, so several workers share it) that only renders spend. Cache hits are served
+// Per-client render budget: a token bucket (src/ratelimit, in memory or in Redis when shared
+// state is configured, so several workers share it) that only renders spend. Cache hits are served
 // by nginx and never get here, so a client re-reading its images costs nothing; a client
 // inventing new URLs (a fresh `cb:` each time) runs dry and gets 429 with Retry-After.
 import { PublicError } from '../../errors.js';
