@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { renderFullConfig, renderHttpInclude, renderServerInclude } from '../src/nginx/render.js';
 import { renderProtectedLocation } from '../src/nginx/render-auth-request.js';
-import { renderInput } from '../src/nginx/write.js';
+import { renderInput } from '../src/cli/nginx-files.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { S3StoreConfig, SluiceConfig } from '../config/schema.js';
 import { ensureBuckets } from '../ops/buckets.js';
-import { writeTarget } from '../ops/dynamic-bucket.js';
+import { writeTarget } from '../config/dynamic-bucket.js';
 import { opsS3Client } from '../ops/s3-client.js';
 
 type DynamicStore = S3StoreConfig & { bucketTemplate: string };

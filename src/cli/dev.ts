@@ -17,10 +17,10 @@ import { loadConfig } from '../config/load.js';
 import { createKeyring } from '../crypto/keyring.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { startNginx } from '../nginx/process.js';
-import { writeNginxConfig } from '../nginx/write.js';
+import { writeNginxConfig } from './nginx-files.js';
 import { startSluice } from '../server.js';
 import { seedDemoFiles } from './dev-seed.js';
-import { onShutdownSignal } from './signals.js';
+import { onShutdownSignal } from '../cluster/signals.js';
 
 export function devCommand(): Command {
   return new Command('dev')

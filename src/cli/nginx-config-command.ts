@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { SluiceConfig } from '../config/schema.js';
 import { appAddress } from '../nginx/app-address.js';
-import { writeNginxConfig } from '../nginx/write.js';
+import { writeNginxConfig } from './nginx-files.js';
 
 /** `sluice nginx-config`: render the includes (and optionally a full nginx.conf) from the config. */
 export function nginxConfigCommand(loadConfig: () => SluiceConfig): Command {

@@ -3,13 +3,13 @@
 // hook that answers the primary as well as signals).
 import cluster from 'node:cluster';
 import { Option } from 'commander';
-import { onShutdownSignal } from '../cli/signals.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { createBufferedLogger, createLogger, type Logger } from '../observability/logger.js';
 import { isShutdownRequest, READY_NOTICE } from './messages.js';
 import { assertPasswordReadableByEach } from './password-source.js';
 import { parseProcesses, resolveProcesses, type ProcessCount } from './processes.js';
 import { assertSharedState } from './shared-state.js';
+import { onShutdownSignal } from './signals.js';
 import { supervise, type ProcessRole } from './supervise.js';
 
 export interface ProcessesFlag {

@@ -1,25 +1,9 @@
 // The app ↔ worker contract for encrypted stores: the app signs "read this key" (a download it
 // allowed) or "write this key" (an upload it allowed); nginx forwards the ticket; the worker
 // refuses anything without a valid, unexpired one.
+// Its header name, lifetime and shape are the contract's (src/contract/tickets.ts).
 import { openEnvelope, sealEnvelope } from '../auth/envelope.js';
-
-export const CRYPT_READ_PATH = '/crypt/read';
-export const CRYPT_WRITE_PATH = '/crypt/write';
-
-/** App response header → nginx → worker request header. Never reaches the client. */
-export const CRYPT_TICKET_HEADER = 'X-Sluice-Crypt-Ticket';
-
-/** nginx forwards the ticket at once (a download) or right after auth_request (an upload). */
-export const CRYPT_TICKET_TTL_SECONDS = 60;
-
-export interface CryptTicket {
-  readonly op: 'read' | 'write';
-  readonly store: string;
-  /** The canonical key's segments. */
-  readonly segments: readonly string[];
-  /** Unix seconds. */
-  readonly expires: number;
-}
+import { CRYPT_TICKET_TTL_SECONDS, type CryptTicket } from '../contract/tickets.js';
 
 export function signCryptTicket(ticket: Omit<CryptTicket, 'expires'>, secret: string, now = Date.now() / 1000): string {
   return sealEnvelope({ ...ticket, expires: Math.floor(now) + CRYPT_TICKET_TTL_SECONDS }, secret);

@@ -6,15 +6,11 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
+import { authRequestLocation } from '../contract/nginx-locations.js';
 import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS } from './app-proxy.js';
 import { protectedHeaderDirectives } from './protected-headers.js';
 import { MAX_RANGES } from './ranges.js';
 import { errorPages, renderErrorLocations, STORE_ERROR_STATUSES } from './render-errors.js';
-
-/** The auth_request target; the app answers on the same path. */
-export function authRequestLocation(internalPrefix: string): string {
-  return `${internalPrefix}/auth`;
-}
 
 /** nginx's own answers in a protected location that become Sluice's JSON (render-errors.ts). */
 export const PROTECTED_ERROR_STATUSES: readonly number[] = [401, 403, 404, 412, 416, 500];

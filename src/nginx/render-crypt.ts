@@ -2,10 +2,11 @@
 // chunks a Range needs), uploads stream through the worker (it encrypts on the way). The app
 // decides both; its ticket travels in a private header and never reaches the client.
 import type { SluiceConfig } from '../config/schema.js';
-import { CRYPT_READ_PATH, CRYPT_TICKET_HEADER, CRYPT_WRITE_PATH } from '../crypto/ticket.js';
-import { encryptedUploadPath, uploadAuthLocation } from '../uploads/fs-route.js';
+import { DISPOSITION_HEADER } from '../contract/headers.js';
+import { cryptLocation, encryptedUploadPath, uploadAuthLocation } from '../contract/nginx-locations.js';
+import { CRYPT_TICKET_HEADER } from '../contract/tickets.js';
+import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../contract/worker-paths.js';
 import { forwardConditionalHeaders, indent, upstreamVar } from './app-proxy.js';
-import { cryptLocation, DISPOSITION_HEADER } from './locations.js';
 import { WORKER_UPSTREAM } from './render-worker.js';
 
 export function encryptedStoreNames(config: SluiceConfig): string[] {

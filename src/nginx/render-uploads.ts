@@ -6,10 +6,10 @@
 //   - the internal auth_request target for those PUTs.
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
-import { fsUploadPath, BODY_FILE_HEADER, uploadAuthLocation } from '../uploads/fs-route.js';
+import { BODY_FILE_HEADER } from '../contract/headers.js';
+import { fsLocationPrefix, fsUploadPath, uploadAuthLocation } from '../contract/nginx-locations.js';
 import { UPLOAD_TMP_DIR } from '../uploads/fs-finalize.js';
 import { APP_PROXY_DIRECTIVES, indent, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS } from './app-proxy.js';
-import { fsLocationPrefix } from './locations.js';
 import { encryptedUploadStores } from './render-crypt.js';
 
 export function renderUploadLocations(config: SluiceConfig): string[] {

@@ -9,12 +9,13 @@ import { ConfigError } from '../config/errors.js';
 import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 import { errorPages, JSON_ERROR_TYPE, renderErrorLocations, STORE_ERROR_STATUSES } from './render-errors.js';
 import { MAX_RANGES, renderSingleRangeMap, SINGLE_RANGE_VAR } from './ranges.js';
-import { DISPOSITION_HEADER, fsLocationPrefix, s3Location, S3_PATH_HEADER } from './locations.js';
+import { DISPOSITION_HEADER, S3_PATH_HEADER } from '../contract/headers.js';
+import { fsLocationPrefix, s3Location } from '../contract/nginx-locations.js';
 import { renderAccessLocations } from './render-auth-request.js';
 import { renderUploadLocations } from './render-uploads.js';
 import { renderCryptServer } from './render-crypt.js';
 import { renderWorkerHttp, renderWorkerServer } from './render-worker.js';
-import { renderTransformHttp, renderTransformServer } from './render-transform.js';
+import { renderTransformHttp, renderTransformServer, type ResultS3Upstream } from './render-transform.js';
 import { decisionCacheOn, decisionCacheStores, renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
 
 export interface RenderInput {
@@ -119,7 +120,7 @@ export function renderServerInclude(input: RenderInput): string {
     }
   }
   blocks.push(...renderWorkerServer(config));
-  blocks.push(...renderTransformServer(config, input.decisionCachePaths));
+  blocks.push(...renderTransformServer(config, input.decisionCachePaths, resultS3Upstream(config, input.s3Origins)));
   blocks.push(...renderCryptServer(config));
   blocks.push(...renderAccessLocations(config));
   blocks.push(...renderUploadLocations(config));
@@ -233,6 +234,14 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
   ];
 }
 
+
+/** The upstream of an S3 result store (transform.resultStore), for the result location. */
+function resultS3Upstream(config: SluiceConfig, origins: ReadonlyMap<string, string>): ResultS3Upstream | undefined {
+  const name = config.transform.resultStore?.store;
+  if (name === undefined || config.stores[name]?.type !== 's3') return undefined;
+  const origin = originParts(name, origins);
+  return { scheme: origin.scheme, upstream: s3UpstreamName(name), host: origin.host, hostHeader: origin.hostHeader, timeoutSeconds: config.ops.storageTimeoutSeconds };
+}
 
 function s3StoreNames(config: SluiceConfig): string[] {
   return Object.entries(config.stores)

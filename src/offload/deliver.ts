@@ -1,6 +1,6 @@
 // How an allowed request becomes bytes: the store's delivery mode decides, never its kind.
 import type { Context } from 'koa';
-import { DISPOSITION_HEADER } from '../nginx/locations.js';
+import { DISPOSITION_HEADER } from '../contract/headers.js';
 import type { CanonicalKey, ReadMethod, Store } from '../storage/types.js';
 import { deliverStream } from './stream.js';
 

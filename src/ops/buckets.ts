@@ -1,7 +1,7 @@
 // Creating dynamic buckets ahead of need: the current period's and the next one's, so writes at
 // a period boundary never hit a missing bucket. Idempotent: an existing bucket is left alone.
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { bucketForPeriod, granularityOf, nextPeriod, periodOf } from './dynamic-bucket.js';
+import { bucketForPeriod, granularityOf, nextPeriod, periodOf } from '../config/dynamic-bucket.js';
 
 export interface EnsuredBucket {
   readonly period: string;

@@ -26,7 +26,8 @@ export interface Decision {
   readonly limitRate?: number;
 }
 
-export type DecisionSource = 'rule' | 'plugin' | 'webhook' | 'default';
+/** `imgproxy-signature`: a signed imgproxy URL, whose verified signature is the whole decision. */
+export type DecisionSource = 'rule' | 'plugin' | 'webhook' | 'default' | 'imgproxy-signature';
 
 export interface Policy {
   decide(request: AccessRequest, subject: Subject): Promise<Decision>;

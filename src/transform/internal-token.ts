@@ -1,21 +1,11 @@
 // The app ↔ worker contract. The app answers an allowed transform with a "ticket" in a private
 // response header; nginx forwards it to the worker, which acts only on a ticket whose HMAC
 // (worker.secret) verifies and which has not expired — a direct request to the worker gets 403.
+// The header names, the render path and the lifetime are the contract's (src/contract/).
 import { createHash } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../auth/envelope.js';
 import type { Negotiated } from './format.js';
 import { OUTPUT_FORMATS, canonicalPlan, type OutputFormat, type TransformPlan } from './plan.js';
-
-/** The worker's render endpoint (nginx's proxy_pass target). */
-export const RENDER_PATH = '/render';
-
-/** App response header → nginx → worker request header. Never reaches the client. */
-export const TICKET_HEADER = 'X-Sluice-Img-Ticket';
-/** App response header nginx uses as proxy_cache_key (also inside the ticket, for the ETag). */
-export const CACHE_KEY_HEADER = 'X-Sluice-Img-Key';
-
-/** nginx forwards the ticket at once; a minute covers proxy_cache_lock waits. */
-export const TICKET_TTL_SECONDS = 60;
 
 /** Where the worker finds the source bytes. */
 export type SourceLocator =
@@ -53,6 +43,16 @@ export interface Ticket {
    * stays free of it and a client cannot spend another's budget.
    */
   readonly client: string;
+  /** Present when the shared result store is on and may hold this result (result-key.ts). */
+  readonly result?: StoredResultRef;
+}
+
+/** Where the shared result store keeps this result, and the settings digest the app keyed it with. */
+export interface StoredResultRef {
+  /** resultKey(): 64 hex digits. */
+  readonly key: string;
+  /** The worker uses the store only when its own renderSettingsDigest is the same. */
+  readonly settings: string;
 }
 
 /** Tickets from an app that predates `client` (a rolling upgrade) share one bucket. */
@@ -70,6 +70,8 @@ export interface CacheKeyInput {
   readonly negotiable?: readonly Negotiated[];
   /** The result's name and disposition: the worker's answer (and so the cached entry) carries it. */
   readonly download?: DownloadName;
+  /** renderSettingsDigest (result-key.ts): changing quality, watermark or limits changes the key. */
+  readonly settings?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export function cacheKey(input: CacheKeyInput): string {
   const negotiable = (input.negotiable ?? []).map((n) => `${n.format}${n.enforce ? '!' : ''}`);
   const download = input.download === undefined ? null : [input.download.stem, input.download.attachment];
   return createHash('sha256')
-    .update(JSON.stringify(['v2', canonicalPlan(pixels), input.store, input.key, input.validator, input.format, negotiable, download]))
+    .update(JSON.stringify(['v2', canonicalPlan(pixels), input.store, input.key, input.validator, input.format, negotiable, download, input.settings ?? null]))
     .digest('hex');
 }
 
@@ -98,6 +100,7 @@ export function signTicket(ticket: TicketInput, secret: string): string {
       format: ticket.format,
       ...(ticket.negotiable !== undefined && { negotiable: ticket.negotiable }),
       ...(ticket.download !== undefined && { download: ticket.download }),
+      ...(ticket.result !== undefined && { result: ticket.result }),
       cacheKey: ticket.cacheKey,
       expires: ticket.expires,
       client: ticket.client,
@@ -118,5 +121,7 @@ export function verifyTicket(value: string | undefined, secret: string, now = Da
   }
   if (typeof ticket.expires !== 'number' || ticket.expires < now) return null;
   if (ticket.format !== null && !(OUTPUT_FORMATS as readonly string[]).includes(ticket.format)) return null;
+  // The key becomes an object name: only the shape resultKey() produces.
+  if (ticket.result !== undefined && !(/^[0-9a-f]{64}$/.test(String(ticket.result?.key)) && typeof ticket.result?.settings === 'string')) return null;
   return ticket;
 }

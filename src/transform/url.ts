@@ -3,7 +3,6 @@
 //              <imgproxyPrefix>/<signature>/<option>/…/<base64url source, may be split by "/">[.<ext>]
 //   native:    <nativePrefix>/<store>/<key…>?<option>=<arg>:<arg>&…   (authorized by token + policy)
 // Pure functions: no I/O; every refusal is a PublicError with imgproxy's status (403 / 404).
-import type { TransformConfig } from '../config/transform-schema.js';
 import { PublicError } from '../errors.js';
 import { canonicalizeKey } from '../storage/key.js';
 import { outputFormat } from './options/args.js';
@@ -23,10 +22,25 @@ interface Compiled {
   readonly allowedSources: readonly RegExp[] | null;
 }
 
-const compiled = new WeakMap<TransformConfig, Compiled>();
+/**
+ * What URL parsing reads of the `transform` settings. Declared here, not imported from config,
+ * so this pure module sits below config (which validates with transform's option table).
+ */
+export interface TransformUrlSettings {
+  readonly keys: readonly string[];
+  readonly salts: readonly string[];
+  readonly signatureSize: number;
+  readonly unsafeUnsigned: boolean;
+  readonly presets: Readonly<Record<string, string>>;
+  readonly onlyPresets: boolean;
+  readonly allowedOptions?: readonly string[] | undefined;
+  readonly allowedSources?: readonly string[] | undefined;
+}
+
+const compiled = new WeakMap<TransformUrlSettings, Compiled>();
 
 /** Keys, presets and the allowed list, prepared once per configuration object. */
-function prepare(config: TransformConfig): Compiled {
+function prepare(config: TransformUrlSettings): Compiled {
   let entry = compiled.get(config);
   if (entry === undefined) {
     const allowed = config.allowedOptions?.map((name) => resolveOptionName(name) ?? name);
@@ -42,7 +56,7 @@ function prepare(config: TransformConfig): Compiled {
 }
 
 /** In only-presets mode URLs can name nothing but presets, so the allowed list has no say. */
-function rules(config: TransformConfig, now: number): OptionRules {
+function rules(config: TransformUrlSettings, now: number): OptionRules {
   const { presets, allowedOptions } = prepare(config);
   return { presets, allowedOptions: config.onlyPresets ? null : allowedOptions, nowSeconds: Math.floor(now / 1000) };
 }
@@ -51,7 +65,7 @@ function rules(config: TransformConfig, now: number): OptionRules {
  * `path` is the raw (still percent-encoded) request path after the imgproxy prefix, starting
  * with `/<signature>/`. The query string is not signed and is ignored.
  */
-export function parseImgproxyPath(path: string, config: TransformConfig, now: number = Date.now()): ParsedTransformRequest {
+export function parseImgproxyPath(path: string, config: TransformUrlSettings, now: number = Date.now()): ParsedTransformRequest {
   const raw = path.split('?')[0] as string;
   const match = /^\/([^/]+)(\/.+)$/.exec(raw);
   if (match === null) throw invalidUrl();
@@ -83,7 +97,7 @@ function sourcePattern(prefix: string): RegExp {
  * The native form's query: each parameter is one option (`rs=fit:400:300`, `pr=thumb`), run
  * through the same table, presets and allowed list as imgproxy URLs.
  */
-export function parseNativeOptions(query: URLSearchParams, config: TransformConfig, now: number = Date.now()): TransformPlan {
+export function parseNativeOptions(query: URLSearchParams, config: TransformUrlSettings, now: number = Date.now()): TransformPlan {
   const calls: OptionCall[] = [...query].map(([name, value]) => ({ name, args: value.split(':') }));
   const offending = config.onlyPresets ? calls.find((call) => lookupOption(call.name)?.name !== 'preset') : undefined;
   if (offending !== undefined) throw invalidOption(offending.name);
@@ -104,7 +118,7 @@ function renormalize(rest: string): string {
   return `/${segments.join('/')}`.replace(/\/plain\/(\S+):\/([^/])/, (_m, scheme: string, first: string) => `/plain/${scheme}://${scheme === 'local' ? '/' : ''}${first}`);
 }
 
-function checkSignature(signature: string, signedPath: string, config: TransformConfig): void {
+function checkSignature(signature: string, signedPath: string, config: TransformUrlSettings): void {
   const { keys } = prepare(config);
   if (keys.length === 0) {
     if (config.unsafeUnsigned) return;

@@ -14,7 +14,7 @@ import { parseEnvFile } from '../../src/config/imgproxy-env.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { SluiceConfig } from '../../src/config/schema.js';
 import { startNginx, type NginxProcess } from '../../src/nginx/process.js';
-import { writeNginxConfig } from '../../src/nginx/write.js';
+import { writeNginxConfig } from '../../src/cli/nginx-files.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSluice, type RunningSluice } from '../../src/server.js';
 import { request, type RawResponse } from '../helpers/http.js';

@@ -11,7 +11,7 @@ import { auditBucketCommand } from '../../src/cli/audit-bucket-command.js';
 import { bucketsCommand } from '../../src/cli/buckets-command.js';
 import { signCommand } from '../../src/cli/sign-command.js';
 import { auditBucket } from '../../src/ops/audit/audit.js';
-import { bucketForPeriod } from '../../src/ops/dynamic-bucket.js';
+import { bucketForPeriod } from '../../src/config/dynamic-bucket.js';
 import { request } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';

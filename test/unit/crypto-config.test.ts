@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import { withEncryptedDelivery } from '../../src/crypto/app-store.js';
-import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../../src/crypto/ticket.js';
+import { CRYPT_TICKET_HEADER } from '../../src/contract/tickets.js';
+import { verifyCryptTicket } from '../../src/crypto/ticket.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
-import { renderInput } from '../../src/nginx/write.js';
+import { renderInput } from '../../src/cli/nginx-files.js';
 import { createStores } from '../../src/storage/registry.js';
 import { configError } from '../helpers/config-error.js';
 

@@ -6,9 +6,9 @@ import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { renderFullConfig, renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
 import { PROTECTED_ERROR_STATUSES, renderProtectedLocation } from '../../src/nginx/render-auth-request.js';
-import { PROTECTED_HEADERS, privateDownloadHeaders } from '../../src/nginx/protected-headers.js';
+import { PROTECTED_HEADERS, privateDownloadHeaders } from '../../src/contract/headers.js';
 import { downloadHeaders } from '../../src/http/download-headers.js';
-import { renderInput } from '../../src/nginx/write.js';
+import { renderInput } from '../../src/cli/nginx-files.js';
 import { REPO_ROOT, renderExamples } from '../../scripts/nginx-examples.js';
 
 const config = validateConfig({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { bucketForPeriod, granularityOf, locateObject, nextPeriod, periodOf, suffixFor, templateProblems, writeTarget } from '../../src/ops/dynamic-bucket.js';
+import { bucketForPeriod, granularityOf, locateObject, nextPeriod, periodOf, suffixFor, templateProblems, writeTarget } from '../../src/config/dynamic-bucket.js';
 
 const SECRET = 'dynamic-bucket-secret-0123456789abcdef';
 const utc = (iso: string): Date => new Date(iso);

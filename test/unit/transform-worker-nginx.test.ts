@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import { assertWorkerSecret } from '../../src/config/worker-schema.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
-import { renderInput } from '../../src/nginx/write.js';
+import { renderInput } from '../../src/cli/nginx-files.js';
 import { configError } from '../helpers/config-error.js';
 
 const stores = { photos: { type: 'fs', root: '/srv/photos' } };

@@ -42,7 +42,7 @@ export function authorize(deps: AuthorizeDeps) {
 }
 
 /** One line per decision. Subject id and key only: never tokens, claims or presigned URLs. */
-function auditDecision(logger: Logger, state: AccessState, decision: Decision, ms: number): void {
+export function auditDecision(logger: Logger, state: AccessState, decision: Decision, ms: number): void {
   // Built in one literal, in the order the line has always had (no intermediate objects).
   logger.info(
     {

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Credentials } from '../../auth/types.js';
 import { PublicError } from '../../errors.js';
-import { authRequestLocation } from '../../nginx/render-auth-request.js';
+import { authRequestLocation } from '../../contract/nginx-locations.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
 import { type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
@@ -16,7 +16,7 @@ import { authenticate, shareTokenOf, tokenCredentials } from '../middleware/auth
 import { rawPathOf } from '../request-target.js';
 import { authorize } from '../middleware/authorize.js';
 import { downloadHeaders } from '../download-headers.js';
-import { privateDownloadHeaders } from '../../nginx/protected-headers.js';
+import { privateDownloadHeaders } from '../../contract/headers.js';
 
 export interface AuthRequestDeps extends AccessPipelineDeps {
   readonly internalPrefix: string;

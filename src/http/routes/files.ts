@@ -2,12 +2,10 @@
 // resolve target → authenticate → [rate limit] → authorize (+ audit) → [count share-link use] → deliver.
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import { notFound, PublicError } from '../../errors.js';
 import { deliver } from '../../offload/deliver.js';
-import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
 import { downloadHeaders } from '../download-headers.js';
-import { rawPathOf } from '../request-target.js';
+import { rawPathOf, storeTargetOf } from '../request-target.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { authorize } from '../middleware/authorize.js';
@@ -42,17 +40,10 @@ export function fileRoutes(deps: FileRouteDeps): Router {
 function resolveTarget(deps: FileRouteDeps) {
   const routePrefix = `${deps.prefix}/`;
   return async (ctx: Context, next: Next): Promise<void> => {
-    const rawPath = rawPathOf(ctx.req.url ?? '');
-    if (!rawPath.startsWith(routePrefix)) throw notFound();
-    const rest = rawPath.slice(routePrefix.length);
-    const slash = rest.indexOf('/');
-    const storeName = slash < 0 ? rest : rest.slice(0, slash);
-    const store = deps.stores.get(storeName);
-    if (store === undefined) throw notFound('unknown store');
-    if (slash < 0) throw new PublicError(400, 'missing key');
+    const { store, key } = storeTargetOf(rawPathOf(ctx.req.url ?? ''), routePrefix, deps.stores);
     const state = ctx.state as AccessState;
     state.store = store;
-    state.key = canonicalizeKey(rest.slice(slash + 1));
+    state.key = key;
     state.action = ctx.method === 'HEAD' ? 'head' : 'read';
     await next();
   };

@@ -8,26 +8,31 @@
 // up to its TTL (docs/nginx.md "Decision cache"): the same pipeline runs on the original request line.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { ANONYMOUS } from '../../auth/types.js';
 import type { SluiceConfig } from '../../config/schema.js';
 import { assertWorkerSecret } from '../../config/worker-schema.js';
 import { notFound, PublicError } from '../../errors.js';
+import { IMAGE_CACHE_CONTROL_HEADER } from '../../contract/headers.js';
+import { imageLocation } from '../../contract/nginx-locations.js';
+import { CACHE_KEY_HEADER, TICKET_HEADER, TICKET_TTL_SECONDS } from '../../contract/tickets.js';
 import { DC, imageDecideLocation, type ImageForm } from '../../nginx/decision-cache.js';
 import { imageDecisionCacheOn } from '../../nginx/render-decision-cache.js';
-import { IMAGE_CACHE_CONTROL_HEADER, imageLocation } from '../../nginx/render-transform.js';
 import { decisionTtl, ruleCacheSeconds, RuleFacts, transformDecisionTtl, type DecisionTtl } from '../../policy/nginx-decision-ttl.js';
+import type { Decision } from '../../policy/types.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { CanonicalKey, Store } from '../../storage/types.js';
 import type { TransformConfig } from '../../config/transform-schema.js';
 import { requestFormat } from '../../transform/format.js';
-import { CACHE_KEY_HEADER, cacheKey, signTicket, TICKET_HEADER, TICKET_TTL_SECONDS, type SourceLocator } from '../../transform/internal-token.js';
+import { cacheKey, signTicket, type SourceLocator } from '../../transform/internal-token.js';
 import type { SourceRef, TransformPlan } from '../../transform/plan.js';
 import { assertRequestWithinLimits } from '../../transform/request-limits.js';
+import { renderSettingsDigest, resultKey as storedResultKey } from '../../transform/result-key.js';
 import { parseImgproxyPath, parseNativeOptions } from '../../transform/url.js';
 import { optional, type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
 import { authenticate } from '../middleware/authenticate.js';
-import { authorize } from '../middleware/authorize.js';
+import { auditDecision, authorize } from '../middleware/authorize.js';
 import { rateLimitKey } from '../middleware/rate-limit.js';
-import { rawPathOf } from '../request-target.js';
+import { rawPathOf, storeTargetOf } from '../request-target.js';
 import { originalCredentials, originalQuery } from './auth-request.js';
 import { binding, carriedAnswers, logSafe } from './decide.js';
 
@@ -107,6 +112,9 @@ function pathAfter(raw: string, prefix: string): string {
   return raw.slice(prefix.length + 1);
 }
 
+/** A signed imgproxy URL: no token, no rule; the signature allowed it. */
+const SIGNATURE_DECISION: Decision = Object.freeze({ effect: 'allow', ruleId: null, source: 'imgproxy-signature', reason: 'valid signature' });
+
 /** imgproxy form: the verified signature (and expiry) is the decision; it is audited like one. */
 function resolveSigned(deps: ImageRouteDeps, prefix: string, view: RequestView) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -118,25 +126,10 @@ function resolveSigned(deps: ImageRouteDeps, prefix: string, view: RequestView) 
     state.key = target.key;
     state.action = 'transform';
     state.plan = parsed.plan;
+    state.subject = ANONYMOUS;
+    state.decision = SIGNATURE_DECISION;
     deps.metrics.decisions.inc({ store: target.store.name, decision: 'allow' });
-    deps.logger.info(
-      {
-        audit: {
-          requestId: state.requestId,
-          subject: null,
-          authenticated: false,
-          store: target.store.name,
-          key: target.key.value,
-          action: 'transform',
-          decision: 'allow',
-          rule: null,
-          source: 'imgproxy-signature',
-          reason: 'valid signature',
-          latencyMs: Number((performance.now() - started).toFixed(3)),
-        },
-      },
-      'access decision',
-    );
+    auditDecision(deps.logger, state, state.decision, performance.now() - started);
     await next();
   };
 }
@@ -164,14 +157,10 @@ function sourceTarget(source: SourceRef, deps: ImageRouteDeps): { store: Store; 
 /** Native form: <prefix>/<store>/<key…>, split on the raw path exactly like downloads. */
 function resolveNative(deps: ImageRouteDeps, prefix: string, view: RequestView) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const rest = pathAfter(view.path(ctx), prefix);
-    const slash = rest.indexOf('/');
-    const store = deps.stores.get(slash < 0 ? rest : rest.slice(0, slash));
-    if (store === undefined) throw notFound('unknown store');
-    if (slash < 0) throw new PublicError(400, 'missing key');
+    const { store, key } = storeTargetOf(view.path(ctx), `${prefix}/`, deps.stores);
     const state = ctx.state as ImageState;
     state.store = store;
-    state.key = canonicalizeKey(rest.slice(slash + 1));
+    state.key = key;
     state.action = 'transform';
     await next();
   };
@@ -192,6 +181,8 @@ interface PreparedTransform {
 
 function prepareTransform(deps: ImageRouteDeps, secret: string) {
   const { worker, transform } = deps.config;
+  // Quality, watermark and limits change the bytes: they are part of every result's key.
+  const settings = renderSettingsDigest(worker);
   return async (ctx: Context): Promise<PreparedTransform> => {
     const { store, key, plan } = ctx.state as ImageState;
     // Refused before any I/O: a result or blur beyond the worker's limits (400, with the limit).
@@ -214,7 +205,10 @@ function prepareTransform(deps: ImageRouteDeps, secret: string) {
     // imgproxy's naming: the filename option (or the source's stem) plus the result's extension,
     // which only the worker knows: it writes Content-Disposition, and the name is in the key.
     const download = { stem: plan.filename ?? (fileName.replace(/\.[^.]*$/, '') || 'image'), attachment: plan.returnAttachment };
-    const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format: fixed, negotiable, download });
+    const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format: fixed, negotiable, download, settings });
+    // Results of encrypted sources never leave the worker tier in plaintext; raw is the source itself.
+    const stored = transform.resultStore !== undefined && !store.encrypted && !plan.raw;
+    const result = stored ? { key: storedResultKey({ plan, store: store.name, key: key.value, version: validator, format: fixed, negotiable, settings }), settings } : undefined;
     // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
     const presigned = store.kind === 's3' && !store.encrypted;
     const source: SourceLocator = presigned ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
@@ -223,7 +217,7 @@ function prepareTransform(deps: ImageRouteDeps, secret: string) {
     // host app: the client's address is what tells one user from another there.
     const client = rateLimitKey(ctx);
     const ticketExpires = Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS;
-    const ticket = signTicket({ plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: ticketExpires, client }, secret);
+    const ticket = signTicket({ plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: ticketExpires, client, ...(result !== undefined && { result }) }, secret);
     const presignSeconds = presigned ? presignTtlOf(deps.config, store.name) : undefined;
     return {
       ticket,

@@ -7,7 +7,8 @@ import { deliverStream } from '../../offload/stream.js';
 import type { Store } from '../../storage/types.js';
 import { decryptingStore, integrityFailureOf } from '../../crypto/encrypted-object.js';
 import type { KeyLookup } from '../../crypto/keys.js';
-import { CRYPT_TICKET_HEADER, verifyCryptTicket } from '../../crypto/ticket.js';
+import { CRYPT_TICKET_HEADER } from '../../contract/tickets.js';
+import { verifyCryptTicket } from '../../crypto/ticket.js';
 import { INTEGRITY_FAILURE_MESSAGE, type IntegrityReporter } from './integrity.js';
 
 export interface CryptReadDeps {

@@ -1,6 +1,6 @@
 // The worker tier's crypt endpoints, mounted into `sluice worker` next to /render.
 import Router from '@koa/router';
-import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../crypto/ticket.js';
+import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../../contract/worker-paths.js';
 import { cryptRead, type CryptReadDeps } from './read-route.js';
 import { cryptWrite, type CryptWriteDeps } from './write-route.js';
 

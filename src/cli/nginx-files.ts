@@ -1,9 +1,10 @@
 // Writes the rendered nginx files to a directory: the two includes, and optionally nginx.conf.
+// Here rather than in nginx/ because the S3 origins come from the stores (nginx/ only renders).
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { s3Origin } from '../storage/s3-store.js';
-import { renderFullConfig, renderHttpInclude, renderServerInclude, type RenderInput } from './render.js';
+import { renderFullConfig, renderHttpInclude, renderServerInclude, type RenderInput } from '../nginx/render.js';
 
 export interface WrittenNginxConfig {
   readonly httpIncludePath: string;

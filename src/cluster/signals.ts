@@ -1,3 +1,4 @@
+// Process shutdown on SIGINT/SIGTERM, for every long-running process (primary, app, worker, dev).
 /** Runs `stop` once on SIGINT/SIGTERM, then exits. A second signal exits at once. */
 export function onShutdownSignal(stop: () => Promise<void>): void {
   let stopping = false;
