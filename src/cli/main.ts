@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `sluice` command line: serve | dev | worker | token | nginx-config | migrate | audit-bucket |
-// buckets | sign | keys | reencrypt | encrypt-file | decrypt-file.
+// buckets | sign | keys | reencrypt | encrypt-file | decrypt-file | imgproxy-env | results.
 import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
@@ -18,6 +18,7 @@ import { signCommand } from './sign-command.js';
 import { cryptoFileCommands } from './crypto-file-command.js';
 import { reencryptCommand } from './reencrypt-command.js';
 import { imgproxyEnvCommand } from './imgproxy-env-command.js';
+import { resultsCommand } from './results-command.js';
 
 const program = new Command('sluice')
   .description('Authorized private-file delivery: Sluice decides, nginx and object storage move the bytes.')
@@ -36,6 +37,7 @@ program.addCommand(keysCommand(() => loadConfig()));
 program.addCommand(reencryptCommand(() => loadConfig()));
 for (const command of cryptoFileCommands()) program.addCommand(command);
 program.addCommand(imgproxyEnvCommand());
+program.addCommand(resultsCommand(() => loadConfig()));
 
 try {
   await program.parseAsync(process.argv);

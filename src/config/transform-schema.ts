@@ -19,6 +19,17 @@ const urlPrefix = z.string().regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'a U
 /** Preset names appear in URLs (`preset:name`, `pr:a:b`): no separators allowed. */
 const presetName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'preset names are letters, digits, "-" or "_"');
 
+/** Object names under the store: relative, plain segments, ending in "/". */
+const resultPrefix = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'a relative prefix of plain segments ending in "/", such as results/')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+const resultStoreSchema = z.strictObject({
+  store: z.string().min(1).describe('name of a store in `stores` (s3, or fs on a mount every node shares); not encrypted, and no rule should reach it'),
+  prefix: resultPrefix.default('results/').describe('where results go in that store: `<prefix><2 hex>/<64 hex>`; `sluice results prune` only looks here'),
+});
+
 export const transformSchema = z
   .strictObject({
     enabled: z.boolean().default(false).describe('route both image URL forms; off = neither is routed'),
@@ -55,6 +66,9 @@ export const transformSchema = z
      * ticket included (docs/nginx.md "Decision cache"). 0 (the default) = off: every image request is
      * decided by the app. Independent of the stores' own decisionCache (downloads).
      */
+    resultStore: resultStoreSchema.optional().describe(
+      'shared result store: finished results are kept in this store so other nodes serve them instead of rendering again (transforms.md, *Shared result store*); unset = each nginx caches its own',
+    ),
     decisionCache: decisionCacheSchema(
       "nginx reuses the app's allow decisions for image URLs (both forms), ticket included, for up to this long; 0 = off. Independent of the stores' `decisionCache`",
     ).prefault({}),
@@ -79,3 +93,4 @@ export const transformSchema = z
   .prefault({});
 
 export type TransformConfig = z.infer<typeof transformSchema>;
+export type ResultStoreConfig = z.infer<typeof resultStoreSchema>;

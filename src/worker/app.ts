@@ -11,30 +11,17 @@ import { requestId } from '../http/request-id.js';
 import type { Logger } from '../observability/logger.js';
 import contentDisposition from 'content-disposition';
 import { asciiFallback, safeFileName } from '../http/download-headers.js';
-import { RENDER_PATH, TICKET_HEADER, verifyTicket, type DownloadName, type Ticket } from '../transform/internal-token.js';
-import { CRYPT_READ_PATH, CRYPT_WRITE_PATH } from '../crypto/ticket.js';
+import { TICKET_HEADER } from '../contract/tickets.js';
+import { CRYPT_READ_PATH, CRYPT_WRITE_PATH, RENDER_PATH } from '../contract/worker-paths.js';
+import { verifyTicket, type DownloadName, type Ticket } from '../transform/internal-token.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { RenderBudget } from './transform/budget.js';
 import type { Limiter } from './transform/queue.js';
 import type { SourceFetcher } from './transform/source.js';
+import type { ResultStore } from './transform/result-store.js';
+import type { RenderedImage, Renderer } from './transform/rendered.js';
 
-export interface RenderedImage {
-  readonly data: Buffer;
-  /** Format name of the bytes (the decided one, or the source's when processing was skipped). */
-  readonly format: string;
-  /** Content-Type when it is not the format's own (raw pass-through); default from `format`. */
-  readonly contentType?: string;
-  /** Extension of the download name; default from `format`; null = none. */
-  readonly extension?: string | null;
-  /** Never inline (active or unknown content passed through raw). */
-  readonly attachmentOnly?: boolean;
-}
-
-/**
- * Probe, limits, transform: the image work proper (src/transform/pipeline). `deadlineMs`
- * (Date.now() scale) is when the request times out: the render must stop by then.
- */
-export type Renderer = (source: Buffer, ticket: Ticket, deadlineMs?: number) => Promise<RenderedImage>;
+export type { RenderedImage, Renderer } from './transform/rendered.js';
 
 export interface WorkerAppDeps {
   readonly secret: string;
@@ -47,6 +34,8 @@ export interface WorkerAppDeps {
   readonly render: Renderer;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
+  /** The shared result store (transform.resultStore), and this worker's renderSettingsDigest. */
+  readonly results?: { readonly store: ResultStore; readonly settings: string };
   /** More endpoints of the worker tier (the crypt routes of encrypted stores). */
   readonly extraRoutes?: readonly Router[];
 }
@@ -101,6 +90,8 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
     ctx.status = 304;
     return;
   }
+  const results = usableResults(deps, ticket);
+  if (results !== null && (await servedFromStore(ctx, deps, results, ticket))) return;
   // Only renders get here (nginx serves cache hits), so only renders spend the budget.
   await deps.budget?.spend(ticket.client);
   const started = performance.now();
@@ -113,7 +104,61 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
   ctx.type = result.contentType ?? (mime.lookup(result.format) || 'application/octet-stream');
   // Named here, where the format is known; nginx caches it with the image (the name is in the key).
   if (ticket.download !== undefined) ctx.set('Content-Disposition', dispositionFor(ticket.download, result));
+  if (results !== null) await keepInStore(deps, results, ticket, result, ctx.type);
   ctx.body = result.data;
+}
+
+interface UsableResults {
+  readonly store: ResultStore;
+  readonly key: string;
+}
+
+/** The store applies when the app keyed this result with the same render settings as ours. */
+function usableResults(deps: WorkerAppDeps, ticket: Ticket): UsableResults | null {
+  if (deps.results === undefined || ticket.result === undefined) return null;
+  if (ticket.result.settings !== deps.results.settings) {
+    // App and worker disagree on quality, watermark or limits (a rolling change): a stored result
+    // could carry the other side's settings, so this render neither reads nor writes the store.
+    deps.metrics.resultStore.inc({ outcome: 'skipped' });
+    return null;
+  }
+  return { store: deps.results.store, key: ticket.result.key };
+}
+
+/** A stored result: nginx fetches it (X-Accel-Redirect) and no render happens. */
+async function servedFromStore(ctx: Context, deps: WorkerAppDeps, results: UsableResults, ticket: Ticket): Promise<boolean> {
+  let found: Awaited<ReturnType<ResultStore['find']>>;
+  try {
+    found = await results.store.find(results.key);
+  } catch (error) {
+    // The store is an optimization: when it fails, render as if it were not there.
+    deps.metrics.resultStore.inc({ outcome: 'error' });
+    deps.logger.warn({ requestId: ctx.state.requestId, err: { message: (error as Error).message } }, 'result store lookup failed');
+    return false;
+  }
+  deps.metrics.resultStore.inc({ outcome: found === null ? 'miss' : 'hit' });
+  if (found === null) return false;
+  const disposition = ticket.download === undefined ? undefined : dispositionFor(ticket.download, { data: Buffer.alloc(0), format: found.format });
+  const target = await results.store.redirect(results.key, found, disposition);
+  ctx.state.format = `stored:${found.format}`;
+  // Charset-less, as the app's own redirect: nginx would keep Koa's text charset on the image type.
+  ctx.set({ 'Content-Type': found.contentType, ...target.headers, 'X-Accel-Redirect': target.location });
+  ctx.status = 200;
+  ctx.body = '';
+  return true;
+}
+
+/** Rendered results in a format Sluice writes go to the store once, before the answer. */
+async function keepInStore(deps: WorkerAppDeps, results: UsableResults, ticket: Ticket, result: RenderedImage, contentType: string): Promise<void> {
+  if (ticket.plan.raw || result.contentType !== undefined || EXTENSIONS[result.format] === undefined) return;
+  try {
+    await results.store.keep(results.key, { data: result.data, format: result.format, contentType });
+    deps.metrics.resultStore.inc({ outcome: 'write' });
+  } catch (error) {
+    // The client still gets its image; the next miss renders (and tries to keep) it again.
+    deps.metrics.resultStore.inc({ outcome: 'error' });
+    deps.logger.warn({ err: { message: (error as Error).message } }, 'result store write failed');
+  }
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };

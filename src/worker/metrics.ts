@@ -1,7 +1,7 @@
 // Prometheus metrics of the worker process (its own registry; GET /metrics on the worker port).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Limiter } from './transform/queue.js';
-import { registerRssGauge } from '../observability/metrics.js';
+import { EVENT_LOOP_PRECISION_MS, registerRssGauge } from '../observability/metrics.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
@@ -13,11 +13,13 @@ export interface WorkerMetrics {
   readonly cryptIntegrity: Counter<'store' | 'reason'>;
   /** Render requests answered 429, by why: queue_full, client_busy, budget. */
   readonly refused: Counter<'reason'>;
+  /** The shared result store: hit, miss, write, error (lookup or write failed), skipped (settings differ from the app's). */
+  readonly resultStore: Counter<'outcome'>;
 }
 
 export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
   registerRssGauge(registry, 'sluice_worker_rss_bytes');
   new Gauge({
     name: 'sluice_worker_active',
@@ -54,6 +56,12 @@ export function createWorkerMetrics(limiter: Limiter): WorkerMetrics {
       name: 'sluice_worker_refused_total',
       help: "Render requests refused with 429: queue_full (the worker), client_busy (one client's share), budget (its renders per time)",
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    resultStore: new Counter({
+      name: 'sluice_worker_result_store_total',
+      help: 'Shared result store lookups and writes: hit (served from the store, no render), miss, write, error, skipped',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     crypt: new Counter({

@@ -20,8 +20,11 @@ import { drain } from '../http/drain.js';
 import { createCryptTier } from './crypto/tier.js';
 import { createRateLimiter } from '../ratelimit/create.js';
 import type { BucketSettings } from '../ratelimit/types.js';
-import { createRedis } from '../state/redis.js';
+import { openSharedState } from '../state/shared-state.js';
 import { createRenderBudget } from './transform/budget.js';
+import { createResultStore } from './transform/result-store.js';
+import { renderSettingsDigest } from '../transform/result-key.js';
+import { resultStoreWarnings } from '../config/result-store-check.js';
 
 export interface RunningWorker {
   readonly address: string;
@@ -66,9 +69,10 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   }
   const watermark = await loadWatermark(worker.watermark, worker.watermarkData);
   // Render budgets live in Redis when configured: one budget per client across all workers.
-  const redis = config.redisUrl === undefined ? null : createRedis(config.redisUrl);
-  redis?.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
-  const budget = createRenderBudget(createRateLimiter(budgetSettings(worker), redis), logger, () => metrics.refused.inc({ reason: 'budget' }));
+  const state = await openSharedState(config, logger);
+  const budget = createRenderBudget(createRateLimiter(budgetSettings(worker), state), logger, () => metrics.refused.inc({ reason: 'budget' }));
+  const resultStore = await createResultStore(config);
+  for (const warning of resultStoreWarnings(config)) logger.warn(warning);
   const app = createWorkerApp({
     secret,
     requestTimeoutMs: worker.requestTimeoutMs,
@@ -78,6 +82,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     render: options.render ?? createRenderer(worker, watermark),
     logger,
     metrics,
+    ...(resultStore !== null && { results: { store: resultStore, settings: renderSettingsDigest(worker) } }),
     extraRoutes: crypt === null ? [] : [crypt.routes],
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -93,7 +98,7 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     port,
     close: async (graceMs = 0) => {
       await drain(server, graceMs, logger);
-      redis?.disconnect();
+      state.close();
     },
   };
 }

@@ -17,8 +17,12 @@ export interface WorkerProcess {
   readonly port: number;
   /** Render requests that reached the worker so far (its own Prometheus counter). */
   renderRequests(): Promise<number>;
+  /** Images the worker actually rendered (its `sluice_worker_render_seconds` histogram count). */
+  renders(): Promise<number>;
   /** What the worker wrote (JSON log lines and anything else). */
   output(): string;
+  /** SIGKILL, as a crash: no drain, no shutdown hooks; resolves once the process is gone. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +79,18 @@ export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir
       for (const match of metrics.matchAll(/^sluice_worker_requests_total\{[^}]*\} (\d+)$/gm)) total += Number(match[1]);
       return total;
     },
+    async renders() {
+      const metrics = (await request(port, '/metrics')).text();
+      let total = 0;
+      for (const match of metrics.matchAll(/^sluice_worker_render_seconds_count(?:\{[^}]*\})? (\d+)$/gm)) total += Number(match[1]);
+      return total;
+    },
     output: () => output,
+    async kill() {
+      process.removeListener('exit', kill);
+      kill();
+      await exited;
+    },
     async stop() {
       process.removeListener('exit', kill);
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -4,7 +4,7 @@
 // another, and fresh cache busters run out of render budget. Assertions count (worker metrics,
 // statuses) or use generous CPU bounds, never tight wall-clock times.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -186,5 +186,62 @@ describe('transform denial of service (security review, finding 5)', () => {
     // the budget is dave's alone
     const other = await get('/images/photos/small.jpg?w=16&f=png&cb=carol-after-dave', users.carol);
     assert.equal(other.status, 200, other.text());
+  });
+});
+
+describe('a result in the shared result store × a user without access', () => {
+  let shared: Stack;
+  let resultsRoot: string;
+  const url = '/images/photos/photo.jpg?rs=fit:80:60&f=png';
+  const storeHits = async (): Promise<number> => sample((await request(shared.worker?.port as number, '/metrics')).text(), 'sluice_worker_result_store_total', 'outcome="hit"');
+
+  before(async () => {
+    resultsRoot = path.join(base, 'results');
+    await mkdir(resultsRoot);
+    shared = await startStack(
+      {
+        stores: { photos: { type: 'fs', root: path.join(base, 'photos') }, results: { type: 'fs', root: resultsRoot } },
+        auth: testAuthConfig,
+        rules: [{ id: 'staff-transforms', store: 'photos', key: '*rest', actions: ['transform'], when: [{ claim: 'groups', contains: 'staff' }] }],
+        transform: { enabled: true, keys: [KEY], salts: [SALT], resultStore: { store: 'results' } },
+        worker: { secret: 'attack-worker-secret-0123456789abcdef0123', concurrency: 1, negotiate: false },
+      },
+      { worker: true },
+    );
+  });
+
+  after(async () => {
+    await shared?.stop();
+  });
+
+  it('still answers 403/401 for the stored result, and never reaches the worker or the store', async () => {
+    const allowed = await request(shared.port, url, { headers: users.carol as Record<string, string> });
+    assert.equal(allowed.status, 200, allowed.text());
+    const shards = await readdir(path.join(resultsRoot, 'results'));
+    assert.equal(shards.length, 1, 'the result is stored');
+    const stored = await readdir(path.join(resultsRoot, 'results', shards[0] as string));
+    const requests = await shared.worker?.renderRequests();
+    const hits = await storeHits();
+
+    const outsider = await bearer('eve');
+    const denied = await request(shared.port, url, { headers: outsider });
+    assert.equal(denied.status, 403);
+    assert.ok(!denied.body.includes(allowed.body.subarray(0, 64)), 'no image bytes');
+    assert.equal((await request(shared.port, url)).status, 401);
+    // The same pixels under another download name are another nginx entry but the same stored
+    // result: only an allowed request gets to it.
+    assert.equal((await request(shared.port, `${url}&fn=other`, { headers: outsider })).status, 403);
+    // The store's internal locations are not reachable from outside, nor through the download route.
+    const internal = await request(shared.port, `/_sluice/img-result-fs/${shards[0]}/${stored[0]}`);
+    assert.equal(internal.status, 404);
+    assert.equal((await request(shared.port, `/files/results/results/${shards[0]}/${stored[0]}`, { headers: outsider })).status, 403);
+    assert.equal(await shared.worker?.renderRequests(), requests, 'the worker was never asked');
+    assert.equal(await storeHits(), hits);
+
+    // An allowed request for another name is a store hit, not a render.
+    const again = await request(shared.port, `${url}&fn=other`, { headers: users.carol as Record<string, string> });
+    assert.equal(again.status, 200, again.text());
+    assert.ok(again.body.equals(allowed.body));
+    assert.equal(await storeHits(), hits + 1);
   });
 });

@@ -26,6 +26,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }> | string[];
   network_mode?: string;
   ports?: unknown[];
+  container_name?: string;
 }
 
 let tmp: string;
@@ -57,6 +58,22 @@ describe('docker-compose.yml', () => {
     assert.equal(services.worker?.network_mode, 'service:nginx');
     // The demo and Sluice agree on the token secret; the demo's imgproxy key/salt are Sluice's.
     assert.equal(services.demo?.environment?.SLUICE_JWT_SECRET, services.app?.environment?.SLUICE_JWT_SECRET);
+  });
+
+  it('app and worker have no fixed container name and no published host port (replicas would collide)', () => {
+    for (const name of ['app', 'worker']) {
+      const service = services[name];
+      assert.ok(service !== undefined, name);
+      assert.equal(service.container_name, undefined, `${name} container_name`);
+      assert.equal(service.ports, undefined, `${name} publishes a host port`);
+    }
+  });
+
+  it('nginx reaches every app replica (`--scale app=3`): its upstream names the compose service, whose DNS lists them all', async () => {
+    const http = await readFile(path.join(REPO, 'nginx', 'compose', 'sluice-http.conf'), 'utf8');
+    const upstream = /^upstream sluice_app \{([^}]*)\}/m.exec(http)?.[1] ?? '';
+    const servers = [...upstream.matchAll(/^\s*server\s+([^;\s]+)/gm)].map((m) => m[1]);
+    assert.deepEqual(servers, ['app:3000']);
   });
 
   it('the demo matches the Sluice config it talks to (store, imgproxy key/salt, share rule)', async () => {

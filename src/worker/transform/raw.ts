@@ -2,7 +2,7 @@
 // never from its name; only raster images may be shown inline. Anything else (SVG, HTML, text,
 // unknown bytes) is a download (`attachment`), and every answer of the image location carries
 // nosniff and a sandboxing CSP, so nothing passed through raw can run on this origin.
-import type { RenderedImage } from '../app.js';
+import type { RenderedImage } from './rendered.js';
 
 interface Signature {
   readonly format: string;
