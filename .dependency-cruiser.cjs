@@ -10,6 +10,9 @@
 //   adapters  http/, worker/, nginx/ (apart from each other: they meet in contract/)
 //   entry     server.ts, cluster/, cli/
 const BASE = '^src/(contract/|errors\\.ts$|abortable\\.ts$)';
+// The image-option vocabulary (option table, presets, the plan type, pipeline types): pure data the
+// config validates transform settings with. It may import the base only, so config may import it.
+const TRANSFORM_VOCABULARY = '^src/transform/(options/|plan\\.ts$|presets\\.ts$|pipeline/types\\.ts$)';
 const INFRA = 'state|observability|storage|auth|ratelimit';
 const DOMAIN = 'policy|transform|crypto|uploads|offload|ops';
 const FEATURES = 'sharing|client';
@@ -24,7 +27,8 @@ module.exports = {
     forbid('no-circular', 'Modules must not import each other in a circle.', {}, { circular: true }),
     forbid('no-test-code-in-src', 'src/ must not import test/ or bench/.', { path: '^src/' }, { path: '^(test|bench)/' }),
     forbid('base-imports-base-only', 'contract/, errors.ts and abortable.ts are the bottom: constants, types and pure functions.', { path: BASE }, { path: '^src/', pathNot: BASE }),
-    forbid('config-imports-base-only', 'config/ (schemas, loading) sits on the base only.', { path: '^src/config/' }, { path: '^src/', pathNot: [BASE, '^src/config/'] }),
+    forbid('config-imports-base-only', 'config/ (schemas, loading) sits on the base and the transform vocabulary only.', { path: '^src/config/' }, { path: '^src/', pathNot: [BASE, '^src/config/', TRANSFORM_VOCABULARY] }),
+    forbid('transform-vocabulary-is-pure', 'The option table, presets and plan types import the base only (config validates with them).', { path: TRANSFORM_VOCABULARY }, { path: '^src/', pathNot: [BASE, TRANSFORM_VOCABULARY] }),
     forbid('infra-below-domain', `${INFRA} must not import the folders built on them.`, { path: `^src/(${INFRA})/` }, { path: `^src/(${DOMAIN}|${FEATURES}|${ADAPTERS})/|${ENTRY}` }),
     forbid('domain-below-features', `${DOMAIN} must not import features, adapters or entry points.`, { path: `^src/(${DOMAIN})/` }, { path: `^src/(${FEATURES}|${ADAPTERS})/|${ENTRY}` }),
     forbid('features-below-adapters', `${FEATURES} must not import adapters or entry points.`, { path: `^src/(${FEATURES})/` }, { path: `^src/(${ADAPTERS})/|${ENTRY}` }),

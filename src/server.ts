@@ -11,7 +11,7 @@ import { createBufferedLogger, flushLogger, type Logger } from './observability/
 import { appRouteLabels, createMetrics } from './observability/metrics.js';
 import { createPolicyEngine } from './policy/engine.js';
 import { openSharedState } from './state/shared-state.js';
-import { createAccessControl } from './sharing/access-control.js';
+import { createAccessControl } from './http/access-control.js';
 import { createStores } from './storage/registry.js';
 import { withEncryptedDelivery } from './crypto/app-store.js';
 import { drain } from './http/drain.js';

@@ -46,7 +46,7 @@ const s3StoreSchema = z.strictObject({
   secretAccessKey: z.string().min(1).optional().describe('the secret of `accessKeyId`'),
   /** nginx consumes presigned URLs at once, so short is safe. */
   presignTtlSeconds: z.number().int().min(1).max(3600).default(60).describe('lifetime of presigned URLs (in `redirect` mode: how long the link the client gets stays usable)'),
-  /** See src/ops/dynamic-bucket.ts. */
+  /** See src/config/dynamic-bucket.ts. */
   bucketTemplate: z.string().min(1).optional().describe('dynamic per-period buckets, e.g. `media-<year>-<month>-<suffix>`; keys `<period>/…` live there (operations.md, *Dynamic buckets*)'),
   bucketSecret: z.string().min(32, 'bucketSecret must be at least 32 characters').optional().describe('HMAC secret behind `<suffix>` (at least 32 characters)'),
   delivery: z.enum(['nginx', 'redirect', 'stream']).default('nginx').describe(DELIVERY),

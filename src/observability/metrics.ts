@@ -1,7 +1,6 @@
 // Prometheus metrics of the app (GET /metrics on the app port; the nginx snippet never exposes it).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SluiceConfig } from '../config/schema.js';
-import type { Decision } from '../policy/types.js';
 
 /** One registry per app instance, so several instances (tests, workers) never collide. */
 export interface Metrics {
@@ -110,8 +109,15 @@ export function appRouteLabels(config: Pick<SluiceConfig, 'prefix' | 'transform'
 
 const decisionChildren = new WeakMap<Metrics, { decisions: (store: string, effect: string) => { inc(): void }; seconds: (source: string) => { observe(v: number): void } }>();
 
+/** What the metrics read of a policy decision (declared here so observability sits below policy). */
+export interface DecisionOutcome {
+  readonly effect: string;
+  readonly source?: string | undefined;
+  readonly cacheHit?: boolean | undefined;
+}
+
 /** Everything one access decision contributes: outcome, latency, and cache use of delegated answers. */
-export function recordDecision(metrics: Metrics, store: string, decision: Decision, seconds: number): void {
+export function recordDecision(metrics: Metrics, store: string, decision: DecisionOutcome, seconds: number): void {
   const source = decision.source ?? 'rule';
   let children = decisionChildren.get(metrics);
   if (children === undefined) {

@@ -2,9 +2,9 @@
 // request never uses one up); a HEAD only checks that one is left. A use counts even when the
 // transfer fails afterwards: the count is about handing out access, not about bytes delivered.
 import type { Context, Next } from 'koa';
-import { PublicError } from '../errors.js';
-import type { AccessState } from '../http/middleware/access-state.js';
-import type { SharingState } from './state.js';
+import { PublicError } from '../../errors.js';
+import type { AccessState } from './access-state.js';
+import type { SharingState } from '../../sharing/state.js';
 
 export function countShareLinkUse(state: SharingState) {
   return async function countShareLinkUseMiddleware(ctx: Context, next: Next): Promise<void> {

@@ -5,23 +5,23 @@ import type { Middleware } from 'koa';
 import type { Authenticator } from '../auth/types.js';
 import { ConfigError } from '../config/errors.js';
 import type { SluiceConfig } from '../config/schema.js';
-import { rateLimit } from '../http/middleware/rate-limit.js';
-import { authRequestRoutes } from '../http/routes/auth-request.js';
-import { decideRoutes } from '../http/routes/decide.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { authRequestRoutes } from './routes/auth-request.js';
+import { decideRoutes } from './routes/decide.js';
 import { decisionCacheStores } from '../nginx/render-decision-cache.js';
-import { shareRoutes } from '../http/routes/share.js';
+import { shareRoutes } from './routes/share.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Policy } from '../policy/types.js';
 import { createRateLimiter } from '../ratelimit/create.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { Store } from '../storage/types.js';
-import { adminCheck } from './admin.js';
-import { createSharingAuthenticator } from './authenticator.js';
-import { countShareLinkUse } from './count-middleware.js';
-import { withShareLinks } from './link-policy.js';
-import { createLinkKeyRing } from './link-token.js';
-import { createSharingState } from './kv-state.js';
+import { adminCheck } from '../sharing/admin.js';
+import { createSharingAuthenticator } from '../sharing/authenticator.js';
+import { countShareLinkUse } from './middleware/count-share-link-use.js';
+import { withShareLinks } from '../sharing/link-policy.js';
+import { createLinkKeyRing } from '../sharing/link-token.js';
+import { createSharingState } from '../sharing/kv-state.js';
 
 export interface AccessControlDeps {
   /** Where link records, revocations, counts and rate-limit buckets live (Redis or memory). */
