@@ -20,7 +20,7 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { mintToken } from '../../src/auth/mint.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startNginx, type NginxProcess } from '../../src/nginx/process.js';
-import { writeNginxConfig } from '../../src/nginx/write.js';
+import { writeNginxConfig } from '../../src/cli/nginx-files.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { TEST_SECRET } from '../../test/helpers/tokens.js';
 import { parseWrk, type WrkResult } from './clients.js';
@@ -263,9 +263,14 @@ export async function startColdPathStack(options: ColdPathOptions = {}): Promise
     }
     const run: LoadRun = { kind: w.kind, wrk: result, cpuSeconds, cpuMicrosPerRequest: (cpuSeconds / result.requests) * 1e6 };
     if (w.target !== 'cached') return run;
-    // nginx writes one audit line per request of a cached store, "cache":"HIT" for a hit.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const lines = (await readFrom(auditLog, auditBefore)).split('\n').filter(Boolean);
+    // nginx writes one audit line per request of a cached store, "cache":"HIT" for a hit; buffered
+    // (nginx.decisionCache.auditLogBuffer), they reach the file within the flush interval.
+    const deadline = Date.now() + 3000;
+    let lines: string[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      lines = (await readFrom(auditLog, auditBefore)).split('\n').filter(Boolean);
+    } while (lines.length < result.requests && Date.now() < deadline);
     const hits = lines.filter((l) => l.includes('"cache":"HIT"')).length;
     return { ...run, hitRate: lines.length === 0 ? Number.NaN : hits / lines.length };
   };

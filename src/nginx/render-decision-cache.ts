@@ -20,8 +20,7 @@ import type { SluiceConfig } from '../config/schema.js';
 import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
 import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm } from './decision-cache.js';
 import { JSON_ERROR_TYPE } from './render-errors.js';
-import { S3_PATH_HEADER } from './locations.js';
-import { PROTECTED_HEADERS } from './protected-headers.js';
+import { PROTECTED_HEADERS, S3_PATH_HEADER } from '../contract/headers.js';
 import { MAX_RANGES, SINGLE_RANGE_VAR } from './ranges.js';
 import { NGINX_ERROR_REASONS } from './render-errors.js';
 
@@ -43,6 +42,7 @@ const V = {
   path: '$sluice_dc_path',
   authSkip: '$sluice_dc_auth_skip',
   authSig: '$sluice_dc_auth_sig',
+  authSigMissing: '$sluice_dc_auth_sig_missing',
   cookieSkip: '$sluice_dc_cookie_skip',
   cookieToken: '$sluice_dc_cookie_token',
   cookieSig: '$sluice_dc_cookie_sig',
@@ -109,6 +109,17 @@ export function defaultDecisionCachePaths(config: SluiceConfig): DecisionCachePa
   return { path: config.nginx.decisionCache.path, auditLog: config.nginx.decisionCache.auditLog };
 }
 
+/**
+ * The audit log, with the same parameters in every location (nginx refuses one file opened with two
+ * buffer settings). Buffered, a hit costs no write(2) of its own; nginx flushes on the timer, when
+ * the buffer is full, and on reload, log reopen and shutdown.
+ */
+function auditLogDirective(config: SluiceConfig, paths: DecisionCachePaths): string {
+  const { auditLogBuffer: buffer, auditLogFlushSeconds: flush } = config.nginx.decisionCache;
+  const buffering = buffer === 'off' || buffer === '0' ? '' : ` buffer=${buffer} flush=${flush}s`;
+  return `access_log "${paths.auditLog}" ${AUDIT_FORMAT}${buffering};`;
+}
+
 export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
   if (!decisionCacheOn(config)) return [];
   const cookie = config.auth.cookieName;
@@ -149,14 +160,20 @@ export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCac
     '    "~^([^?]*)" $1;',
     '}',
     '# A Bearer header is cacheable only in its plain form; the key keeps only its signature.',
-    `map $http_authorization ${V.authSkip} {`,
-    '    "" 0;',
-    `    "~^Bearer ${JWS}$" 0;`,
-    '    default 1;',
-    '}',
+    '# Exact "" entries are hash lookups: the regexes run only on a value that is there.',
     `map $http_authorization ${V.authSig} {`,
+    '    "" "";',
     `    "~^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]+)$" $1;`,
     '    default "";',
+    '}',
+    '# Plain form exactly when the signature map found one: no second regex over the header.',
+    `map $http_authorization ${V.authSkip} {`,
+    '    "" 0;',
+    `    default ${V.authSigMissing};`,
+    '}',
+    `map ${V.authSig} ${V.authSigMissing} {`,
+    '    "" 1;',
+    '    default 0;',
     '}',
     ...cookieMaps(cookie),
     '# Query strings: nothing but one share link and one download flag (nginx and the app must read',
@@ -170,14 +187,17 @@ export function renderDecisionCacheHttp(config: SluiceConfig, paths: DecisionCac
     '    default 1;',
     '}',
     `map ${V.args} ${V.share} {`,
+    '    "" "";',
     '    "~(?:^|&)share=([^&]*)" $1;',
     '    default "";',
     '}',
     `map ${V.args} ${V.shareSig} {`,
+    '    "" "";',
     `    "~(?:^|&)share=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]+)(?:&|$)" $1;`,
     '    default "";',
     '}',
     `map ${V.args} ${V.download} {`,
+    '    "" "";',
     '    "~(?:^|&)download=([^&]*)" $1;',
     '    default "";',
     '}',
@@ -243,16 +263,19 @@ function cookieMaps(cookie: string | undefined): string[] {
   return [
     `# Cookie "${cookie}" (auth.cookieName): once, unquoted, a plain token; else decided by the app.`,
     `map $http_cookie ${V.cookieSkip} {`,
+    '    "" 0;',
     '    default 0;',
     `    "~*${cookie}.*${cookie}" 1;`,
     `    "~${once}" 0;`,
     `    "~*${cookie}" 1;`,
     '}',
     `map $http_cookie ${V.cookieToken} {`,
+    '    "" "";',
     `    "~${once}" $1;`,
     '    default "";',
     '}',
     `map ${V.cookieToken} ${V.cookieSig} {`,
+    '    "" "";',
     '    "~\\.([A-Za-z0-9_-]+)$" $1;',
     '    default "";',
     '}',
@@ -308,7 +331,7 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
       '    add_header X-Content-Type-Options nosniff always;',
       '    add_header Cache-Control no-store always;',
       '    add_header Retry-After 5 always;',
-      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    ${auditLogDirective(config, paths)}`,
       `    return 503 '{"error":"worker unavailable"}\\n';`,
       '}',
     );
@@ -318,7 +341,7 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
     "# A request that matched no route below (should not happen): nginx's own 500.",
     `location ${decided}/ {`,
     '    internal;',
-    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+    `    ${auditLogDirective(config, paths)}`,
     '    return 500;',
     '}',
   );
@@ -334,7 +357,7 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
       '    add_header X-Content-Type-Options nosniff always;',
       `    add_header WWW-Authenticate ${V.wwwAuthenticate} always;`,
       `    add_header Retry-After ${V.retryAfter} always;`,
-      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    ${auditLogDirective(config, paths)}`,
       `    return ${status} ${V.errorBody};`,
       '}',
     );
@@ -350,7 +373,7 @@ export function renderDecisionCacheServer(config: SluiceConfig, paths: DecisionC
       '    default_type application/json;',
       '    add_header X-Content-Type-Options nosniff always;',
       ...(status === 401 ? ['    add_header WWW-Authenticate \'Bearer realm="sluice", error="invalid_token"\' always;'] : []),
-      `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+      `    ${auditLogDirective(config, paths)}`,
       `    return ${status} '{"error":"${reason}"}\\n';`,
       '}',
     );
@@ -465,7 +488,7 @@ export function renderImageDecisionLocations(
         ]
       : []),
     ...image.worker({ ticket: V.imgTicket, key: V.imgKey, vary: V.imgVary, disposition: '""', cacheControl: V.imgCacheControl, workerUnavailable: workerErrorLocation(internal) }),
-    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+    `    ${auditLogDirective(config, paths)}`,
     '}',
   ];
 }
@@ -490,6 +513,18 @@ function nginxErrorLocation(internal: string, status: number): string {
   return `${decidedPrefix(internal)}/nginx-error/${status}`;
 }
 
+/** A header value nginx takes as it is inside double quotes: no variable, quote, escape or control character. */
+const NGINX_LITERAL = /^[^$"'{};\\\u0000-\u001f\u007f]+$/;
+
+/**
+ * Download headers that are the same for every file of a store: its serving location states them,
+ * so a decision does not carry them (fewer values per hit). nosniff always; the store's
+ * Cache-Control when nginx can take it as a literal (else the decision carries it as before).
+ */
+export function storeConstantHeaders(cacheControl: string): Readonly<Record<string, string>> {
+  return { ...(NGINX_LITERAL.test(cacheControl) && { 'Cache-Control': cacheControl }), 'X-Content-Type-Options': 'nosniff' };
+}
+
 function carriedHeaderVar(header: string): string {
   return `$sluice_dc_h_${header.toLowerCase().replace(/-/g, '_')}`;
 }
@@ -498,6 +533,8 @@ function carriedHeaderVar(header: string): string {
 export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCacheStore, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
   const internal = config.nginx.internalPrefix;
   const decided = decidedPrefix(internal);
+  const constant = storeConstantHeaders(config.stores[store.name]?.cacheControl ?? '');
+  const carriedHeaders = PROTECTED_HEADERS.filter((h) => constant[h.header] === undefined);
   const carried: [string, string][] = [
     [V.route, DC.route],
     [V.key, DC.key],
@@ -509,9 +546,14 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
     [V.errorBody, DC.errorBody],
     [V.retryAfter, DC.retryAfter],
     [V.wwwAuthenticate, DC.wwwAuthenticate],
-    ...PROTECTED_HEADERS.map((h): [string, string] => [carriedHeaderVar(h.header), h.privateHeader]),
+    ...carriedHeaders.map((h): [string, string] => [carriedHeaderVar(h.header), h.privateHeader]),
     ...(store.s3 !== undefined ? [[V.s3Path, S3_PATH_HEADER] as [string, string]] : []),
   ];
+  const headerValue = (header: string): string => {
+    const value = constant[header];
+    if (value !== undefined) return `"${value}"`;
+    return header === 'Content-Type' && store.root !== undefined ? V.typeOut : carriedHeaderVar(header);
+  };
   const serve = [
     '    # Every use of a decision, cached or not, is bound to this request\'s credentials.',
     `    secure_link ${V.binding};`,
@@ -519,13 +561,13 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
     '    if ($secure_link != "1") {',
     '        return 401;',
     '    }',
-    "    # The app's download headers; the type is the app's, never mime.types'.",
+    "    # The app's download headers (the store's constant ones stated here); the type is the app's, never mime.types'.",
     '    types { }',
     '    default_type "";',
-    ...PROTECTED_HEADERS.map((h) => `    add_header ${h.header} ${h.header === 'Content-Type' && store.root !== undefined ? V.typeOut : carriedHeaderVar(h.header)}${h.always ? ' always' : ''};`),
+    ...PROTECTED_HEADERS.map((h) => `    add_header ${h.header} ${headerValue(h.header)}${h.always ? ' always' : ''};`),
     '    # The rule\'s bandwidth, as X-Accel-Limit-Rate sets it on a download through the app.',
     `    limit_rate ${V.limitRate};`,
-    `    access_log "${paths.auditLog}" ${AUDIT_FORMAT};`,
+    `    ${auditLogDirective(config, paths)}`,
   ];
   const errorPage = (statuses: readonly number[], status: number): string => `    error_page ${statuses.join(' ')} = ${nginxErrorLocation(internal, status)};`;
   const lines = [
@@ -548,7 +590,7 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
   ];
   if (store.root !== undefined) {
     lines.push(
-      `location ~ ^${decided}/${store.name}/serve$ {`,
+      `location = ${decided}/${store.name}/serve {`,
       '    internal;',
       '    # The key comes from the app only (canonical: no dot segments); the alias is the whole path.',
       `    alias "${store.root}/${V.key}";`,
@@ -568,7 +610,7 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
   } else if (store.s3 !== undefined) {
     const s3 = store.s3;
     lines.push(
-      `location ~ ^${decided}/${store.name}/serve$ {`,
+      `location = ${decided}/${store.name}/serve {`,
       '    internal;',
       '    # Only the signed path+query comes from the app; the host is fixed here.',
       `    proxy_pass ${s3.scheme}://${s3.upstream}${V.s3Path};`,

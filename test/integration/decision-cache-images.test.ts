@@ -51,9 +51,12 @@ async function auditLines(): Promise<Record<string, string>[]> {
     .map((line) => JSON.parse(Buffer.from(line, 'latin1').toString('utf8')) as Record<string, string>);
 }
 
-/** nginx writes its access log line after the response; give it a moment. */
+/**
+ * nginx buffers its audit lines (nginx.decisionCache.auditLogBuffer) and writes them within the
+ * flush interval (1 s by default): poll for them until that has passed with room to spare.
+ */
 async function auditFor(match: (line: Record<string, string>) => boolean, count: number): Promise<Record<string, string>[]> {
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 4000;
   for (;;) {
     const lines = (await auditLines()).filter(match);
     if (lines.length >= count || Date.now() > deadline) return lines;

@@ -38,9 +38,12 @@ async function auditLines(stack: Stack): Promise<Record<string, string>[]> {
     .map((line) => JSON.parse(Buffer.from(line, 'latin1').toString('utf8')) as Record<string, string>);
 }
 
-/** nginx writes its access log line after the response; give it a moment. */
+/**
+ * nginx buffers its audit lines (nginx.decisionCache.auditLogBuffer) and writes them within the
+ * flush interval (1 s by default): poll for them until that has passed with room to spare.
+ */
 async function auditFor(stack: Stack, key: string, count: number): Promise<Record<string, string>[]> {
-  const deadline = Date.now() + 2000;
+  const deadline = Date.now() + 3000;
   for (;;) {
     const lines = (await auditLines(stack)).filter((l) => l.key === key);
     if (lines.length >= count || Date.now() > deadline) return lines;

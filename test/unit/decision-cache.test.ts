@@ -6,7 +6,8 @@ import type { Subject } from '../../src/auth/types.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
-import { renderInput } from '../../src/nginx/write.js';
+import { storeConstantHeaders } from '../../src/nginx/render-decision-cache.js';
+import { renderInput } from '../../src/cli/nginx-files.js';
 import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, TICKET_MARGIN_SECONDS, transformDecisionTtl, type DecisionTtlInput, type TransformTtlInput } from '../../src/policy/nginx-decision-ttl.js';
 import type { Decision } from '../../src/policy/types.js';
 
@@ -94,14 +95,37 @@ describe('decision cache settings and rendering', () => {
     assert.match(server, /proxy_no_cache \$sluice_dc_auth_skip \$sluice_dc_cookie_skip \$sluice_dc_args_skip;/);
     assert.doesNotMatch(server, /proxy_ignore_headers[^;]*Set-Cookie/);
     assert.match(server, /location \^~ \/files\/docs\/ \{\n    set \$sluice_dc_store "docs";/);
-    assert.match(server, /location ~ \^\/_sluice\/dc\/docs\/serve\$ \{\n    internal;\n[^}]*alias "\/srv\/docs\/\$sluice_dc_key";/);
+    // An exact location: the jump after the decision tests no regex location on the way.
+    assert.match(server, /location = \/_sluice\/dc\/docs\/serve \{\n    internal;\n[^}]*alias "\/srv\/docs\/\$sluice_dc_key";/);
     assert.match(server, /disable_symlinks on from="\/srv\/docs";/);
     assert.match(server, /secure_link_md5 "\$http_authorization\|\$sluice_dc_cookie_token\|\$sluice_dc_share";/);
-    assert.match(server, /access_log "\/var\/log\/nginx\/sluice-audit.log" sluice_audit;/);
+    // Buffered by default, with the same parameters everywhere (nginx refuses one file with two).
+    const audits = server.match(/access_log "\/var\/log\/nginx\/sluice-audit.log"[^;]*;/g) ?? [];
+    assert.ok(audits.length > 0);
+    for (const line of audits) assert.equal(line, 'access_log "/var/log/nginx/sluice-audit.log" sluice_audit buffer=64k flush=1s;');
+    // The store's constant headers are stated in its serving location, not carried by the decision.
+    assert.match(server, /add_header Cache-Control "private, no-store";/);
+    assert.match(server, /add_header X-Content-Type-Options "nosniff" always;/);
+    assert.doesNotMatch(server, /x_sluice_cache_control|x_sluice_nosniff/);
     // The cookie maps use the configured name.
     assert.match(http, /"~\*session\.\*session" 1;/);
     // Every location under the internal prefix is internal.
     for (const location of server.match(/location (?:\^~ |= |~ \^)?\/_sluice\/[^{]*\{\n[^\n]*/g) ?? []) assert.match(location, /\{\n    internal;$/, location);
+  });
+
+  it('writes the audit log unbuffered when told, and carries a Cache-Control nginx cannot take literally', async () => {
+    const config = validateConfig({
+      ...base,
+      stores: { docs: { type: 'fs', root: '/srv/docs', cacheControl: 'private, max-age=$60', decisionCache: { ttlSeconds: 10 } } },
+      nginx: { decisionCache: { auditLogBuffer: 'off' } },
+    });
+    const server = renderServerInclude(await renderInput(config, '127.0.0.1:3000'));
+    for (const line of server.match(/access_log "[^"]*sluice-audit.log"[^;]*;/g) ?? []) assert.equal(line, 'access_log "/var/log/nginx/sluice-audit.log" sluice_audit;');
+    assert.match(server, /auth_request_set \$sluice_dc_h_cache_control \$upstream_http_x_sluice_cache_control;/);
+    assert.match(server, /add_header Cache-Control \$sluice_dc_h_cache_control;/);
+    assert.deepEqual(storeConstantHeaders('private, max-age=$60'), { 'X-Content-Type-Options': 'nosniff' });
+    assert.deepEqual(storeConstantHeaders('public, max-age=60'), { 'Cache-Control': 'public, max-age=60', 'X-Content-Type-Options': 'nosniff' });
+    assert.throws(() => validateConfig({ ...base, nginx: { decisionCache: { auditLogBuffer: '64 KB' } } }), (error: unknown) => error instanceof ConfigError && /auditLogBuffer/.test(error.message));
   });
 
   it('refuses the cache where nginx does not serve the bytes, naming the setting', () => {
@@ -198,7 +222,7 @@ describe('image decisions (transform.decisionCache)', () => {
       assert.match(serve, /set \$sluice_img_ticket \$sluice_dc_img_ticket;/);
       assert.match(serve, /proxy_cache_key \$sluice_img_key;/);
       assert.match(serve, /error_page 502 504 = \/_sluice\/dc\/nginx-error\/worker;/);
-      assert.match(serve, /access_log "[^"]+" sluice_audit;/);
+      assert.match(serve, /access_log "[^"]+" sluice_audit buffer=64k flush=1s;/);
     }
     // The classic X-Accel-Redirect target stays, reading the app's own answer.
     assert.match(server, /location = \/_sluice\/img \{\n    internal;\n    set \$sluice_img_ticket \$upstream_http_x_sluice_img_ticket;/);

@@ -15,8 +15,8 @@ import type { Context, Middleware, Next } from 'koa';
 import type { SluiceConfig } from '../../config/schema.js';
 import { PublicError } from '../../errors.js';
 import { DC, DC_ERROR_STATUSES, decideLocation } from '../../nginx/decision-cache.js';
-import { privateDownloadHeaders } from '../../nginx/protected-headers.js';
-import { decisionCacheStores } from '../../nginx/render-decision-cache.js';
+import { privateDownloadHeaders } from '../../contract/headers.js';
+import { decisionCacheStores, storeConstantHeaders } from '../../nginx/render-decision-cache.js';
 import { decisionTtl, ruleCacheSeconds, RuleFacts } from '../../policy/nginx-decision-ttl.js';
 import type { Store } from '../../storage/types.js';
 import { downloadHeaders } from '../download-headers.js';
@@ -66,7 +66,9 @@ export function decideRoutes(deps: DecideRouteDeps): Router {
         attachment: query.get('download') === '1',
         cacheControl: store.cacheControl,
       });
-      ctx.set(privateDownloadHeaders(headers));
+      // The store's constant headers are in its nginx location: not carried (fewer values per hit).
+      const constant = storeConstantHeaders(store.cacheControl);
+      ctx.set(privateDownloadHeaders(Object.fromEntries(Object.entries(headers).filter(([name, value]) => constant[name] !== value))));
       // S3: the presigned path+query (HEAD and GET are signed apart; the method is in nginx's key).
       if (store.kind === 's3') ctx.set((await store.accelTarget(key, ctx.get('X-Original-Method') === 'HEAD' ? 'HEAD' : 'GET')).headers);
       // fs: the file below the root; every store: the audit line. nginx takes header bytes as they
