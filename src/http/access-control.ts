@@ -8,7 +8,7 @@ import type { SluiceConfig } from '../config/schema.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { authRequestRoutes } from './routes/auth-request.js';
 import { decideRoutes } from './routes/decide.js';
-import { decisionCacheStores } from '../nginx/render-decision-cache.js';
+import { decisionCacheStores } from '../config/decision-cache.js';
 import { shareRoutes } from './routes/share.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';

@@ -18,7 +18,8 @@
 // copied signature finds the entry but is refused.
 import type { SluiceConfig } from '../config/schema.js';
 import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
-import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm } from './decision-cache.js';
+import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm, storeConstantHeaders } from '../contract/decision-cache.js';
+import { decisionCacheOn, decisionCacheStores, imageDecisionCacheOn } from '../config/decision-cache.js';
 import { JSON_ERROR_TYPE } from './render-errors.js';
 import { PROTECTED_HEADERS, S3_PATH_HEADER } from '../contract/headers.js';
 import { MAX_RANGES, SINGLE_RANGE_VAR } from './ranges.js';
@@ -88,22 +89,6 @@ const V = {
 
 /** What nginx hashes for the binding; the app hashes the same string (DC.material). */
 const MATERIAL = `"$http_authorization|${V.cookieToken}|${V.share}"`;
-
-export function decisionCacheStores(config: SluiceConfig): string[] {
-  return Object.entries(config.stores)
-    .filter(([, store]) => (store.decisionCache?.ttlSeconds ?? 0) > 0 && !store.encrypted && store.delivery === 'nginx')
-    .map(([name]) => name);
-}
-
-/** Image URLs (both forms) whose decisions nginx caches: transform.decisionCache. */
-export function imageDecisionCacheOn(config: SluiceConfig): boolean {
-  return config.transform.enabled && config.transform.decisionCache.ttlSeconds > 0;
-}
-
-/** Anything of the decision cache is rendered (the zone, the maps, the audit log). */
-export function decisionCacheOn(config: SluiceConfig): boolean {
-  return decisionCacheStores(config).length > 0 || imageDecisionCacheOn(config);
-}
 
 export function defaultDecisionCachePaths(config: SluiceConfig): DecisionCachePaths {
   return { path: config.nginx.decisionCache.path, auditLog: config.nginx.decisionCache.auditLog };
@@ -511,18 +496,6 @@ export interface ImageSources {
 
 function nginxErrorLocation(internal: string, status: number): string {
   return `${decidedPrefix(internal)}/nginx-error/${status}`;
-}
-
-/** A header value nginx takes as it is inside double quotes: no variable, quote, escape or control character. */
-const NGINX_LITERAL = /^[^$"'{};\\\u0000-\u001f\u007f]+$/;
-
-/**
- * Download headers that are the same for every file of a store: its serving location states them,
- * so a decision does not carry them (fewer values per hit). nosniff always; the store's
- * Cache-Control when nginx can take it as a literal (else the decision carries it as before).
- */
-export function storeConstantHeaders(cacheControl: string): Readonly<Record<string, string>> {
-  return { ...(NGINX_LITERAL.test(cacheControl) && { 'Cache-Control': cacheControl }), 'X-Content-Type-Options': 'nosniff' };
 }
 
 function carriedHeaderVar(header: string): string {

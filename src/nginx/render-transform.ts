@@ -12,7 +12,8 @@ import { ConfigError } from '../config/errors.js';
 import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
 import { WORKER_UPSTREAM } from './render-worker.js';
 import { MAX_RANGES } from './ranges.js';
-import { defaultDecisionCachePaths, imageDecisionCacheOn, renderImageDecisionLocations, type DecisionCachePaths, type ImageSources } from './render-decision-cache.js';
+import { imageDecisionCacheOn } from '../config/decision-cache.js';
+import { defaultDecisionCachePaths, renderImageDecisionLocations, type DecisionCachePaths, type ImageSources } from './render-decision-cache.js';
 
 const CACHE_ZONE = 'sluice_img';
 

@@ -16,7 +16,8 @@ import { renderUploadLocations } from './render-uploads.js';
 import { renderCryptServer } from './render-crypt.js';
 import { renderWorkerHttp, renderWorkerServer } from './render-worker.js';
 import { renderTransformHttp, renderTransformServer, type ResultS3Upstream } from './render-transform.js';
-import { decisionCacheOn, decisionCacheStores, renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
+import { decisionCacheOn, decisionCacheStores } from '../config/decision-cache.js';
+import { renderDecisionCacheHttp, renderDecisionCacheServer, renderDecisionCacheStore, type DecisionCachePaths } from './render-decision-cache.js';
 
 export interface RenderInput {
   readonly config: SluiceConfig;

@@ -6,7 +6,7 @@ import type { Subject } from '../../src/auth/types.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
-import { storeConstantHeaders } from '../../src/nginx/render-decision-cache.js';
+import { storeConstantHeaders } from '../../src/contract/decision-cache.js';
 import { renderInput } from '../../src/cli/nginx-files.js';
 import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, TICKET_MARGIN_SECONDS, transformDecisionTtl, type DecisionTtlInput, type TransformTtlInput } from '../../src/policy/nginx-decision-ttl.js';
 import type { Decision } from '../../src/policy/types.js';
