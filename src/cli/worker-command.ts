@@ -4,11 +4,11 @@ import { onShutdown, processesOption, processStartOptions, superviseIfRequested,
 import { createLogger } from '../observability/logger.js';
 
 /**
- * `sluice worker`: the image transform worker, on loopback, behind nginx. Run it with
+ * `sluice worker`: the image transform worker, behind nginx (on loopback by default). Run it with
  * MALLOC_ARENA_MAX=2 (glibc otherwise keeps per-thread arenas and RSS only grows).
  */
 export function workerCommand(loadConfig: () => SluiceConfig): Command {
-  return new Command('worker').description('run the image transform worker (nginx proxies to it; loopback only)').addOption(processesOption('worker')).action(async (flags: ProcessesFlag) => {
+  return new Command('worker').description('run the image transform worker (nginx proxies to it; worker.host:worker.port)').addOption(processesOption('worker')).action(async (flags: ProcessesFlag) => {
     const config = loadConfig();
     // --processes N > 1: this process supervises N copies of this command (src/cluster) and ends there.
     await superviseIfRequested('worker', config, flags);

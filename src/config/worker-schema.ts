@@ -9,10 +9,17 @@ import { ConfigError } from './errors.js';
 const nginxSize = z.string().regex(/^\d+[kKmMgG]?$/, 'an nginx size such as 512m or 2g');
 const nginxTime = z.string().regex(/^\d+(ms|s|m|h|d|w|M|y)?$/, 'an nginx time such as 30m or 7d');
 
-/** The worker refuses anything it did not get through nginx: it never listens beyond loopback. */
-const loopbackHost = z
+/** Host names and IP literals only: the address may end up in the rendered nginx upstream. */
+const listenHost = z.string().regex(/^[A-Za-z0-9._:-]+$/, 'a host name or IP address');
+
+/** host:port as nginx's `server` takes it (IPv6 in brackets); nothing nginx would parse further. */
+const upstreamAddress = z
   .string()
-  .refine((h) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === 'localhost', 'the worker listens on loopback only (127.x.x.x, ::1 or localhost)');
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'host:port, such as worker:3001 or [::1]:3001')
+  .refine((address) => {
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'a port between 1 and 65535');
 
 const quality = z.number().int().min(1).max(100);
 const pixels = z.number().int().min(1).max(268_435_456);
@@ -62,7 +69,16 @@ const cacheSchema = z.strictObject({
 
 export const workerSchema = z
   .strictObject({
-    host: loopbackHost.default('127.0.0.1').describe('the worker\'s listen address: loopback only (127.x.x.x, ::1 or localhost)'),
+    /**
+     * Loopback by default. The worker refuses work without an HMAC-signed ticket, but its port
+     * (render, crypt, /metrics) is for nginx only: any other address logs a start-up warning.
+     */
+    host: listenHost
+      .default('127.0.0.1')
+      .describe('the worker\'s listen address; keep it loopback unless nginx runs elsewhere (containers, other hosts) — then only nginx may reach the port. Any other address logs a start-up warning'),
+    upstream: upstreamAddress
+      .optional()
+      .meta({ docDefault: '`host:port` (a wildcard `host` as loopback)', description: 'where nginx reaches the worker: the rendered `upstream sluice_worker`, e.g. `worker:3001` for a compose service whose DNS name lists every replica' }),
     port: z.number().int().min(1).max(65535).default(3001).describe('the worker\'s port (nginx proxies image and encrypted-store requests to it); `sluice dev --demo` picks a free port unless this is set'),
     secret: z
       .string()

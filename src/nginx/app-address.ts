@@ -1,13 +1,8 @@
 // Where the app listens (appHost) and how nginx reaches it (the rendered upstream).
 import net from 'node:net';
+import { isLoopback } from '../contract/loopback.js';
 
-/** 127.0.0.0/8, ::1 (also IPv4-mapped) and "localhost": reachable from this machine only. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (net.isIPv4(host)) return host.startsWith('127.');
-  if (net.isIPv6(host)) return host === '::1' || /^::ffff:127\./i.test(host);
-  return false;
-}
+export { isLoopback };
 
 /** host:port for nginx's upstream: a wildcard listen address is reached over loopback, IPv6 in brackets. */
 export function appAddress(host: string, port: number): string {

@@ -2,6 +2,7 @@
 // stores): its upstream, and the answer when it is down. Rendered when either is configured.
 import type { SluiceConfig } from '../config/schema.js';
 import { JSON_ERROR_TYPE } from './render-errors.js';
+import { workerUpstream } from './worker-address.js';
 
 export const WORKER_UPSTREAM = 'sluice_worker';
 
@@ -9,12 +10,10 @@ export function workerNeeded(config: SluiceConfig): boolean {
   return config.transform.enabled || Object.values(config.stores).some((store) => store.encrypted);
 }
 
-/** Lines for the http include: the worker upstream (loopback only). */
+/** Lines for the http include: the worker upstream (worker.upstream, else its listen address). */
 export function renderWorkerHttp(config: SluiceConfig): string[] {
   if (!workerNeeded(config)) return [];
-  const { worker } = config;
-  const host = worker.host.includes(':') ? `[${worker.host}]` : worker.host;
-  return ['', '# Worker tier: image transforms, encrypted stores (loopback only).', `upstream ${WORKER_UPSTREAM} {`, `    server ${host}:${worker.port};`, '    keepalive 16;', '}'];
+  return ['', '# Worker tier: image transforms, encrypted stores.', `upstream ${WORKER_UPSTREAM} {`, `    server ${workerUpstream(config.worker)};`, '    keepalive 16;', '}'];
 }
 
 /** Lines for the server include: the worker down or silent is a short JSON answer, not nginx's HTML page. */

@@ -83,13 +83,9 @@ export function createWorkerApp(deps: WorkerAppDeps): Koa {
 async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
   const ticket = verifyTicket(ctx.get(TICKET_HEADER) || undefined, deps.secret);
   if (ticket === null) throw new PublicError(403, 'forbidden');
-  // The key names the exact result (plan, source version, format): a strong validator.
-  const etag = `"${ticket.cacheKey}"`;
-  ctx.set('ETag', etag);
-  if (fresh({ 'if-none-match': ctx.get('If-None-Match') }, { etag })) {
-    ctx.status = 304;
-    return;
-  }
+  // The key names the exact result (plan, source version, format): a strong validator, known
+  // before any work. A result kept in the shared store gets the store's ETag instead (below).
+  if (notModified(ctx, `"${ticket.cacheKey}"`)) return;
   const results = usableResults(deps, ticket);
   if (results !== null && (await servedFromStore(ctx, deps, results, ticket))) return;
   // Only renders get here (nginx serves cache hits), so only renders spend the budget.
@@ -104,8 +100,18 @@ async function renderRoute(ctx: Context, deps: WorkerAppDeps): Promise<void> {
   ctx.type = result.contentType ?? (mime.lookup(result.format) || 'application/octet-stream');
   // Named here, where the format is known; nginx caches it with the image (the name is in the key).
   if (ticket.download !== undefined) ctx.set('Content-Disposition', dispositionFor(ticket.download, result));
-  if (results !== null) await keepInStore(deps, results, ticket, result, ctx.type);
+  // Another node serves the stored copy with the store's ETag: this answer carries the same one.
+  const storedEtag = results === null ? undefined : await keepInStore(deps, results, ticket, result, ctx.type);
+  if (storedEtag !== undefined && notModified(ctx, storedEtag)) return;
   ctx.body = result.data;
+}
+
+/** Sets `etag`; true (and a 304) when the request's If-None-Match names it. nginx sends that header only without its cache. */
+function notModified(ctx: Context, etag: string): boolean {
+  ctx.set('ETag', etag);
+  if (!fresh({ 'if-none-match': ctx.get('If-None-Match') }, { etag })) return false;
+  ctx.status = 304;
+  return true;
 }
 
 interface UsableResults {
@@ -138,9 +144,11 @@ async function servedFromStore(ctx: Context, deps: WorkerAppDeps, results: Usabl
   }
   deps.metrics.resultStore.inc({ outcome: found === null ? 'miss' : 'hit' });
   if (found === null) return false;
+  ctx.state.format = `stored:${found.format}`;
+  // The client's copy is current: no fetch from the store at all.
+  if (found.etag !== undefined && notModified(ctx, found.etag)) return true;
   const disposition = ticket.download === undefined ? undefined : dispositionFor(ticket.download, { data: Buffer.alloc(0), format: found.format });
   const target = await results.store.redirect(results.key, found, disposition);
-  ctx.state.format = `stored:${found.format}`;
   // Charset-less, as the app's own redirect: nginx would keep Koa's text charset on the image type.
   ctx.set({ 'Content-Type': found.contentType, ...target.headers, 'X-Accel-Redirect': target.location });
   ctx.status = 200;
@@ -148,16 +156,18 @@ async function servedFromStore(ctx: Context, deps: WorkerAppDeps, results: Usabl
   return true;
 }
 
-/** Rendered results in a format Sluice writes go to the store once, before the answer. */
-async function keepInStore(deps: WorkerAppDeps, results: UsableResults, ticket: Ticket, result: RenderedImage, contentType: string): Promise<void> {
-  if (ticket.plan.raw || result.contentType !== undefined || EXTENSIONS[result.format] === undefined) return;
+/** Rendered results in a format Sluice writes go to the store once, before the answer; resolves to the stored copy's ETag. */
+async function keepInStore(deps: WorkerAppDeps, results: UsableResults, ticket: Ticket, result: RenderedImage, contentType: string): Promise<string | undefined> {
+  if (ticket.plan.raw || result.contentType !== undefined || EXTENSIONS[result.format] === undefined) return undefined;
   try {
-    await results.store.keep(results.key, { data: result.data, format: result.format, contentType });
+    const etag = await results.store.keep(results.key, { data: result.data, format: result.format, contentType });
     deps.metrics.resultStore.inc({ outcome: 'write' });
+    return etag;
   } catch (error) {
     // The client still gets its image; the next miss renders (and tries to keep) it again.
     deps.metrics.resultStore.inc({ outcome: 'error' });
     deps.logger.warn({ err: { message: (error as Error).message } }, 'result store write failed');
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-// Composition root of `sluice worker`: a separate process on loopback that acts on the app's
+// Composition root of `sluice worker`: a separate process beside nginx that acts on the app's
 // tickets — image transforms, and the encryption/decryption of encrypted stores. Bytes never pass
 // through the app; the worker never decides who may see them.
 import { readFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { ConfigError } from '../config/errors.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { assertWorkerSecret } from '../config/worker-schema.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { isLoopback } from '../contract/loopback.js';
 import { createStores } from '../storage/registry.js';
 import { s3Origin } from '../storage/s3-store.js';
 import { createWorkerApp, type Renderer } from './app.js';
@@ -92,6 +93,8 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   server.keepAliveTimeout = 65_000; // longer than nginx's upstream keepalive_timeout
   const port = (server.address() as AddressInfo).port;
   const address = `${worker.host}:${port}`;
+  const exposed = exposedWorkerWarning(worker.host);
+  if (exposed !== undefined) logger.warn({ workerHost: worker.host }, exposed);
   logger.info({ address, concurrency: worker.concurrency, queueSize: worker.queueSize, clientConcurrency: worker.clientConcurrency, clientQueueSize: worker.clientQueueSize }, 'sluice worker listening');
   return {
     address,
@@ -101,6 +104,12 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
       state.close();
     },
   };
+}
+
+/** The start-up warning for a worker port others can reach (undefined on loopback). */
+export function exposedWorkerWarning(host: string): string | undefined {
+  if (isLoopback(host)) return undefined;
+  return `worker.host ${host} is not a loopback address: the worker port (renders, encrypted-store reads and writes, /metrics) must be reachable by nginx only; it refuses work without a signed ticket, but firewall it or set worker.host (SLUICE_WORKER__HOST) to 127.0.0.1`;
 }
 
 function budgetSettings(worker: SluiceConfig['worker']): BucketSettings {

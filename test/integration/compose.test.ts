@@ -54,8 +54,9 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(Object.keys(services).sort(), ['app', 'demo', 'minio', 'minio-setup', 'nginx', 'redis', 'worker']);
     for (const name of ['app', 'minio', 'redis', 'demo']) assert.ok(services[name]?.healthcheck?.test.length, `${name} healthcheck`);
     assert.match((services['minio-setup']?.command ?? []).join(' '), /mc mb --ignore-existing local\/media/);
-    // The worker listens on loopback: it must share nginx's network namespace.
-    assert.equal(services.worker?.network_mode, 'service:nginx');
+    // The worker is a service of its own (compose DNS finds its replicas), not inside nginx's namespace.
+    assert.equal(services.worker?.network_mode, undefined);
+    assert.ok(services.worker?.healthcheck?.test.join(' ').includes('/healthz'), 'worker healthcheck');
     // The demo and Sluice agree on the token secret; the demo's imgproxy key/salt are Sluice's.
     assert.equal(services.demo?.environment?.SLUICE_JWT_SECRET, services.app?.environment?.SLUICE_JWT_SECRET);
   });
@@ -74,6 +75,18 @@ describe('docker-compose.yml', () => {
     const upstream = /^upstream sluice_app \{([^}]*)\}/m.exec(http)?.[1] ?? '';
     const servers = [...upstream.matchAll(/^\s*server\s+([^;\s]+)/gm)].map((m) => m[1]);
     assert.deepEqual(servers, ['app:3000']);
+  });
+
+  it('nginx reaches every worker replica (`--scale worker=2`): its upstream names the compose service, the worker listens beyond loopback', async () => {
+    const http = await readFile(path.join(REPO, 'nginx', 'compose', 'sluice-http.conf'), 'utf8');
+    const upstream = /^upstream sluice_worker \{([^}]*)\}/m.exec(http)?.[1] ?? '';
+    const servers = [...upstream.matchAll(/^\s*server\s+([^;\s]+)/gm)].map((m) => m[1]);
+    const sluice = parse(await readFile(path.join(REPO, 'deploy/sluice.compose.yaml'), 'utf8')) as { worker: { host: string; port: number } };
+    assert.deepEqual(servers, [`worker:${sluice.worker.port}`]);
+    // Replicas each listen in their own container; loopback there would be unreachable for nginx.
+    assert.equal(sluice.worker.host, '0.0.0.0');
+    // nginx resolves `worker` when it starts: the worker must be up by then.
+    assert.deepEqual((services.nginx?.depends_on as Record<string, { condition: string }>).worker, { condition: 'service_healthy' });
   });
 
   it('the demo matches the Sluice config it talks to (store, imgproxy key/salt, share rule)', async () => {
@@ -116,6 +129,7 @@ describe('docker-compose.yml', () => {
     assert.ok(upstreamHosts.size > 0);
     for (const host of upstreamHosts) assert.ok(serviceNames.has(host), `upstream host ${host} is not a compose service`);
     assert.ok(upstreamHosts.has('app'));
+    assert.ok(upstreamHosts.has('worker'));
     const { stderr } = await execFileAsync(NGINX, ['-t', '-p', runtime, '-c', path.join(conf, 'nginx.conf')]);
     assert.match(stderr, /syntax is ok/);
     assert.match(stderr, /test is successful/);

@@ -245,6 +245,10 @@ function scenario(kind: RedisTopologyKind): void {
     assert.equal(onB.headers['content-type'], onA.headers['content-type']);
     assert.ok(onB.body.equals(onA.body), 'the same bytes');
     assert.equal(await b.worker.renders(), rendersB, 'B did not render');
+    // One validator for one result: a client moving between nodes revalidates with 304 on each.
+    assert.ok(onA.headers.etag !== undefined);
+    assert.equal(onB.headers.etag, onA.headers.etag);
+    for (const node of [a, b]) assert.equal((await request(node.port, url, { headers: { ...owner, 'If-None-Match': String(onA.headers.etag) } })).status, 304, node.name);
   });
 
   if (kind === 'sentinel') {

@@ -2,6 +2,7 @@
 // app and worker process, each its own proxy_cache) on one real Swift s3api, real sharp; and an
 // fs result store. A render is counted by the worker's own render histogram.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +130,32 @@ describe('shared S3 result store', () => {
     assert.equal(await b.worker?.renderRequests(), requestsB);
   });
 
+  it("the rendering node's ETag is the one S3 gives the stored result on every other node; If-None-Match with it is 304 on both", async () => {
+    const url = signed('/rs:fit:180:120/plain/s3://media/photos/a.jpg@webp');
+    const [rendersA, rendersB] = [await renders(a), await renders(b)];
+    const onA = await get(a, url);
+    assert.equal(onA.status, 200, onA.text());
+    assert.equal(await renders(a), rendersA + 1, 'A rendered it');
+    // One PutObject: S3's ETag is the MD5 of the bytes, and A already answers with it.
+    const etag = `"${createHash('md5').update(onA.body).digest('hex')}"`;
+    assert.equal(onA.headers.etag, etag);
+    const onB = await get(b, url);
+    assert.equal(onB.status, 200, onB.text());
+    assert.equal(await renders(b), rendersB, 'B fetched the stored result');
+    assert.ok(onB.body.equals(onA.body));
+    assert.equal(onB.headers.etag, etag, 'B (serving S3\'s copy) answers with the same validator');
+    for (const node of [a, b, a, b]) {
+      const revalidated = await get(node, url, { 'If-None-Match': etag });
+      assert.equal(revalidated.status, 304, `${node === a ? 'A' : 'B'}: ${revalidated.text()}`);
+      assert.equal(revalidated.body.length, 0);
+      assert.equal(revalidated.headers.etag, etag);
+    }
+    // A validator of other bytes is not current anywhere.
+    for (const node of [a, b]) assert.equal((await get(node, url, { 'If-None-Match': '"0123456789abcdef0123456789abcdef"' })).status, 200);
+    assert.equal(await renders(a), rendersA + 1, 'no render for the revalidations');
+    assert.equal(await renders(b), rendersB);
+  });
+
   it('a different quality setting is a different key: a new render, not the stored result', async () => {
     const url = signed('/rs:fit:300:200/plain/s3://media/photos/b.jpg@jpg');
     const onA = await get(a, url);
@@ -236,6 +263,11 @@ describe('shared fs result store', () => {
     assert.equal(second.headers['x-content-type-options'], 'nosniff');
     assert.equal(await renders(fsNode), before + 1, 'no second render');
     assert.equal(await storeHits(fsNode), hits + 1);
+    // nginx sends the file with its own ETag (mtime-size): the render already answered with it.
+    assert.ok(first.headers.etag !== undefined);
+    assert.equal(second.headers.etag, first.headers.etag);
+    assert.equal((await get(fsNode, url('two'), { 'If-None-Match': String(first.headers.etag) })).status, 304);
+    assert.equal((await get(fsNode, url('three'), { 'If-None-Match': String(first.headers.etag) })).status, 304, 'also from the file itself');
   });
 
   it('prune removes old files only', async () => {

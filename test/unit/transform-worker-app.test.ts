@@ -1,13 +1,15 @@
 // The worker's HTTP behaviour with the real ticket check, queue and source fetcher (fs store
 // and a plain HTTP server standing in for presigned URLs) and a stub renderer.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
+import sharp from 'sharp';
+import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { TICKET_HEADER } from '../../src/contract/tickets.js';
@@ -17,6 +19,7 @@ import { createWorkerApp, type Renderer } from '../../src/worker/app.js';
 import { createWorkerMetrics } from '../../src/worker/metrics.js';
 import { createLimiter, type Limiter } from '../../src/worker/transform/queue.js';
 import { createSourceFetcher } from '../../src/worker/transform/source.js';
+import { createResultStore, type ResultStore } from '../../src/worker/transform/result-store.js';
 import { request, type RawResponse } from '../helpers/http.js';
 
 const SECRET = 'worker-secret-0123456789abcdef0123456789';
@@ -210,5 +213,74 @@ describe('transform worker', () => {
     const metrics = (await request(workerPort, '/metrics')).text();
     assert.match(metrics, /sluice_worker_requests_total\{status="422"\} [1-9]/);
     assert.match(metrics, /sluice_worker_requests_total\{status="403"\} \d+/);
+  });
+});
+
+describe('transform worker with the shared result store', () => {
+  const RESULT_KEY = 'c'.repeat(64);
+  let resultsRoot: string;
+  let store: ResultStore;
+  let server: http.Server;
+  let port: number;
+  let png: Buffer;
+
+  before(async () => {
+    resultsRoot = path.join(base, 'results');
+    await mkdir(resultsRoot);
+    png = await sharp({ create: { width: 4, height: 3, channels: 3, background: '#36a' } }).png().toBuffer();
+    const config = validateConfig({
+      stores: { photos: { type: 'fs', root: path.join(base, 'store') }, results: { type: 'fs', root: resultsRoot } },
+      transform: { enabled: true, keys: ['736563726574'], salts: ['68656c6c6f'], localStore: 'photos', resultStore: { store: 'results', prefix: 'kept/' } },
+      worker: { secret: SECRET },
+    });
+    store = (await createResultStore(config)) as ResultStore;
+    const storeLimiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
+    const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root: path.join(base, 'store'), delivery: 'nginx', cacheControl: 'private', encrypted: false }, '/_sluice')]]);
+    const app = createWorkerApp({
+      secret: SECRET,
+      requestTimeoutMs: 400,
+      limiter: storeLimiter,
+      fetcher: createSourceFetcher((name) => stores.get(name), new Set(), { maxBytes: MAX_BYTES, timeoutMs: 200 }),
+      render: () => {
+        renderCalls += 1;
+        return Promise.resolve({ data: png, format: 'png' });
+      },
+      logger: createLogger('silent', new Writable({ write: (_c, _e, done) => done() })),
+      metrics: createWorkerMetrics(storeLimiter),
+      results: { store, settings: 'same-settings' },
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  after(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  const stored = (headers: Record<string, string> = {}): Promise<RawResponse> =>
+    request(port, '/render', { headers: { [TICKET_HEADER]: ticketFor(local('dir', 'small.jpg'), { format: 'png', result: { key: RESULT_KEY, settings: 'same-settings' } }), ...headers } });
+
+  it("answers a kept render with the stored copy's ETag, and If-None-Match with it from the store lookup alone (304, no render, no redirect)", async () => {
+    const first = await stored();
+    assert.equal(first.status, 200);
+    assert.ok(first.body.equals(png));
+    const file = await stat(path.join(resultsRoot, 'kept', 'cc', RESULT_KEY));
+    // What nginx's static handler sends for that file (hex mtime seconds, hex size).
+    const etag = `"${Math.floor(file.mtimeMs / 1000).toString(16)}-${file.size.toString(16)}"`;
+    assert.equal(first.headers.etag, etag);
+    assert.equal(renderCalls, 1);
+
+    const revalidated = await stored({ 'If-None-Match': etag });
+    assert.equal(revalidated.status, 304);
+    assert.equal(revalidated.headers.etag, etag);
+    assert.equal(revalidated.headers['x-accel-redirect'], undefined);
+    assert.equal(renderCalls, 1);
+
+    const elsewhere = await stored({ 'If-None-Match': '"other"' });
+    assert.equal(elsewhere.status, 200);
+    assert.match(String(elsewhere.headers['x-accel-redirect']), new RegExp(`/cc/${RESULT_KEY}$`), 'the stored copy, through nginx');
+    assert.equal(renderCalls, 1);
   });
 });

@@ -5,6 +5,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { assertWorkerSecret } from '../../src/config/worker-schema.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
 import { renderInput } from '../../src/cli/nginx-files.js';
+import { workerUpstream } from '../../src/nginx/worker-address.js';
+import { exposedWorkerWarning } from '../../src/worker/start.js';
 import { configError } from '../helpers/config-error.js';
 
 const stores = { photos: { type: 'fs', root: '/srv/photos' } };
@@ -29,6 +31,15 @@ describe('nginx config for transforms', () => {
     const { http } = await render(enabled({ cache: { dir: '/var/cache/sluice-img', maxSize: '2g', inactive: '3d' } }));
     assert.match(http, /upstream sluice_worker \{\n    server 127\.0\.0\.1:3999;\n    keepalive 16;\n\}/);
     assert.match(http, /proxy_cache_path \/var\/cache\/sluice-img levels=1:2 keys_zone=sluice_img:16m max_size=2g inactive=3d use_temp_path=off;/);
+  });
+
+  it('points the worker upstream at worker.upstream when set (a compose service name), else at the listen address', async () => {
+    const upstreamOf = (http: string): string => /upstream sluice_worker \{\n    server ([^;]+);/.exec(http)?.[1] ?? '';
+    assert.equal(upstreamOf((await render(enabled({ host: '0.0.0.0', upstream: 'worker:3001' }))).http), 'worker:3001');
+    assert.equal(upstreamOf((await render(enabled({ host: '0.0.0.0' }))).http), '127.0.0.1:3999', 'a wildcard is reached over loopback');
+    assert.equal(upstreamOf((await render(enabled({ host: '::' }))).http), '[::1]:3999');
+    assert.equal(upstreamOf((await render(enabled({ host: '10.0.0.7' }))).http), '10.0.0.7:3999');
+    assert.equal(upstreamOf((await render(enabled({ upstream: '[fd00::7]:3001' }))).http), '[fd00::7]:3001');
   });
 
   it('proxies both public image prefixes to the app, like downloads', async () => {
@@ -87,14 +98,31 @@ describe('worker settings', () => {
 
   it('refuses bad values, naming the setting and its variable', () => {
     const message = configError(() =>
-      validateConfig({ stores, worker: { host: '0.0.0.0', secret: 'short', queueSize: -1, cache: { maxSize: 'lots', dir: '/tmp/a b' }, defaultQuality: { jpeg: 101 } } }),
+      validateConfig({ stores, worker: { host: 'evil; include /etc', upstream: 'worker', secret: 'short', queueSize: -1, cache: { maxSize: 'lots', dir: '/tmp/a b' }, defaultQuality: { jpeg: 101 } } }),
     );
-    assert.match(message, /worker\.host \(SLUICE_WORKER__HOST\): the worker listens on loopback only/);
+    assert.match(message, /worker\.host \(SLUICE_WORKER__HOST\): a host name or IP address/);
+    assert.match(message, /worker\.upstream \(SLUICE_WORKER__UPSTREAM\): host:port, such as worker:3001/);
     assert.match(message, /worker\.secret \(SLUICE_WORKER__SECRET\): the worker secret must be at least 32 characters/);
     assert.match(message, /worker\.queueSize \(SLUICE_WORKER__QUEUE_SIZE\)/);
     assert.match(message, /worker\.cache\.maxSize \(SLUICE_WORKER__CACHE__MAX_SIZE\): an nginx size/);
     assert.match(message, /worker\.cache\.dir/);
     assert.match(message, /worker\.defaultQuality\.jpeg/);
+  });
+
+  it('listens beyond loopback when asked (containers), with nginx\'s address apart', () => {
+    const { worker } = validateConfig({ stores, worker: { host: '0.0.0.0', upstream: 'worker:3001' } });
+    assert.equal(worker.host, '0.0.0.0');
+    assert.equal(workerUpstream(worker), 'worker:3001');
+    assert.equal(workerUpstream(validateConfig({ stores }).worker), '127.0.0.1:3001', 'default: the loopback listen address');
+    assert.match(configError(() => validateConfig({ stores, worker: { upstream: 'worker:70000' } })), /worker\.upstream .*a port between 1 and 65535/);
+  });
+
+  it('warns at start-up, naming worker.host and its variable, only off loopback', () => {
+    for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(exposedWorkerWarning(host), undefined, host);
+    const warning = exposedWorkerWarning('0.0.0.0') ?? '';
+    assert.match(warning, /^worker\.host 0\.0\.0\.0 is not a loopback address: the worker port .* must be reachable by nginx only/);
+    assert.match(warning, /signed ticket/);
+    assert.match(warning, /SLUICE_WORKER__HOST\) to 127\.0\.0\.1$/);
   });
 
   it('requires the app↔worker secret when transforms are on', () => {

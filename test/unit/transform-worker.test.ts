@@ -1,7 +1,13 @@
-// The worker's building blocks: the app↔worker ticket, the cache key, the bounded queue.
+// The worker's building blocks: the app↔worker ticket, the cache key, the bounded queue; its
+// start-up warning for a listen address beyond loopback.
 import assert from 'node:assert/strict';
+import os from 'node:os';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { validateConfig } from '../../src/config/load.js';
 import { PublicError } from '../../src/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startWorker } from '../../src/worker/start.js';
 import { cacheKey, signTicket, verifyTicket, type Ticket } from '../../src/transform/internal-token.js';
 import { DEFAULT_PLAN } from '../../src/transform/plan.js';
 import { createLimiter } from '../../src/worker/transform/queue.js';
@@ -117,5 +123,34 @@ describe('worker queue', () => {
     await first;
     assert.equal(ran, false);
     assert.equal(limiter.active, 0);
+  });
+});
+
+describe('worker start-up', () => {
+  /** Starts the worker on `host` (any free port), stops it, and returns its log lines. */
+  async function startLogs(host: string): Promise<Record<string, unknown>[]> {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const config = validateConfig({ stores: { photos: { type: 'fs', root: os.tmpdir() } }, worker: { secret: SECRET, host } });
+    const worker = await startWorker(config, { port: 0, logger: createLogger('info', sink), render: async () => ({ data: Buffer.alloc(0), format: 'png' }) });
+    await worker.close();
+    return lines;
+  }
+  const warnings = (lines: Record<string, unknown>[]): Record<string, unknown>[] => lines.filter((line) => line.level === 40 && 'workerHost' in line);
+
+  it('says so when it listens beyond loopback, naming worker.host', async () => {
+    const found = warnings(await startLogs('0.0.0.0'));
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0]?.workerHost, '0.0.0.0');
+    assert.match(String(found[0]?.msg), /^worker\.host 0\.0\.0\.0 is not a loopback address/);
+  });
+
+  it('stays quiet on loopback', async () => {
+    assert.deepEqual(warnings(await startLogs('127.0.0.1')), []);
   });
 });

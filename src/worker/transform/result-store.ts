@@ -20,6 +20,8 @@ import { sniffRaw } from './raw.js';
 export interface StoredResult {
   readonly format: string;
   readonly contentType: string;
+  /** The ETag its reader (S3, or nginx for fs) answers with; absent when the store does not say. */
+  readonly etag?: string;
 }
 
 /** The worker's answer that sends nginx to the stored bytes (X-Accel-Redirect + private headers). */
@@ -28,7 +30,9 @@ export interface ResultRedirect {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export interface ResultToKeep extends StoredResult {
+export interface ResultToKeep {
+  readonly format: string;
+  readonly contentType: string;
   readonly data: Buffer;
 }
 
@@ -36,8 +40,12 @@ export interface ResultStore {
   readonly kind: 'fs' | 's3';
   /** null: not (yet) stored. */
   find(key: string): Promise<StoredResult | null>;
-  /** Stores the finished bytes atomically (a concurrent writer of the same key writes the same bytes). */
-  keep(key: string, result: ResultToKeep): Promise<void>;
+  /**
+   * Stores the finished bytes atomically (a concurrent writer of the same key writes the same
+   * bytes). Resolves to the ETag the stored copy is served with, so every node answers with one
+   * validator; undefined when the store does not say.
+   */
+  keep(key: string, result: ResultToKeep): Promise<string | undefined>;
   /** Where nginx fetches it; `disposition` is the download name of this request. */
   redirect(key: string, found: StoredResult, disposition: string | undefined): Promise<ResultRedirect>;
 }
@@ -67,14 +75,17 @@ async function s3ResultStore(store: S3StoreConfig, settings: ResultStoreConfig, 
         const head = await client.send(new HeadObjectCommand(at(key)));
         const format = head.Metadata?.[FORMAT_META];
         if (format === undefined || head.ContentType === undefined) return null;
-        return { format, contentType: head.ContentType };
+        return { format, contentType: head.ContentType, ...(head.ETag !== undefined && { etag: head.ETag }) };
       } catch (error) {
         if (httpStatus(error) === 404 || (error as { name?: unknown } | null)?.name === 'NotFound') return null;
         throw error;
       }
     },
     async keep(key, result) {
-      await client.send(new PutObjectCommand({ ...at(key), Body: result.data, ContentType: result.contentType, Metadata: { [FORMAT_META]: result.format } }));
+      // One PutObject: S3's ETag is the MD5 of the bytes (or what SSE makes of it), and whatever it
+      // is, the PUT's answer names the ETag every later GET of the object carries.
+      const put = await client.send(new PutObjectCommand({ ...at(key), Body: result.data, ContentType: result.contentType, Metadata: { [FORMAT_META]: result.format } }));
+      return put.ETag;
     },
     async redirect(key, found, disposition) {
       // Type and name are signed into the URL: S3 answers with exactly these, and nginx keeps them
@@ -105,7 +116,7 @@ function fsResultStore(store: FsStoreConfig, settings: ResultStoreConfig, intern
         const { bytesRead } = await handle.read(head, 0, head.length, 0);
         const sniffed = sniffRaw(head.subarray(0, bytesRead));
         if (sniffed.contentType === undefined || sniffed.attachmentOnly === true) return null;
-        return { format: sniffed.format, contentType: sniffed.contentType };
+        return { format: sniffed.format, contentType: sniffed.contentType, etag: nginxFileEtag(await handle.stat()) };
       } finally {
         await handle.close();
       }
@@ -117,7 +128,9 @@ function fsResultStore(store: FsStoreConfig, settings: ResultStoreConfig, intern
       const temporary = `${file}.${randomUUID()}.tmp`;
       try {
         await fsp.writeFile(temporary, result.data, { flag: 'wx' });
+        const written = await fsp.stat(temporary);
         await fsp.rename(temporary, file);
+        return nginxFileEtag(written);
       } catch (error) {
         await fsp.rm(temporary, { force: true });
         throw error;
@@ -129,6 +142,11 @@ function fsResultStore(store: FsStoreConfig, settings: ResultStoreConfig, intern
       return { location: `${imageResultFsLocation(internal)}${name}`, headers: { 'Content-Type': found.contentType, ...(disposition !== undefined && { 'Content-Disposition': disposition }) } };
     },
   };
+}
+
+/** nginx's own ETag for a static file (`etag on`, its default): hex mtime seconds and size. */
+function nginxFileEtag(stats: { readonly mtimeMs: number; readonly size: number }): string {
+  return `"${Math.floor(stats.mtimeMs / 1000).toString(16)}-${stats.size.toString(16)}"`;
 }
 
 function isMissing(error: unknown): boolean {
