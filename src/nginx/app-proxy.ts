@@ -38,3 +38,26 @@ export const CONDITIONAL_HEADERS: readonly string[] = ['Range', 'If-Range', 'If-
 export function forwardConditionalHeaders(values: Readonly<Record<string, string>> = {}): string[] {
   return CONDITIONAL_HEADERS.map((h) => `proxy_set_header ${h} ${values[h] ?? `$http_${h.toLowerCase().replace(/-/g, '_')}`};`);
 }
+
+/** Where an S3 origin is: the fixed upstream nginx proxies to and the Host header it sends. */
+export interface S3ProxyOrigin {
+  readonly scheme: string;
+  readonly host: string;
+  readonly hostHeader: string;
+}
+
+/**
+ * proxy_pass to an S3 origin with a path+query the app or worker signed: the host is fixed here,
+ * keepalive, TLS name when https, and nothing of the client's request (no headers, no body).
+ */
+export function s3ProxyDirectives(origin: S3ProxyOrigin, upstream: string, pathVar: string): string[] {
+  return [
+    `proxy_pass ${origin.scheme}://${upstream}${pathVar};`,
+    `proxy_set_header Host "${origin.hostHeader}";`,
+    ...(origin.scheme === 'https' ? ['proxy_ssl_server_name on;', `proxy_ssl_name ${origin.host};`] : []),
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
+    'proxy_pass_request_headers off;',
+    ...NO_REQUEST_BODY,
+  ];
+}

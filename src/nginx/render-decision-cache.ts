@@ -17,7 +17,7 @@
 // full credentials by an md5 the app computed (secure_link_md5), so a forged token carrying a
 // copied signature finds the entry but is refused.
 import type { SluiceConfig } from '../config/schema.js';
-import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, s3ProxyDirectives, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
 import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm, storeConstantHeaders } from '../contract/decision-cache.js';
 import { decisionCacheOn, decisionCacheStores, imageDecisionCacheOn } from '../config/decision-cache.js';
 import { JSON_ERROR_TYPE } from './render-errors.js';
@@ -586,14 +586,7 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
       `location = ${decided}/${store.name}/serve {`,
       '    internal;',
       '    # Only the signed path+query comes from the app; the host is fixed here.',
-      `    proxy_pass ${s3.scheme}://${s3.upstream}${V.s3Path};`,
-      `    proxy_set_header Host "${s3.hostHeader}";`,
-      ...(s3.scheme === 'https' ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${s3.host};`] : []),
-      '    proxy_http_version 1.1;',
-      '    proxy_set_header Connection "";',
-      '    proxy_pass_request_headers off;',
-      '    proxy_pass_request_body off;',
-      '    proxy_set_header Content-Length "";',
+      ...indent(s3ProxyDirectives(s3, s3.upstream, V.s3Path)),
       ...indent(forwardConditionalHeaders({ Range: SINGLE_RANGE_VAR })),
       ...HIDDEN_S3.map((h) => `    proxy_hide_header ${h};`),
       ...serve,

@@ -9,7 +9,7 @@ import { CACHE_KEY_HEADER, TICKET_HEADER } from '../contract/tickets.js';
 import { RENDER_PATH } from '../contract/worker-paths.js';
 import { imageResultFsLocation, imageResultLocation, RESULT_PATH_HEADER } from '../contract/result-store.js';
 import { ConfigError } from '../config/errors.js';
-import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, s3ProxyDirectives, upstreamVar } from './app-proxy.js';
 import { WORKER_UPSTREAM } from './render-worker.js';
 import { MAX_RANGES } from './ranges.js';
 import { imageDecisionCacheOn } from '../config/decision-cache.js';
@@ -112,14 +112,7 @@ function resultStoreLocations(config: SluiceConfig, s3: ResultS3Upstream | undef
     `location = ${imageResultLocation(internal)} {`,
     '    internal;',
     `    set $sluice_img_result_path ${upstreamVar(RESULT_PATH_HEADER)};`,
-    `    proxy_pass ${s3.scheme}://${s3.upstream}$sluice_img_result_path;`,
-    `    proxy_set_header Host "${s3.hostHeader}";`,
-    ...(s3.scheme === 'https' ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${s3.host};`] : []),
-    '    proxy_http_version 1.1;',
-    '    proxy_set_header Connection "";',
-    '    proxy_pass_request_headers off;',
-    '    proxy_pass_request_body off;',
-    '    proxy_set_header Content-Length "";',
+    ...indent(s3ProxyDirectives(s3, s3.upstream, '$sluice_img_result_path')),
     ...(cache.enabled
       ? [`    proxy_cache ${CACHE_ZONE};`, '    proxy_cache_key $sluice_img_key;', `    proxy_cache_valid 200 ${cache.valid};`, '    proxy_cache_lock on;', '    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires X-Accel-Redirect X-Accel-Limit-Rate X-Accel-Buffering X-Accel-Charset;']
       : []),

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, upstreamVar } from './app-proxy.js';
+import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, s3ProxyDirectives, upstreamVar } from './app-proxy.js';
 import { errorPages, JSON_ERROR_TYPE, renderErrorLocations, STORE_ERROR_STATUSES } from './render-errors.js';
 import { MAX_RANGES, renderSingleRangeMap, SINGLE_RANGE_VAR } from './ranges.js';
 import { DISPOSITION_HEADER, S3_PATH_HEADER } from '../contract/headers.js';
@@ -201,15 +201,8 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     `    set $sluice_s3_path ${headerVar};`,
     '    set $sluice_csp $upstream_http_content_security_policy;',
     `    set $sluice_disposition ${DISPOSITION_VAR};`,
-    `    proxy_pass ${origin.scheme}://${s3UpstreamName(name)}$sluice_s3_path;`,
-    `    proxy_set_header Host ${quote(origin.hostHeader)};`,
-    ...(origin.scheme === 'https' ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${origin.host};`] : []),
-    '    proxy_http_version 1.1;',
-    '    proxy_set_header Connection "";',
     "    # Nothing of the client's request reaches storage (no Authorization, no Cookie) ...",
-    '    proxy_pass_request_headers off;',
-    '    proxy_pass_request_body off;',
-    '    proxy_set_header Content-Length "";',
+    ...indent(s3ProxyDirectives(origin, s3UpstreamName(name), '$sluice_s3_path')),
     '    # ... except what makes Range and conditional requests work; one range at most: storage',
     "    # would build a multipart body from many (and its multipart type is hidden below).",
     ...indent(forwardConditionalHeaders({ Range: SINGLE_RANGE_VAR })),
