@@ -18,8 +18,9 @@ import { b6 } from './scenarios/b6-cache-hit.js';
 import { b7 } from './scenarios/b7-bytes-saved.js';
 import { b8 } from './scenarios/b8-storm.js';
 import { b9 } from './scenarios/b9-encrypted.js';
+import { b10 } from './scenarios/b10-scale-out.js';
 
-export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b3c, b4, b5, b6, b7, b8, b9];
+export const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b3c, b4, b5, b6, b7, b8, b9, b10];
 
 export interface BenchOptions {
   readonly profile: Profile['name'];

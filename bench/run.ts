@@ -10,7 +10,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const program = new Command()
   .name('bench')
-  .description('Sluice benchmarks B1–B9 (and B3C), side by side with their peers, on loopback')
+  .description('Sluice benchmarks B1–B10 (and B3C), side by side with their peers, on loopback')
   .option('--quick', 'smaller files, fewer and shorter runs (≤ 3 min)')
   .option('--tiny', 'a few seconds: checks the harness itself, not the numbers')
   .option('--only <ids>', 'comma-separated scenario ids, e.g. B1,B3', '')

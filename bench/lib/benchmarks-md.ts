@@ -31,7 +31,7 @@ Method: nginx runs Sluice's own rendered config; Swift s3api is a real S3. Where
 the result (B2, B3, B3C, B4) the app runs as deployed — its own \`sluice serve\` process, the
 compiled CLI under plain node — and its CPU is read from \`/proc/<pid>\` (every thread's
 \`schedstat\`, summed over all its processes with \`--processes n\`), so nothing of the benchmark
-process (timers, samplers, spawning curl) is in it. B1 and B5–B9 use the integration tests' stack
+process (timers, samplers, spawning curl) is in it. B1 and B5–B10 use the integration tests' stack
 (the app in the benchmark process, the transform worker as its own process).
 Each scenario alternates Sluice and its peers (A B A B …, the first of each pair alternating),
 repeats, and reports the median with min–max; ratios are Sluice / peer from the same run.
@@ -53,6 +53,7 @@ transfers, wrk for request rates (every run bounded by duration and timeouts).
 | B7 | bytes saved on a real image corpus (Debian wallpapers at 4K), SSIM on luma | the originals | negotiated thumbnails ≥ 90% saved; re-encodes reported as measured |
 | B8 | transform storm: 64 clients, every size new | — | worker RSS bounded; 429s instead of collapse; recovery time; no crash |
 | B9 | big download from an encrypted store (worker decrypts), fs and S3; 1 MiB Range slices at random offsets of the big encrypted object | the same bytes in a plain store sent by nginx itself | encrypted fs ≥ 0.25× plain sendfile (our bar: every byte passes one Node process); 1 MiB Range p50 ≤ 100 ms |
+| B10 | scale-out. (a) \`transform.resultStore\` on S3: node A renders N thumbnails of a 4K JPEG on S3; node B (own nginx, empty \`proxy_cache\`, own worker) requests the same URLs once each (store hits), img/s and p50/p99, with the workers' render and store counters. (b) shared state: a counted, rate-limited share-link download through nginx, and the same state calls (link checks, token bucket, counted use) made directly, on Redis Cluster (3 primaries) and one Redis | (a) node C without a result store rendering the same URLs; (b) one Redis server | report: store hit ≥ 2× render img/s is our target, stated as measured; Cluster / one Redis ratios reported, no goal |
 
 ## Anchors (others' published numbers, quoted for scale — different machines and inputs)
 
