@@ -33,7 +33,11 @@ const RULES = [
   { id: 'public', key: 'public/*rest', when: [{ public: true }] },
   { id: 'own-folder', key: 'users/:owner/*rest', when: [{ claim: 'sub', equalsParam: 'owner' }] },
   { id: 'editors', key: 'staff/*rest', when: [{ role: 'editor' }] },
-  { id: 'office-hours', key: 'office/*rest', when: [{ time: { weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], hours: { from: 8, to: 18 }, timeZone: 'Europe/Berlin' } }] },
+  {
+    id: 'office-hours',
+    key: 'office/*rest',
+    when: [{ time: { weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], hours: { from: 8, to: 18 }, timeZone: 'Europe/Berlin' } }],
+  },
   { id: 'media-viewers', key: 'media/:pkg/*rest', when: [{ authenticated: true }, { anyRole: ['viewer', 'editor'] }] },
 ];
 
@@ -87,7 +91,10 @@ async function measure(policy: Policy, iterations: number): Promise<Summary> {
 
 function webhookEngine(url: string, state?: SharedState): Promise<Policy> {
   const rules = [...RULES.slice(0, -1), { id: 'host-app', effect: 'delegate', to: 'webhook', key: 'media/*rest' }];
-  return createPolicyEngine({ rules: rules.map((r) => ruleSchema.parse(r)), policy: policySchema.parse({ webhook: { url, timeoutMs: 2000 } }) }, { logger, ...(state !== undefined && { state }) });
+  return createPolicyEngine(
+    { rules: rules.map((r) => ruleSchema.parse(r)), policy: policySchema.parse({ webhook: { url, timeoutMs: 2000 } }) },
+    { logger, ...(state !== undefined && { state }) },
+  );
 }
 
 async function main(): Promise<void> {
@@ -107,7 +114,9 @@ async function main(): Promise<void> {
       for (const [name, policy, iterations] of scenarios) {
         const summary = await measure(policy, iterations);
         (results[name] ??= []).push(summary);
-        process.stderr.write(`round ${round}/${ROUNDS} ${name}: p50 ${summary.p50.toFixed(1)} µs, p99 ${summary.p99.toFixed(1)} µs (${iterations} decisions)\n`);
+        process.stderr.write(
+          `round ${round}/${ROUNDS} ${name}: p50 ${summary.p50.toFixed(1)} µs, p99 ${summary.p99.toFixed(1)} µs (${iterations} decisions)\n`,
+        );
       }
     }
   } finally {

@@ -52,7 +52,10 @@ for (const [id, us] of selfUs) {
 const idle = [...self.entries()].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
 const busy = total - idle;
 process.stdout.write(`total ${(total / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s\n\nself time (share of busy):\n`);
-for (const [k, us] of [...self.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+for (const [k, us] of [...self.entries()]
+  .filter(([k]) => !k.startsWith('(idle)'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top)) {
   process.stdout.write(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
 }
 
@@ -65,7 +68,7 @@ if (process.argv.includes('--groups')) {
       : url.includes('/src/')
         ? `src/${url.split('/src/')[1]}`
         : url.startsWith('node:')
-          ? `node:${(url.slice(5).replace('internal/', '').split('/')[0] as string)}`
+          ? `node:${url.slice(5).replace('internal/', '').split('/')[0] as string}`
           : functionName.startsWith('(')
             ? functionName
             : `native ${functionName}`;
@@ -73,7 +76,10 @@ if (process.argv.includes('--groups')) {
     groups.set(group, (groups.get(group) ?? 0) + us);
   }
   process.stdout.write('\nself time by group:\n');
-  for (const [k, us] of [...groups.entries()].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [k, us] of [...groups.entries()]
+    .filter(([k]) => k !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     process.stdout.write(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
   }
 }

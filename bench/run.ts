@@ -33,7 +33,10 @@ if (opts.rerender !== undefined) {
 
 const { report } = await runBench({
   profile: opts.tiny ? 'tiny' : opts.quick ? 'quick' : 'default',
-  only: opts.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+  only: opts.only
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean),
   outDir: path.resolve(opts.out),
   ...(opts.benchmarksMd && { benchmarksMd }),
 });

@@ -26,7 +26,11 @@ const WORKLOADS: Record<string, Workload> = {
   'warm, Sluice decision cache': { mix: 'warm', target: 'cached', kind: 'HS256' },
   'warm, Sluice (cache off)': { mix: 'warm', target: 'files', kind: 'HS256' },
 };
-const stack = await startColdPathStack({ decisionCacheSeconds: 10, videoBytes: 256 * 2 ** 20, ...(buildDir !== undefined && { appRoot: buildDir, built: true }) });
+const stack = await startColdPathStack({
+  decisionCacheSeconds: 10,
+  videoBytes: 256 * 2 ** 20,
+  ...(buildDir !== undefined && { appRoot: buildDir, built: true }),
+});
 const rows = new Map<string, { rps: number; app: number; nginx: number; hits?: number }[]>();
 try {
   for (const w of Object.values(WORKLOADS)) await stack.load(w, 8, 1);
@@ -37,14 +41,18 @@ try {
       const r = await stack.load(WORKLOADS[name] as Workload, connections, seconds);
       const nginx = ((treeCpuSeconds(stack.nginxPid) - nginxBefore) / r.wrk.requests) * 1e6;
       rows.set(name, [...(rows.get(name) ?? []), { rps: r.wrk.rps, app: r.cpuMicrosPerRequest, nginx, ...(r.hitRate !== undefined && { hits: r.hitRate }) }]);
-      process.stderr.write(`rep ${rep} ${name}: ${r.wrk.rps.toFixed(0)} req/s, app ${r.cpuMicrosPerRequest.toFixed(1)} µs, nginx ${nginx.toFixed(1)} µs per request\n`);
+      process.stderr.write(
+        `rep ${rep} ${name}: ${r.wrk.rps.toFixed(0)} req/s, app ${r.cpuMicrosPerRequest.toFixed(1)} µs, nginx ${nginx.toFixed(1)} µs per request\n`,
+      );
     }
   }
 } finally {
   await stack.stop();
   if (buildDir !== undefined) await rm(buildDir, { recursive: true, force: true });
 }
-process.stdout.write(`| workload (${connections} connections, median of ${reps}) | req/s | app CPU µs/request | nginx CPU µs/request | hits |\n|---|---|---|---|---|\n`);
+process.stdout.write(
+  `| workload (${connections} connections, median of ${reps}) | req/s | app CPU µs/request | nginx CPU µs/request | hits |\n|---|---|---|---|---|\n`,
+);
 for (const [name, rs] of rows) {
   const m = (pick: (x: { rps: number; app: number; nginx: number; hits?: number }) => number): number => median(rs.map(pick));
   const hits = rs.some((x) => x.hits !== undefined) ? `${(m((x) => x.hits ?? Number.NaN) * 100).toFixed(1)}%` : '—';

@@ -27,8 +27,6 @@ export interface SettingRow {
   readonly description: string | undefined;
 }
 
-
-
 /** A schema without its wrappers, with what the wrappers said. */
 interface Unwrapped {
   readonly base: z.ZodType;
@@ -94,7 +92,9 @@ function typeText(schema: z.ZodType): string {
     case 'boolean':
       return 'boolean';
     case 'enum':
-      return Object.values(def.entries ?? {}).map((v) => `\`${String(v)}\``).join(', ');
+      return Object.values(def.entries ?? {})
+        .map((v) => `\`${String(v)}\``)
+        .join(', ');
     case 'literal':
       return (def.values ?? []).map((v) => `\`${String(v)}\``).join(', ');
     case 'array': {
@@ -155,7 +155,9 @@ function walk(schema: z.ZodType, place: Place, out: Rows, variant?: string): voi
     // A discriminated union (the store types): each variant's settings, named by its literal.
     for (const option of def.options ?? []) {
       const shape = defOf(unwrap(option).base).shape ?? {};
-      const literal = Object.values(shape).map((field) => defOf(unwrap(field).base)).find((fieldDef) => fieldDef.type === 'literal');
+      const literal = Object.values(shape)
+        .map((field) => defOf(unwrap(field).base))
+        .find((fieldDef) => fieldDef.type === 'literal');
       walk(option, place, out, literal === undefined ? variant : String(literal.values?.[0]));
     }
     return;

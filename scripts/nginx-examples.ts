@@ -21,7 +21,13 @@ interface Example {
 }
 
 const EXAMPLES: readonly Example[] = [
-  { config: 'nginx/examples/sluice.example.yaml', outDir: 'nginx/examples', appAddress: '127.0.0.1:3000', includeDir: '/etc/nginx/sluice', runtimeDir: '/var/lib/sluice/nginx' },
+  {
+    config: 'nginx/examples/sluice.example.yaml',
+    outDir: 'nginx/examples',
+    appAddress: '127.0.0.1:3000',
+    includeDir: '/etc/nginx/sluice',
+    runtimeDir: '/var/lib/sluice/nginx',
+  },
   { config: 'deploy/sluice.compose.yaml', outDir: 'nginx/compose', appAddress: 'app:3000', includeDir: '/etc/nginx/sluice', runtimeDir: '/tmp/nginx' },
 ];
 
@@ -47,7 +53,10 @@ export async function renderExamples(): Promise<Map<string, string>> {
       const target = config.stores[store];
       if (target?.type !== 'fs') continue;
       const location = renderProtectedLocation({ path: prefix, root: target.root, internalPrefix: config.nginx.internalPrefix });
-      files.set(path.join(example.outDir, 'protected-location.conf'), `# Generated like the files beside it; your own location, inside server {}.\n${location}\n`);
+      files.set(
+        path.join(example.outDir, 'protected-location.conf'),
+        `# Generated like the files beside it; your own location, inside server {}.\n${location}\n`,
+      );
     }
   }
   return files;

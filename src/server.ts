@@ -53,9 +53,23 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   });
   const authenticator = access.authenticator;
   const extraRoutes: Router[] = [...access.routes];
-  if (config.transform.enabled) extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
-  if (config.uploads.enabled) extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, state }));
-  const app = createApp({ prefix: config.prefix, stores, authenticator, policy: access.policy, logger, metrics, extraRoutes, rateLimit: access.rateLimit, shareLinkUse: access.shareLinkUse, ops: { maintenanceFile: config.ops.maintenanceFile, redis: state.redis }, routeLabel: appRouteLabels(config) });
+  if (config.transform.enabled)
+    extraRoutes.push(imageRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit }));
+  if (config.uploads.enabled)
+    extraRoutes.push(uploadRoutes({ config, stores, authenticator, policy: access.policy, logger, metrics, rateLimit: access.rateLimit, state }));
+  const app = createApp({
+    prefix: config.prefix,
+    stores,
+    authenticator,
+    policy: access.policy,
+    logger,
+    metrics,
+    extraRoutes,
+    rateLimit: access.rateLimit,
+    shareLinkUse: access.shareLinkUse,
+    ops: { maintenanceFile: config.ops.maintenanceFile, redis: state.redis },
+    routeLabel: appRouteLabels(config),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? config.appPort, config.appHost, () => resolve(s));
     s.once('error', reject);

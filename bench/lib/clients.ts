@@ -40,11 +40,9 @@ export async function curlGet(url: string, headers: Record<string, string> = {},
 export async function curlRepeat(url: string, count: number, headers: Record<string, string> = {}, maxSeconds = 600): Promise<number[]> {
   assertLoopback(url);
   const targets = Array.from({ length: count }, () => [url, '-o', '/dev/null']).flat();
-  const { stdout } = await execFileAsync(
-    'curl',
-    ['-sS', '--max-time', String(maxSeconds), '-w', '%{http_code}\n', ...headerArgs(headers), ...targets],
-    { maxBuffer: 1 << 20 },
-  );
+  const { stdout } = await execFileAsync('curl', ['-sS', '--max-time', String(maxSeconds), '-w', '%{http_code}\n', ...headerArgs(headers), ...targets], {
+    maxBuffer: 1 << 20,
+  });
   return stdout.trim().split('\n').map(Number);
 }
 

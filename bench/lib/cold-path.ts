@@ -98,10 +98,14 @@ export async function buildApp(outRoot: string, sourceRoot: string = REPO_ROOT):
   await symlink(path.join(sourceRoot, 'node_modules'), path.join(outRoot, 'node_modules')).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
-  const tsc = spawn(process.execPath, [path.join(sourceRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', path.join(outRoot, 'dist')], {
-    cwd: sourceRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const tsc = spawn(
+    process.execPath,
+    [path.join(sourceRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', path.join(outRoot, 'dist')],
+    {
+      cwd: sourceRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   tsc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   tsc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -242,8 +246,16 @@ export async function startColdPathStack(options: ColdPathOptions = {}): Promise
       await writeFile(
         script,
         w.mix === 'cold'
-          ? wrkScript(names.map((n) => `${prefix}${n}`), tokensOf[w.kind])
-          : warmScript(names.map((n) => `${prefix}${n}`), tokensOf[w.kind], `${prefix}${VIDEO}`, options.videoBytes ?? 0),
+          ? wrkScript(
+              names.map((n) => `${prefix}${n}`),
+              tokensOf[w.kind],
+            )
+          : warmScript(
+              names.map((n) => `${prefix}${n}`),
+              tokensOf[w.kind],
+              `${prefix}${VIDEO}`,
+              options.videoBytes ?? 0,
+            ),
       );
       scripts.set(name, script);
     }

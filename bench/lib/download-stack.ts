@@ -53,9 +53,7 @@ export function s3WithBigFile(ctx: Context): Promise<S3TestServer> {
         await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
         ctx.progress(`uploading ${BIG} to S3`);
         const size = data.files[BIG] as number;
-        await client.send(
-          new PutObjectCommand({ Bucket: BUCKET, Key: BIG, Body: createReadStream(path.join(data.root, BIG)), ContentLength: size }),
-        );
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: BIG, Body: createReadStream(path.join(data.root, BIG)), ContentLength: size }));
       } finally {
         client.destroy();
       }

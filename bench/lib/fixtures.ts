@@ -33,7 +33,10 @@ export async function writePhoto4k(file: string, width = 3840, height = 2160): P
   const grain = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 18 } } })
     .png()
     .toBuffer();
-  const info = await sharp(Buffer.from(svg)).composite([{ input: grain, blend: 'overlay' }]).jpeg({ quality: 90 }).toFile(file);
+  const info = await sharp(Buffer.from(svg))
+    .composite([{ input: grain, blend: 'overlay' }])
+    .jpeg({ quality: 90 })
+    .toFile(file);
   return info.size;
 }
 

@@ -39,14 +39,24 @@ export function imgPath(options: string, file: string, ext?: string): string {
   return `/img${signImgproxyPath(`/${options}/plain/local:///${file}${ext === undefined ? '' : `@${ext}`}`, KEY, SALT)}`;
 }
 
-export async function startImageStack(root: string, worker: Record<string, unknown>, extraServerConfig?: string, transform: Record<string, unknown> = {}): Promise<Stack> {
+export async function startImageStack(
+  root: string,
+  worker: Record<string, unknown>,
+  extraServerConfig?: string,
+  transform: Record<string, unknown> = {},
+): Promise<Stack> {
   return startStack(
     {
       stores: { photos: { type: 'fs', root } },
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'photos', ...transform },
       // One load generator stands for many users: per-client limits lifted, so the scenarios
       // measure the worker rather than its per-client share and render budget.
-      worker: { secret: 'bench-worker-secret-0123456789abcdef0123', clientConcurrency: os.availableParallelism(), renderBudget: { rendersPerSecond: 10_000, burst: 100_000 }, ...worker },
+      worker: {
+        secret: 'bench-worker-secret-0123456789abcdef0123',
+        clientConcurrency: os.availableParallelism(),
+        renderBudget: { rendersPerSecond: 10_000, burst: 100_000 },
+        ...worker,
+      },
     },
     { worker: true, logLevel: 'warn', ...(extraServerConfig !== undefined && { extraServerConfig }) },
   );

@@ -26,13 +26,23 @@ export interface WrittenReport {
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function table(t: Table): string[] {
-  return [`*${t.caption}*`, '', `| ${t.columns.map(cell).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`), ''];
+  return [
+    `*${t.caption}*`,
+    '',
+    `| ${t.columns.map(cell).join(' | ')} |`,
+    `|${t.columns.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ];
 }
 
 const verdict = (met: boolean | null): string => (met === null ? '—' : met ? '✅ met' : '❌ not met');
 
 export function stampOf(date: Date): string {
-  return date.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function markdownBody(report: RunReport, chartFile: (id: string) => string): string {
@@ -47,7 +57,8 @@ export function markdownBody(report: RunReport, chartFile: (id: string) => strin
     '| # | goal (BENCH.md) | measured | verdict | margin |',
     '|---|---|---|---|---|',
   ];
-  for (const s of report.scenarios) for (const g of s.goals) lines.push(`| ${s.id} | ${cell(g.goal)} | ${cell(g.measured)} | ${verdict(g.met)} | ${cell(g.margin)} |`);
+  for (const s of report.scenarios)
+    for (const g of s.goals) lines.push(`| ${s.id} | ${cell(g.goal)} | ${cell(g.measured)} | ${verdict(g.met)} | ${cell(g.margin)} |`);
   for (const f of report.failures) lines.push(`| ${f.id} | (scenario failed) | ${cell(f.error.split('\n')[0] ?? '')} | ❌ failed | — |`);
   lines.push('');
   for (const s of report.scenarios) {

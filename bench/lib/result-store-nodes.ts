@@ -62,7 +62,11 @@ export async function startResultStoreNodes(photoFile: string): Promise<ResultSt
       },
     });
     // One after another: three worker processes starting at once is a lot for a small machine.
-    for (const [name, withStore] of [['A', true], ['B', true], ['C', false]] as const) {
+    for (const [name, withStore] of [
+      ['A', true],
+      ['B', true],
+      ['C', false],
+    ] as const) {
       stacks.set(name, await startStack(config(withStore), { worker: true, logLevel: 'warn' }));
     }
   } catch (error) {

@@ -88,7 +88,8 @@ async function directState(state: SharedState, kind: string): Promise<DirectStat
   const sharing = createSharingState(state);
   const now = Math.floor(Date.now() / 1000);
   const links = Array.from({ length: 64 }, (_, i) => ({ id: `b10-direct-${kind}-${i}`, issuedAt: now, expiresAt: now + 3600 }));
-  for (const link of links) await sharing.recordLink(link.id, { createdBy: 'bench', expiresAt: link.expiresAt, claims: { sub: 'bench', jti: `b10-direct-${kind}` } });
+  for (const link of links)
+    await sharing.recordLink(link.id, { createdBy: 'bench', expiresAt: link.expiresAt, claims: { sub: 'bench', jti: `b10-direct-${kind}` } });
   return { sharing, limiter: createRateLimiter(RATE, state), links, close: () => state.close() };
 }
 
@@ -117,5 +118,11 @@ export async function closedLoop(operation: (n: number) => Promise<void>, concur
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { operations: latencies.length, seconds: elapsed, perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    operations: latencies.length,
+    seconds: elapsed,
+    perSecond: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }

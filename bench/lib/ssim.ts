@@ -28,7 +28,11 @@ export function ssim(a: Luma, b: Luma): number {
   let windows = 0;
   for (let y = 0; y + WINDOW <= a.height; y += WINDOW) {
     for (let x = 0; x + WINDOW <= a.width; x += WINDOW) {
-      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      let sa = 0,
+        sb = 0,
+        saa = 0,
+        sbb = 0,
+        sab = 0;
       for (let dy = 0; dy < WINDOW; dy++) {
         const row = (y + dy) * a.width + x;
         for (let dx = 0; dx < WINDOW; dx++) {

@@ -6,7 +6,7 @@ const HEIGHT = 360;
 const PAD = { left: 70, right: 160, top: 40, bottom: 50 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return [min];
@@ -42,24 +42,20 @@ export function renderChart(chart: Chart): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${WIDTH / 2 - PAD.right / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${WIDTH / 2 - PAD.right / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(chart.title)}</text>`,
   ];
   for (const t of niceTicks(yMin, yMax)) {
     out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/>`);
     out.push(`<text x="${PAD.left - 6}" y="${py(t) + 4}" text-anchor="end">${label(t)}</text>`);
   }
-  const xTicks = chart.logX
-    ? [...new Set(points.map(([x]) => x))].sort((a, b) => a - b)
-    : niceTicks(xMin, xMax);
+  const xTicks = chart.logX ? [...new Set(points.map(([x]) => x))].sort((a, b) => a - b) : niceTicks(xMin, xMax);
   for (const t of xTicks) {
     out.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" stroke="#333"/>`);
     out.push(`<text x="${px(t)}" y="${PAD.top + plotH + 16}" text-anchor="middle">${label(t)}</text>`);
   }
   out.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escape(chart.xLabel)}</text>`);
-  out.push(
-    `<text x="16" y="${PAD.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${PAD.top + plotH / 2})">${escape(chart.yLabel)}</text>`,
-  );
+  out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
+  out.push(`<text x="16" y="${PAD.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${PAD.top + plotH / 2})">${escapeXml(chart.yLabel)}</text>`);
   chart.series.forEach((series, i) => {
     const colour = COLOURS[i % COLOURS.length] as string;
     const finite = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -70,7 +66,7 @@ export function renderChart(chart: Chart): string {
     }
     const ly = PAD.top + 10 + i * 18;
     out.push(`<rect x="${WIDTH - PAD.right + 12}" y="${ly - 8}" width="12" height="4" fill="${colour}"/>`);
-    out.push(`<text x="${WIDTH - PAD.right + 30}" y="${ly}">${escape(series.name)}</text>`);
+    out.push(`<text x="${WIDTH - PAD.right + 30}" y="${ly}">${escapeXml(series.name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -73,7 +73,9 @@ async function resultStoreHalf(ctx: Context): Promise<Half> {
       expect(render.counts.renders === paths.length, 'C renders every URL', render.counts);
       if (rep === 0) continue;
       for (const node of ['A', 'B', 'C'] as const) runs[node].push(round[node] as NodeRun);
-      ctx.progress(`B10 rep ${rep}/${ctx.profile.reps}: store hit ${hit.run.perSecond.toFixed(1)} img/s, render ${render.run.perSecond.toFixed(1)} img/s, render + store write ${rendered.run.perSecond.toFixed(1)} img/s`);
+      ctx.progress(
+        `B10 rep ${rep}/${ctx.profile.reps}: store hit ${hit.run.perSecond.toFixed(1)} img/s, render ${render.run.perSecond.toFixed(1)} img/s, render + store write ${rendered.run.perSecond.toFixed(1)} img/s`,
+      );
     }
   } finally {
     await nodes.stop();
@@ -94,13 +96,17 @@ async function resultStoreHalf(ctx: Context): Promise<Half> {
       {
         caption: `(a) ${n} distinct thumbnails (fit ~200–${200 + (ctx.profile.reps + 1) * n} px wide, JPEG) of a ${(bytes / 1e6).toFixed(1)} MB 4K JPEG on S3 (Swift s3api), each URL requested once per node; curl, ${PARALLEL} transfers at a time; median (min–max) of ${ctx.profile.reps} rounds, B and C alternating; worker counters summed over the rounds`,
         columns: ['node and path', 'img/s', 'p50 ms', 'p99 ms', 'worker renders', 'result store hit / miss / write'],
-        rows: [row('B: result store hit (cold proxy_cache, no render)', 'B'), row('C: render (no result store)', 'C'), row('A: render + store write (before B and C)', 'A')],
+        rows: [
+          row('B: result store hit (cold proxy_cache, no render)', 'B'),
+          row('C: render (no result store)', 'C'),
+          row('A: render + store write (before B and C)', 'A'),
+        ],
       },
     ],
     goals: [atLeast('result store hit on a cold node ≥ 2× render img/s (a target, reported)', r, 2)],
     notes: [
       `(a) img/s = URLs ÷ the curl process's wall time less its start-up (${startupMs.toFixed(0)} ms, measured beside the runs); the per-URL p99 of ${n} requests is close to their maximum. Renders and store outcomes are the workers' own counters (sluice_worker_render_seconds_count, sluice_worker_result_store_total), checked every round: B rendered nothing, C rendered every URL.`,
-      '(a) A store hit still costs the app\'s authorization and source stat (a HeadObject), the worker\'s lookup (a HeadObject and a presign) and nginx\'s GET of the stored object from S3; only the render is saved. A second request of the same URL on B would be a plain proxy_cache hit (B6).',
+      "(a) A store hit still costs the app's authorization and source stat (a HeadObject), the worker's lookup (a HeadObject and a presign) and nginx's GET of the stored object from S3; only the render is saved. A second request of the same URL on B would be a plain proxy_cache hit (B6).",
     ],
     data: { thumbnails: n, parallel: PARALLEL, curlStartupMs: startupMs, runs },
   };
@@ -108,7 +114,10 @@ async function resultStoreHalf(ctx: Context): Promise<Half> {
 
 async function measureNode(nodes: ResultStoreNodes, node: NodeName, paths: readonly string[], startupMs: number): Promise<NodeRun> {
   const before = await nodes.counts(node);
-  const run = await requestEach(paths.map((p) => `${nodes.base(node)}${p}`), { parallel: PARALLEL, startupMs });
+  const run = await requestEach(
+    paths.map((p) => `${nodes.base(node)}${p}`),
+    { parallel: PARALLEL, startupMs },
+  );
   const failed = run.statuses.filter((s) => s !== 200);
   if (failed.length > 0) throw new Error(`B10: node ${node} answered ${failed.join(', ')}`);
   return { run, counts: countsSince(before, await nodes.counts(node)) };
@@ -138,10 +147,12 @@ async function sharedStateHalf(ctx: Context): Promise<Half> {
     ctx.progress('B10: starting one Redis and a Redis Cluster (3 primaries), a node on each');
     for (const kind of KINDS) started.push(await startShareLinkNode(kind, dir));
     const nodeOf = (kind: Kind): ShareLinkNode => (started.find((s) => s.node.kind === kind) as { node: ShareLinkNode }).node;
-    const take = (kind: Kind) => async (i: number): Promise<void> => {
-      const direct = nodeOf(kind).direct;
-      if (!(await direct.limiter.take(`link:${direct.links[i % direct.links.length]?.id}`)).allowed) throw new Error('B10: rate limited');
-    };
+    const take =
+      (kind: Kind) =>
+      async (i: number): Promise<void> => {
+        const direct = nodeOf(kind).direct;
+        if (!(await direct.limiter.take(`link:${direct.links[i % direct.links.length]?.id}`)).allowed) throw new Error('B10: rate limited');
+      };
     for (const kind of KINDS) {
       await wrk(nodeOf(kind).linkUrl, { connections: CONNECTIONS, seconds: 1 }); // warm-up
       await closedLoop((i) => linkDownloadState(nodeOf(kind).direct, i), CONNECTIONS, 0.5);
@@ -168,7 +179,12 @@ async function sharedStateHalf(ctx: Context): Promise<Half> {
   const rows: string[][] = [];
   const add = (label: string, pick: (r: StateRuns) => Sample[], value: (s: Sample) => number, digits: number): void => {
     const [one, cluster] = KINDS.map((k) => pick(runs[k]).map(value));
-    rows.push([label, formatSpread(spread(one as number[]), digits), formatSpread(spread(cluster as number[]), digits), ratio(median(cluster as number[]), median(one as number[])).toFixed(2)]);
+    rows.push([
+      label,
+      formatSpread(spread(one as number[]), digits),
+      formatSpread(spread(cluster as number[]), digits),
+      ratio(median(cluster as number[]), median(one as number[])).toFixed(2),
+    ]);
   };
   const throughput = (s: Sample): number => s.rps ?? s.perSecond ?? Number.NaN;
   for (const [what, short, unit, pick] of [
@@ -180,7 +196,8 @@ async function sharedStateHalf(ctx: Context): Promise<Half> {
     add(`${short} p50 ms`, pick, (s) => s.p50Ms, 2);
     add(`${short} p99 ms`, pick, (s) => s.p99Ms, 2);
   }
-  const ratioOf = (pick: (r: StateRuns) => Sample[]): number => ratio(median(pick(runs.cluster).map(throughput)), median(pick(runs.standalone).map(throughput)));
+  const ratioOf = (pick: (r: StateRuns) => Sample[]): number =>
+    ratio(median(pick(runs.cluster).map(throughput)), median(pick(runs.standalone).map(throughput)));
   return {
     tables: [
       {
@@ -192,7 +209,7 @@ async function sharedStateHalf(ctx: Context): Promise<Half> {
     goals: [],
     notes: [
       `(b) Cluster / one Redis: download ${ratioOf((r) => r.download).toFixed(2)}×, state work ${ratioOf((r) => r.stateWork).toFixed(2)}×, token bucket ${ratioOf((r) => r.take).toFixed(2)}× (throughput; reported, no goal).`,
-      '(b) Every request of a counted, rate-limited share link minted through the share API touches Redis six times in four round trips: the link record, its revocation and the creator\'s revocations (three GETs at once), the creator token\'s revocation (a GET), the token bucket (a script) and the counted use (a script). The direct rows run the same calls through src/state (sharing state, rate limiter) over 64 links, so keys spread over the cluster\'s slots. The cluster has no replicas, so the counted use waits for no replica (WAIT is skipped, as on one server); with replicas each use adds a WAIT round trip.',
+      "(b) Every request of a counted, rate-limited share link minted through the share API touches Redis six times in four round trips: the link record, its revocation and the creator's revocations (three GETs at once), the creator token's revocation (a GET), the token bucket (a script) and the counted use (a script). The direct rows run the same calls through src/state (sharing state, rate limiter) over 64 links, so keys spread over the cluster's slots. The cluster has no replicas, so the counted use waits for no replica (WAIT is skipped, as on one server); with replicas each use adds a WAIT round trip.",
       '(b) The app runs in the benchmark process here (as in B5–B9), and so do the direct callers; nginx and Redis are their own processes.',
     ],
     data: { connections: CONNECTIONS, wrkSeconds, loopSeconds, runs },

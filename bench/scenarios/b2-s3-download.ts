@@ -147,7 +147,9 @@ export const b2: Scenario = {
       notes: [
         `App CPU is net of the app process's idle rate (${(idle * 1e6).toFixed(0)} µs per second, measured with no request running) over each download's duration; the raw figure is beside it. The presigned row never touches the app: what it shows is the floor of this measurement.`,
         ...(size < 2 ** 30
-          ? [`This run moved ${(size / 2 ** 20).toFixed(0)} MiB per download: nginx mode's app cost is per request, not per byte (B4), so its CPU "per GiB" here is ${(2 ** 30 / size).toFixed(0)}× what a 1 GiB download shows.`]
+          ? [
+              `This run moved ${(size / 2 ** 20).toFixed(0)} MiB per download: nginx mode's app cost is per request, not per byte (B4), so its CPU "per GiB" here is ${(2 ** 30 / size).toFixed(0)}× what a 1 GiB download shows.`,
+            ]
           : []),
       ],
       data: Object.fromEntries(MODES.map((m) => [m, runs[m].map(({ samples, ...rest }) => ({ ...rest, samples: samples.length }))])),

@@ -51,7 +51,9 @@ export const b3: Scenario = {
     const small = name === 'tiny';
     const sizes = { files: small ? 40 : 500, tokens: small ? 20 : 1000, decisionCacheSeconds: TTL_SECONDS, videoBytes: VIDEO_BYTES[name] };
     const app = await appUnderTest(ctx);
-    ctx.progress(`B3: starting sluice serve (1 and 2 processes; ${sizes.files} files, ${sizes.tokens} users per algorithm, a ${(sizes.videoBytes / 2 ** 20).toFixed(0)} MiB video)`);
+    ctx.progress(
+      `B3: starting sluice serve (1 and 2 processes; ${sizes.files} files, ${sizes.tokens} users per algorithm, a ${(sizes.videoBytes / 2 ** 20).toFixed(0)} MiB video)`,
+    );
     const one = await startColdPathStack({ ...sizes, ...app });
     let two: ColdPathStack | undefined;
     const runs = new Map<string, LoadRun[]>();
@@ -83,7 +85,9 @@ export const b3: Scenario = {
     const lat = (v: Variant, c: number): string => `${ms(med(v, c, (r) => r.wrk.p50Ms))} / ${ms(med(v, c, (r) => r.wrk.p99Ms))}`;
     const cpu = (v: Variant, c: number): string => formatSpread(spread(all(v, c).map((r) => r.cpuMicrosPerRequest)));
     const hit = (v: Variant, c: number): string => {
-      const rates = all(v, c).map((r) => r.hitRate ?? Number.NaN).filter(Number.isFinite);
+      const rates = all(v, c)
+        .map((r) => r.hitRate ?? Number.NaN)
+        .filter(Number.isFinite);
       return rates.length === 0 ? '—' : `${(median(rates) * 100).toFixed(1)}%`;
     };
     const vs = (v: Variant, peer: Series, c: number): string => `${rps(v, c).toFixed(0)} (${ratio(rps(v, c), rps(peer, c)).toFixed(2)})`;
@@ -103,11 +107,25 @@ export const b3: Scenario = {
           'app CPU µs/request',
           ...(mix === 'warm' ? ['decision cache hits'] : []),
         ],
-        rows: concurrencies.map((c) => [String(c), rps(peer, c).toFixed(0), lat(peer, c), vs(sluice, peer, c), lat(sluice, c), cpu(sluice, c), ...(mix === 'warm' ? [hit(sluice, c)] : [])]),
+        rows: concurrencies.map((c) => [
+          String(c),
+          rps(peer, c).toFixed(0),
+          lat(peer, c),
+          vs(sluice, peer, c),
+          lat(sluice, c),
+          cpu(sluice, c),
+          ...(mix === 'warm' ? [hit(sluice, c)] : []),
+        ]),
       };
     };
     const peerOf = (v: Variant): Series => (v.startsWith('cold') ? 'cold static' : 'warm static');
-    const extraRows = [...SWEEP.filter((v) => !v.endsWith('static')), ...EXTRAS].map((v) => [v, vs(v, peerOf(v), main), lat(v, main), cpu(v, main), hit(v, main)]);
+    const extraRows = [...SWEEP.filter((v) => !v.endsWith('static')), ...EXTRAS].map((v) => [
+      v,
+      vs(v, peerOf(v), main),
+      lat(v, main),
+      cpu(v, main),
+      hit(v, main),
+    ]);
     const ratios = (v: Series, peer: Series): number[] => concurrencies.map((c) => ratio(rps(v, c), rps(peer, c)));
     const scaling = ratio(rps('cold HS256, 2 processes', main), rps('cold HS256', main));
     const charts: Chart[] = [
@@ -144,8 +162,16 @@ export const b3: Scenario = {
         },
       ],
       goals: [
-        atLeast('warm: req/s ≥ 0.60 of nginx static, decision cache on (HS256, worst concurrency)', Math.min(...ratios('warm HS256 cached', 'warm static')), 0.6),
-        atLeast('warm: req/s ≥ 0.60 of nginx static, decision cache on (HS256, best concurrency)', Math.max(...ratios('warm HS256 cached', 'warm static')), 0.6),
+        atLeast(
+          'warm: req/s ≥ 0.60 of nginx static, decision cache on (HS256, worst concurrency)',
+          Math.min(...ratios('warm HS256 cached', 'warm static')),
+          0.6,
+        ),
+        atLeast(
+          'warm: req/s ≥ 0.60 of nginx static, decision cache on (HS256, best concurrency)',
+          Math.max(...ratios('warm HS256 cached', 'warm static')),
+          0.6,
+        ),
         atLeast('cold: req/s ≥ 0.30 of nginx static (HS256, worst concurrency)', Math.min(...ratios('cold HS256', 'cold static')), 0.3),
         atLeast('cold: req/s ≥ 0.30 of nginx static (HS256, best concurrency)', Math.max(...ratios('cold HS256', 'cold static')), 0.3),
         atLeast(`cold: req/s ≥ 0.30 of nginx static (ES256, ${main} connections)`, ratio(rps('cold ES256', main), rps('cold static', main)), 0.3),
@@ -155,10 +181,20 @@ export const b3: Scenario = {
         `Scaling: the cold HS256 load against \`sluice serve --processes 2\` ran at ${scaling.toFixed(2)}× the req/s of one process (${main} connections, same run), on 2 cores that also run nginx and wrk.`,
         `App CPU per request at ${main} connections (median): cold HS256 ${cpuMedian('cold HS256').toFixed(0)} µs, cold ES256 ${cpuMedian('cold ES256').toFixed(0)} µs, warm with the decision cache ${cpuMedian('warm HS256 cached').toFixed(0)} µs (a hit never reaches the app: the figure is the misses' cost spread over all requests), warm without it ${cpuMedian('warm HS256 cache off').toFixed(0)} µs. B3C gives the cold figure against a bare Koa app.`,
         `Cold runs with the decision cache off (the default): with ${sizes.files} files × ${sizes.tokens} users a (user, file) pair almost never repeats within a run, so a cache could only add work — the "cache on (misses)" row measures that: the auth_request subrequest plus writing an entry nginx never reads again.`,
-        'A decision-cache hit is still work for nginx that nginx static does not do: the auth_request subrequest answered from the cache (a cache file read), the secure_link md5 binding the entry to the request\'s credentials, and one JSON audit line per request.',
+        "A decision-cache hit is still work for nginx that nginx static does not do: the auth_request subrequest answered from the cache (a cache file read), the secure_link md5 binding the entry to the request's credentials, and one JSON audit line per request.",
       ],
       data: Object.fromEntries(
-        [...runs].map(([k, rs]) => [k, rs.map((r) => ({ rps: r.wrk.rps, requests: r.wrk.requests, p50Ms: r.wrk.p50Ms, p99Ms: r.wrk.p99Ms, appCpuMicrosPerRequest: r.cpuMicrosPerRequest, hitRate: r.hitRate }))]),
+        [...runs].map(([k, rs]) => [
+          k,
+          rs.map((r) => ({
+            rps: r.wrk.rps,
+            requests: r.wrk.requests,
+            p50Ms: r.wrk.p50Ms,
+            p99Ms: r.wrk.p99Ms,
+            appCpuMicrosPerRequest: r.cpuMicrosPerRequest,
+            hitRate: r.hitRate,
+          })),
+        ]),
       ),
     };
   },

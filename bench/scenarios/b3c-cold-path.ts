@@ -30,8 +30,11 @@ export const b3c: Scenario = {
     try {
       floor = await startColdPathStack({ ...sizes, appScript: ['bench/lib/koa-floor-app.ts'] });
       const measure = (v: Variant): Promise<ColdRun> =>
-        v === 'Koa floor' ? (floor as ColdPathStack).run('HS256', CONNECTIONS, wrkSeconds) : sluice.run(v === 'Sluice HS256' ? 'HS256' : 'ES256', CONNECTIONS, wrkSeconds);
-      for (const v of VARIANTS) await (v === 'Koa floor' ? (floor as ColdPathStack).run('HS256', 8, 1) : sluice.run(v === 'Sluice HS256' ? 'HS256' : 'ES256', 8, 1));
+        v === 'Koa floor'
+          ? (floor as ColdPathStack).run('HS256', CONNECTIONS, wrkSeconds)
+          : sluice.run(v === 'Sluice HS256' ? 'HS256' : 'ES256', CONNECTIONS, wrkSeconds);
+      for (const v of VARIANTS)
+        await (v === 'Koa floor' ? (floor as ColdPathStack).run('HS256', 8, 1) : sluice.run(v === 'Sluice HS256' ? 'HS256' : 'ES256', 8, 1));
       for (let rep = 1; rep <= reps; rep++) {
         for (const v of rep % 2 === 1 ? VARIANTS : [...VARIANTS].reverse()) runs.set(v, [...(runs.get(v) ?? []), await measure(v)]);
         ctx.progress(`B3C rep ${rep}/${reps}: ${VARIANTS.map((v) => `${v} ${runs.get(v)?.at(-1)?.cpuMicrosPerRequest.toFixed(0)} µs`).join(', ')}`);
@@ -61,12 +64,19 @@ export const b3c: Scenario = {
           rows,
         },
       ],
-      goals: (['HS256', 'ES256'] as const).map((kind) => atMost(`app CPU per authorized request ≤ ${GOALS[kind]} µs (${kind})`, median(us(`Sluice ${kind}`)), GOALS[kind], ' µs', 0)),
+      goals: (['HS256', 'ES256'] as const).map((kind) =>
+        atMost(`app CPU per authorized request ≤ ${GOALS[kind]} µs (${kind})`, median(us(`Sluice ${kind}`)), GOALS[kind], ' µs', 0),
+      ),
       charts: [],
       notes: [
         'CPU per request is less sensitive to other load than throughput, but not immune: on a shared 2-core machine every figure (the floor too) grows with the load average; compare with the Koa floor of the same run.',
       ],
-      data: Object.fromEntries([...runs].map(([v, rs]) => [v, rs.map((r) => ({ us: r.cpuMicrosPerRequest, rps: r.wrk.rps, requests: r.wrk.requests, p50Ms: r.wrk.p50Ms, p99Ms: r.wrk.p99Ms }))])),
+      data: Object.fromEntries(
+        [...runs].map(([v, rs]) => [
+          v,
+          rs.map((r) => ({ us: r.cpuMicrosPerRequest, rps: r.wrk.rps, requests: r.wrk.requests, p50Ms: r.wrk.p50Ms, p99Ms: r.wrk.p99Ms })),
+        ]),
+      ),
     };
   },
 };

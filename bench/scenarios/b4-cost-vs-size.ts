@@ -110,7 +110,15 @@ export const b4: Scenario = {
       tables: [
         {
           caption: `sequential requests on one keep-alive connection (curl), median (min–max) of ${reps} runs; app = its own \`sluice serve\` process, CPU from /proc/<pid> (schedstat of every thread); net = raw minus the app's background CPU rate during the paired nginx-static run of the same files (no request reaches the app then) over the Sluice run's duration; idle rate with nothing running: ${(idle * 1e6).toFixed(0)} µs/s before the runs, ${((idleRates[1] ?? Number.NaN) * 1e6).toFixed(0)} µs/s after`,
-          columns: ['size (bytes)', 'requests per run', 'app CPU µs/request (net)', 'raw', 'app background µs/s (static run)', 'Sluice MB/s', 'nginx static MB/s'],
+          columns: [
+            'size (bytes)',
+            'requests per run',
+            'app CPU µs/request (net)',
+            'raw',
+            'app background µs/s (static run)',
+            'Sluice MB/s',
+            'nginx static MB/s',
+          ],
           rows: sizes.map((s) => {
             const rs = runs.get(s) ?? [];
             return [

@@ -49,7 +49,9 @@ export const b5: Scenario = {
         const batch: number[] = [];
         for (let i = 0; i < 5; i++) batch.push(await vipsOnce());
         vipsMs.push(median(batch));
-        ctx.progress(`B5 rep ${rep}/${ctx.profile.reps}: ${PEERS.map((p) => `${p} ${results.get(p)?.at(-1)?.rps.toFixed(1)} img/s`).join(', ')}; vipsthumbnail ${vipsMs.at(-1)?.toFixed(0)} ms`);
+        ctx.progress(
+          `B5 rep ${rep}/${ctx.profile.reps}: ${PEERS.map((p) => `${p} ${results.get(p)?.at(-1)?.rps.toFixed(1)} img/s`).join(', ')}; vipsthumbnail ${vipsMs.at(-1)?.toFixed(0)} ms`,
+        );
       }
     } finally {
       await filter.process.stop();
@@ -66,7 +68,13 @@ export const b5: Scenario = {
           columns: ['renderer', 'img/s', 'p50 ms', 'p99 ms', 'img/s ratio vs image_filter'],
           rows: PEERS.map((p) => {
             const rs = results.get(p) ?? [];
-            return [p, formatSpread(spread(rs.map((r) => r.rps)), 1), formatSpread(spread(rs.map((r) => r.p50Ms))), formatSpread(spread(rs.map((r) => r.p99Ms))), ratio(rps(p), rps('nginx image_filter JPEG')).toFixed(2)];
+            return [
+              p,
+              formatSpread(spread(rs.map((r) => r.rps)), 1),
+              formatSpread(spread(rs.map((r) => r.p50Ms))),
+              formatSpread(spread(rs.map((r) => r.p99Ms))),
+              ratio(rps(p), rps('nginx image_filter JPEG')).toFixed(2),
+            ];
           }),
         },
         {

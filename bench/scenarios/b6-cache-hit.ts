@@ -25,7 +25,12 @@ export const b6: Scenario = {
     const cached = await measure(ctx, root, { decisionCache: { ttlSeconds: 30 } });
     const r = ratio(median(cached.sluice.map((x) => x.rps)), median(cached.direct.map((x) => x.rps)));
     const plainRatio = ratio(median(plain.sluice.map((x) => x.rps)), median(plain.direct.map((x) => x.rps)));
-    const row = (label: string, runs: WrkResult[]): string[] => [label, formatSpread(spread(runs.map((x) => x.rps))), formatSpread(spread(runs.map((x) => x.p50Ms)), 2), formatSpread(spread(runs.map((x) => x.p99Ms)), 2)];
+    const row = (label: string, runs: WrkResult[]): string[] => [
+      label,
+      formatSpread(spread(runs.map((x) => x.rps))),
+      formatSpread(spread(runs.map((x) => x.p50Ms)), 2),
+      formatSpread(spread(runs.map((x) => x.p99Ms)), 2),
+    ];
     return {
       peers: 'nginx static file with the same bytes, same nginx',
       tables: [
@@ -45,7 +50,7 @@ export const b6: Scenario = {
       notes: [
         `Without the decision cache the ratio is ${plainRatio.toFixed(2)}×: every hit is still a round trip to the app (signature check, ticket).`,
         `App CPU per cache-hit request: ${formatSpread(spread(cached.cpuPerRequest))} µs with the decision cache, ${formatSpread(spread(plain.cpuPerRequest))} µs without (median, min–max over runs).`,
-        'The app runs in the benchmark process here (with the transform worker as its own process), so the CPU figures include the benchmark process\'s own background (~1% of a core).',
+        "The app runs in the benchmark process here (with the transform worker as its own process), so the CPU figures include the benchmark process's own background (~1% of a core).",
       ],
       data: { bytes: cached.bytes, cached, plain },
     };
@@ -60,36 +65,35 @@ interface Measured {
 }
 
 async function measure(ctx: Parameters<Scenario['run']>[0], root: string, transform: Record<string, unknown>): Promise<Measured> {
-    const stack = await startImageStack(root, { cache: { enabled: true } }, `location /direct/ {\n    alias "${root}/";\n}`, transform);
-    const thumb = imgPath('rs:fit:400:300', PHOTO, 'jpg');
-    const sluice: WrkResult[] = [];
-    const direct: WrkResult[] = [];
-    const cpuPerRequest: number[] = [];
-    let bytes = 0;
-    try {
-      const first = await request(stack.port, thumb);
-      if (first.status !== 200) throw new Error(`B6: HTTP ${first.status} ${first.text()}`);
-      bytes = first.body.length;
-      await writeFile(path.join(root, STATIC), first.body);
-      const rendersBefore = await stack.worker?.renderRequests();
-      const base = `http://127.0.0.1:${stack.port}`;
-      for (let rep = 1; rep <= ctx.profile.reps; rep++) {
-        const order = rep % 2 === 1 ? ['sluice', 'direct'] : ['direct', 'sluice'];
-        for (const which of order) {
-          if (which === 'sluice') {
-            const before = readProc(process.pid).cpuSeconds;
-            const r = await wrk(`${base}${thumb}`, { connections: CONNECTIONS, seconds: ctx.profile.wrkSeconds });
-            cpuPerRequest.push(((readProc(process.pid).cpuSeconds - before) / r.requests) * 1e6);
-            sluice.push(r);
-          }
-          else direct.push(await wrk(`${base}/direct/${STATIC}`, { connections: CONNECTIONS, seconds: ctx.profile.wrkSeconds }));
-        }
-        ctx.progress(`B6 rep ${rep}/${ctx.profile.reps}: cache hit ${sluice.at(-1)?.rps.toFixed(0)} req/s, static ${direct.at(-1)?.rps.toFixed(0)} req/s`);
+  const stack = await startImageStack(root, { cache: { enabled: true } }, `location /direct/ {\n    alias "${root}/";\n}`, transform);
+  const thumb = imgPath('rs:fit:400:300', PHOTO, 'jpg');
+  const sluice: WrkResult[] = [];
+  const direct: WrkResult[] = [];
+  const cpuPerRequest: number[] = [];
+  let bytes = 0;
+  try {
+    const first = await request(stack.port, thumb);
+    if (first.status !== 200) throw new Error(`B6: HTTP ${first.status} ${first.text()}`);
+    bytes = first.body.length;
+    await writeFile(path.join(root, STATIC), first.body);
+    const rendersBefore = await stack.worker?.renderRequests();
+    const base = `http://127.0.0.1:${stack.port}`;
+    for (let rep = 1; rep <= ctx.profile.reps; rep++) {
+      const order = rep % 2 === 1 ? ['sluice', 'direct'] : ['direct', 'sluice'];
+      for (const which of order) {
+        if (which === 'sluice') {
+          const before = readProc(process.pid).cpuSeconds;
+          const r = await wrk(`${base}${thumb}`, { connections: CONNECTIONS, seconds: ctx.profile.wrkSeconds });
+          cpuPerRequest.push(((readProc(process.pid).cpuSeconds - before) / r.requests) * 1e6);
+          sluice.push(r);
+        } else direct.push(await wrk(`${base}/direct/${STATIC}`, { connections: CONNECTIONS, seconds: ctx.profile.wrkSeconds }));
       }
-      // Every counted request must have been a hit: the worker saw nothing new.
-      if ((await stack.worker?.renderRequests()) !== rendersBefore) throw new Error('B6: the worker rendered during the cache-hit runs');
-    } finally {
-      await stack.stop();
+      ctx.progress(`B6 rep ${rep}/${ctx.profile.reps}: cache hit ${sluice.at(-1)?.rps.toFixed(0)} req/s, static ${direct.at(-1)?.rps.toFixed(0)} req/s`);
     }
-    return { bytes, sluice, direct, cpuPerRequest };
+    // Every counted request must have been a hit: the worker saw nothing new.
+    if ((await stack.worker?.renderRequests()) !== rendersBefore) throw new Error('B6: the worker rendered during the cache-hit runs');
+  } finally {
+    await stack.stop();
+  }
+  return { bytes, sluice, direct, cpuPerRequest };
 }

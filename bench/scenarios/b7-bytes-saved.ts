@@ -54,7 +54,11 @@ export const b7: Scenario = {
     }
     // Same-size re-encodes of a 4K original: the AVIF result-area limit (a guard for renders that
     // cannot be stopped at the deadline) is lifted to one 4K frame, so every format keeps the size.
-    const stack = await startImageStack(root, { cache: { enabled: false }, requestTimeoutMs: 120_000, limits: { formatMaxResultPixels: { avif: 3840 * 2160, gif: 3840 * 2160 } } });
+    const stack = await startImageStack(root, {
+      cache: { enabled: false },
+      requestTimeoutMs: 120_000,
+      limits: { formatMaxResultPixels: { avif: 3840 * 2160, gif: 3840 * 2160 } },
+    });
     const results: Measurement[] = [];
     try {
       for (const [i, original] of originals.entries()) {
@@ -78,7 +82,12 @@ export const b7: Scenario = {
             contentType: String(res.headers['content-type']),
           });
         }
-        ctx.progress(`B7 image ${i + 1}/${originals.length} ${file}: ${results.slice(-VARIANTS.length).map((r) => `${r.variant} ${(r.saved * 100).toFixed(0)}%`).join(', ')}`);
+        ctx.progress(
+          `B7 image ${i + 1}/${originals.length} ${file}: ${results
+            .slice(-VARIANTS.length)
+            .map((r) => `${r.variant} ${(r.saved * 100).toFixed(0)}%`)
+            .join(', ')}`,
+        );
       }
     } finally {
       await stack.stop();
@@ -98,7 +107,12 @@ export const b7: Scenario = {
               v.name,
               [...new Set(ms.map((m) => m.contentType))].join(', '),
               pct(median(ms.map((m) => m.saved))),
-              pct(percentile(ms.map((m) => m.saved), 90)),
+              pct(
+                percentile(
+                  ms.map((m) => m.saved),
+                  90,
+                ),
+              ),
               pct(Math.min(...ms.map((m) => m.saved))),
               median(ms.map((m) => m.ssim)).toFixed(4),
               Math.min(...ms.map((m) => m.ssim)).toFixed(4),

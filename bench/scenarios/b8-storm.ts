@@ -73,7 +73,15 @@ export const b8: Scenario = {
         yLabel: 'worker RSS (MB)',
         series: [
           { name: 'worker RSS', points: samples.map((s) => [s.t / 1000, s.rssBytes / 1e6] as const) },
-          { name: 'bound', points: samples.length ? [[0, bound / 1e6], [(samples.at(-1)?.t ?? 0) / 1000, bound / 1e6]] : [] },
+          {
+            name: 'bound',
+            points: samples.length
+              ? [
+                  [0, bound / 1e6],
+                  [(samples.at(-1)?.t ?? 0) / 1000, bound / 1e6],
+                ]
+              : [],
+          },
         ],
       },
     ];
@@ -99,7 +107,12 @@ export const b8: Scenario = {
       ],
       goals: [
         atMost(`worker RSS peak ≤ idle + concurrency × 3 decoded 4K frames (${(bound / 1e6).toFixed(0)} MB)`, peak / 1e6, bound / 1e6, ' MB', 0),
-        { goal: 'no crash', measured: crashed ? 'worker gone' : 'worker healthy', met: !crashed, margin: Number.isNaN(recoveryMs) ? 'did not recover' : `recovered in ${recoveryMs.toFixed(0)} ms` },
+        {
+          goal: 'no crash',
+          measured: crashed ? 'worker gone' : 'worker healthy',
+          met: !crashed,
+          margin: Number.isNaN(recoveryMs) ? 'did not recover' : `recovered in ${recoveryMs.toFixed(0)} ms`,
+        },
       ],
       charts,
       notes: [],

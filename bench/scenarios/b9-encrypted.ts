@@ -38,22 +38,37 @@ export const b9: Scenario = {
     const dataKey = (await openKeyring(keyringFile, PASSWORD)).current;
     ctx.progress(`B9: encrypting ${BIG} into the encrypted fs store and S3`);
     // The store key is bound into the ciphertext: one encryption per name.
-    const encrypt = (name: string, file: string) => pipeline(createReadStream(path.join(data.root, BIG)), encryptStream(dataKey, 64 * 1024, name), createWriteStream(file));
+    const encrypt = (name: string, file: string) =>
+      pipeline(createReadStream(path.join(data.root, BIG)), encryptStream(dataKey, 64 * 1024, name), createWriteStream(file));
     await encrypt(BIG, path.join(encRoot, BIG));
     const forS3 = path.join(ctx.workDir, 'encrypted-for-s3.bin');
     await encrypt(ENCRYPTED_KEY, forS3);
     const client = s3ClientFor(s3);
     try {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: ENCRYPTED_KEY, Body: createReadStream(forS3), ContentLength: ciphertextSize(size, 64 * 1024) }));
+      await client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: ENCRYPTED_KEY, Body: createReadStream(forS3), ContentLength: ciphertextSize(size, 64 * 1024) }),
+      );
     } finally {
       client.destroy();
       await rm(forS3, { force: true });
     }
     const tokens = await ctx.shared('tokens', makeTokens);
-    const s3Store = { type: 's3', bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const s3Store = {
+      type: 's3',
+      bucket: BUCKET,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    };
     const stack = await startStack(
       {
-        stores: { files: { type: 'fs', root: data.root }, vault: { type: 'fs', root: encRoot, encrypted: true }, media: s3Store, cloud: { ...s3Store, encrypted: true } },
+        stores: {
+          files: { type: 'fs', root: data.root },
+          vault: { type: 'fs', root: encRoot, encrypted: true },
+          media: s3Store,
+          cloud: { ...s3Store, encrypted: true },
+        },
         auth: tokens.authConfig,
         rules: [{ key: '*rest', when: [{ authenticated: true }] }],
         worker: { secret: WORKER_SECRET },
@@ -78,7 +93,9 @@ export const b9: Scenario = {
       for (let rep = 1; rep <= reps; rep++) {
         const order = (rep % 2 === 1 ? Object.keys(paths) : Object.keys(paths).reverse()) as (keyof typeof paths)[];
         for (const which of order) mbps[which].push((await get(paths[which])).mbps);
-        ctx.progress(`B9 rep ${rep}/${reps}: fs plain ${mbps.fsPlain.at(-1)?.toFixed(0)} / encrypted ${mbps.fsEnc.at(-1)?.toFixed(0)} MB/s; s3 plain ${mbps.s3Plain.at(-1)?.toFixed(0)} / encrypted ${mbps.s3Enc.at(-1)?.toFixed(0)} MB/s`);
+        ctx.progress(
+          `B9 rep ${rep}/${reps}: fs plain ${mbps.fsPlain.at(-1)?.toFixed(0)} / encrypted ${mbps.fsEnc.at(-1)?.toFixed(0)} MB/s; s3 plain ${mbps.s3Plain.at(-1)?.toFixed(0)} / encrypted ${mbps.s3Enc.at(-1)?.toFixed(0)} MB/s`,
+        );
       }
       for (let i = 0; i < slices; i++) {
         // Random offsets (not chunk-aligned), the same for every path.

@@ -75,8 +75,26 @@ export function createDemoApp(options: DemoOptions): Koa {
   const files = (s: string, key: string): string => `${options.sluiceUrl}/files/${s}/${encodeKey(key)}`;
   const stores: StoreView[] = [
     { name: store, label: 'My files (disk)', how: 'nginx writes the body to disk after Sluice said yes; the app only links it into place', upload: 'fs' },
-    ...(vault === undefined ? [] : [{ name: vault, label: 'Encrypted vault', how: 'nginx streams the body to the worker, which encrypts it before it touches the disk', upload: 'encrypted' as const }]),
-    ...(options.s3Store === undefined ? [] : [{ name: options.s3Store, label: 'Cloud (S3)', how: 'your browser uploads straight to the bucket with URLs Sluice presigned (multipart for large files)', upload: 's3' as const }]),
+    ...(vault === undefined
+      ? []
+      : [
+          {
+            name: vault,
+            label: 'Encrypted vault',
+            how: 'nginx streams the body to the worker, which encrypts it before it touches the disk',
+            upload: 'encrypted' as const,
+          },
+        ]),
+    ...(options.s3Store === undefined
+      ? []
+      : [
+          {
+            name: options.s3Store,
+            label: 'Cloud (S3)',
+            how: 'your browser uploads straight to the bucket with URLs Sluice presigned (multipart for large files)',
+            upload: 's3' as const,
+          },
+        ]),
   ];
   const storeKind = (name: string): StoreView['upload'] | undefined => stores.find((s) => s.name === name)?.upload;
 
@@ -126,7 +144,14 @@ export function createDemoApp(options: DemoOptions): Koa {
     if (isImage(f.type)) {
       if (signedThumbs && f.store === store) {
         // Signed by this app (imgproxy style): it decided, the signature says so.
-        const signed = (w: number, h: number): string => imgproxyUrl({ base: `${options.sluiceUrl}/img`, key: options.secrets.imgproxyKey, salt: options.secrets.imgproxySalt, options: [`rs:fill:${w}:${h}`], source: `${options.imageSource ?? 'local:///'}${f.key}` });
+        const signed = (w: number, h: number): string =>
+          imgproxyUrl({
+            base: `${options.sluiceUrl}/img`,
+            key: options.secrets.imgproxyKey,
+            salt: options.secrets.imgproxySalt,
+            options: [`rs:fill:${w}:${h}`],
+            source: `${options.imageSource ?? 'local:///'}${f.key}`,
+          });
         thumb = { via: 'signed', src: signed(THUMB.width, THUMB.height), src2x: signed(THUMB.width * 2, THUMB.height * 2) };
       } else {
         // Sluice's native form, authorized by its rules (the worker decrypts vault sources).
@@ -151,7 +176,9 @@ export function createDemoApp(options: DemoOptions): Koa {
     const name = session.user.name;
     const mine = library.files(name);
     // Staff gallery: this app decided, and says so with an imgproxy signature.
-    const gallery = session.user.groups.includes('staff') ? STAFF_GALLERY.map((key) => view({ store, key, name: nameOf(key), size: null, type: typeOf(key) }, true)) : [];
+    const gallery = session.user.groups.includes('staff')
+      ? STAFF_GALLERY.map((key) => view({ store, key, name: nameOf(key), size: null, type: typeOf(key) }, true))
+      : [];
     const other = USERS.find((u) => u.name !== name)?.name ?? 'nobody';
     return libraryPage({
       user: name,
@@ -185,7 +212,14 @@ export function createDemoApp(options: DemoOptions): Koa {
     const form = await readForm(ctx);
     const user = USERS.find((u) => u.name === form.get('user') && u.password === form.get('password'));
     if (user === undefined) {
-      html(ctx, loginPage(USERS.map((u) => ({ name: u.name, password: u.password, about: ABOUT[u.name] ?? '' })), 'Unknown user or wrong password.'), 401);
+      html(
+        ctx,
+        loginPage(
+          USERS.map((u) => ({ name: u.name, password: u.password, about: ABOUT[u.name] ?? '' })),
+          'Unknown user or wrong password.',
+        ),
+        401,
+      );
       return;
     }
     const token = await new SignJWT({ groups: [...user.groups] })
@@ -228,7 +262,12 @@ export function createDemoApp(options: DemoOptions): Koa {
     const expiresIn = Math.min(Math.max(Number(form.get('expires') ?? 3600) || 3600, 60), 7 * 24 * 3600);
     const uses = Number(form.get('uses') ?? '');
     const maxDownloads = options.countedLinks === true && Number.isInteger(uses) && uses > 0 ? uses : undefined;
-    const res = await gateway('POST', '/files/_share', session.token, { store: target, key, expiresIn, ...(maxDownloads === undefined ? {} : { maxDownloads }) });
+    const res = await gateway('POST', '/files/_share', session.token, {
+      store: target,
+      key,
+      expiresIn,
+      ...(maxDownloads === undefined ? {} : { maxDownloads }),
+    });
     if (res.status !== 201) return gatewayError(ctx, res, true);
     const link = (await res.json()) as { id: string; token: string; url?: string; expiresAt: string };
     const record: LinkRecord = {
@@ -347,10 +386,10 @@ export function createDemoApp(options: DemoOptions): Koa {
       if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404);
       if (ctx.status === 405 && ctx.path.startsWith('/app/')) ctx.throw(405);
     } catch (error) {
-      const status = typeof (error as { status?: unknown }).status === 'number' ? ((error as { status: number }).status) : 500;
+      const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
       if (ctx.path.startsWith('/app/api/') || ctx.path === '/app/files') {
         ctx.status = status;
-        ctx.body = { error: status >= 500 ? 'internal error' : ((error as Error).message || 'error') };
+        ctx.body = { error: status >= 500 ? 'internal error' : (error as Error).message || 'error' };
         return;
       }
       html(ctx, errorPage(status, { loggedIn: ctx.cookies.get(DEMO_COOKIE) !== undefined }), status);
@@ -374,13 +413,23 @@ function movedBy(row: AuditRow, kind: StoreView['upload'] | undefined): string {
   if (row.decision !== 'allow') return 'nobody: refused before any byte';
   if (row.action === 'share') return 'no bytes: a link was minted';
   if (row.action === 'transform') return kind === 'encrypted' ? 'worker (decrypts, renders) → nginx (caches)' : 'worker (renders) → nginx (caches)';
-  if (row.action === 'write') return kind === 's3' ? 'your browser → S3, directly (presigned)' : kind === 'encrypted' ? 'nginx → worker (encrypts) → disk' : 'nginx (writes the body) → disk';
+  if (row.action === 'write')
+    return kind === 's3'
+      ? 'your browser → S3, directly (presigned)'
+      : kind === 'encrypted'
+        ? 'nginx → worker (encrypts) → disk'
+        : 'nginx (writes the body) → disk';
   if (kind === 'encrypted') return 'worker (decrypts) → nginx';
   if (kind === 's3') return 'nginx ← S3 (presigned)';
   return 'nginx (X-Accel-Redirect)';
 }
 
-function decisionsFor(user: string, audit: AuditSource | undefined, kind: (store: string) => StoreView['upload'] | undefined, only?: { store: string; key: string }): unknown[] {
+function decisionsFor(
+  user: string,
+  audit: AuditSource | undefined,
+  kind: (store: string) => StoreView['upload'] | undefined,
+  only?: { store: string; key: string },
+): unknown[] {
   if (audit === undefined) return [];
   const rows: unknown[] = [];
   const lines = [...audit()];
@@ -391,8 +440,15 @@ function decisionsFor(user: string, audit: AuditSource | undefined, kind: (store
     // every decision this user caused.
     if (row.subject !== user && !row.key.startsWith(`users/${user}/`)) continue;
     if (only !== undefined && (row.store !== only.store || row.key !== only.key)) continue;
-    const who = row.subject ?? (row.rule === 'imgproxy-signature' ? 'holder of a signed URL' : row.rule === 'share-link' ? 'visitor with a share link' : 'anonymous');
-    rows.push({ ...row, reason: row.decision === 'allow' ? null : row.reason, who, decidedBy: row.source === 'rule' ? (row.rule === null ? 'no rule matched' : `rule “${row.rule}”`) : `${row.source}${row.cacheHit ? ' (cache hit)' : ''}`, movedBy: movedBy(row, kind(row.store)) });
+    const who =
+      row.subject ?? (row.rule === 'imgproxy-signature' ? 'holder of a signed URL' : row.rule === 'share-link' ? 'visitor with a share link' : 'anonymous');
+    rows.push({
+      ...row,
+      reason: row.decision === 'allow' ? null : row.reason,
+      who,
+      decidedBy: row.source === 'rule' ? (row.rule === null ? 'no rule matched' : `rule “${row.rule}”`) : `${row.source}${row.cacheHit ? ' (cache hit)' : ''}`,
+      movedBy: movedBy(row, kind(row.store)),
+    });
   }
   return rows;
 }

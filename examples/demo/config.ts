@@ -52,7 +52,15 @@ export function demoSluiceConfig(options: DemoConfigOptions): Record<string, unk
   if (options.vault !== undefined) stores[VAULT_STORE] = { type: 'fs', root: options.vault.root, encrypted: true };
   if (options.s3 !== undefined) {
     const s3 = options.s3;
-    stores[s3.name] = { type: 's3', bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region ?? 'us-east-1', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    stores[s3.name] = {
+      type: 's3',
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region ?? 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    };
   }
   const threshold = options.multipartThresholdBytes ?? 8 * MIB;
   return {
@@ -85,7 +93,9 @@ export function demoNginxLocations(demoAddress: string, options: { s3Passthrough
   const s3 = options.s3Passthrough;
   if (s3 !== undefined) {
     const upstream = new URL(s3.endpoint);
-    lines.push(`location ^~ /${s3.bucket}/ { proxy_pass ${upstream.origin}; proxy_set_header Host ${upstream.host}; proxy_request_buffering off; client_max_body_size 0; proxy_http_version 1.1; }`);
+    lines.push(
+      `location ^~ /${s3.bucket}/ { proxy_pass ${upstream.origin}; proxy_set_header Host ${upstream.host}; proxy_request_buffering off; client_max_body_size 0; proxy_http_version 1.1; }`,
+    );
   }
   return lines.join('\n');
 }

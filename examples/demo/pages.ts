@@ -40,7 +40,7 @@ export interface LibraryPage {
   readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
 }
 
-export const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function formatBytes(size: number | null): string {
   if (size === null) return '—';
@@ -59,11 +59,11 @@ function layout(title: string, body: string, options: { user?: string } = {}): s
   const nav =
     options.user === undefined
       ? ''
-      : `<nav aria-label="Account"><span class="who">Signed in as <strong id="user">${escape(options.user)}</strong></span>
+      : `<nav aria-label="Account"><span class="who">Signed in as <strong id="user">${escapeHtml(options.user)}</strong></span>
 <form method="post" action="/app/logout"><button class="btn ghost" type="submit">Log out</button></form></nav>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · Sluice demo</title>
+<title>${escapeHtml(title)} · Sluice demo</title>
 <link rel="icon" href="/app/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/app/static/style.css">
 <script src="/app/static/app.js" defer></script>
@@ -81,14 +81,14 @@ export function loginPage(users: readonly { name: string; password: string; abou
     `<section class="card narrow">
 <h1>Log in</h1>
 <p class="lead">Private files behind nginx: thumbnails, video with seeking, uploads, an encrypted vault and share links — each request decided by Sluice.</p>
-${error === undefined ? '' : `<p class="alert error" role="alert">${escape(error)}</p>`}
+${error === undefined ? '' : `<p class="alert error" role="alert">${escapeHtml(error)}</p>`}
 <form method="post" action="/app/login" class="stack">
   <label for="login-user">User</label><input id="login-user" name="user" autocomplete="username" required>
   <label for="login-password">Password</label><input id="login-password" name="password" type="password" autocomplete="current-password" required>
   <button class="btn primary" type="submit">Log in</button>
 </form>
 <h2 class="small">Demo accounts</h2>
-<ul class="accounts">${users.map((u) => `<li><code>${escape(u.name)}</code> / <code>${escape(u.password)}</code> — ${escape(u.about)}</li>`).join('')}</ul>
+<ul class="accounts">${users.map((u) => `<li><code>${escapeHtml(u.name)}</code> / <code>${escapeHtml(u.password)}</code> — ${escapeHtml(u.about)}</li>`).join('')}</ul>
 </section>`,
   );
 }
@@ -97,41 +97,43 @@ function fileCard(f: FileView, canShare: boolean, countedLinks: boolean): string
   const id = `f-${Buffer.from(`${f.store}/${f.key}`).toString('base64url')}`;
   let media: string;
   if (f.type.startsWith('video/')) {
-    media = `<video class="media" controls preload="metadata" ${f.poster === undefined ? '' : `poster="${escape(f.poster)}"`} src="${escape(f.viewUrl)}" aria-label="${escape(f.name)}"></video>`;
+    media = `<video class="media" controls preload="metadata" ${f.poster === undefined ? '' : `poster="${escapeHtml(f.poster)}"`} src="${escapeHtml(f.viewUrl)}" aria-label="${escapeHtml(f.name)}"></video>`;
   } else if (f.thumb !== undefined && isImage(f.type)) {
-    media = `<img class="thumb media" loading="lazy" decoding="async" width="240" height="160" data-via="${f.thumb.via}" alt="${escape(f.name)}" src="${escape(f.thumb.src)}" srcset="${escape(f.thumb.src)} 1x, ${escape(f.thumb.src2x)} 2x">`;
+    media = `<img class="thumb media" loading="lazy" decoding="async" width="240" height="160" data-via="${f.thumb.via}" alt="${escapeHtml(f.name)}" src="${escapeHtml(f.thumb.src)}" srcset="${escapeHtml(f.thumb.src)} 1x, ${escapeHtml(f.thumb.src2x)} 2x">`;
   } else {
-    media = `<div class="icon media" aria-hidden="true">${escape((f.name.split('.').pop() ?? 'file').slice(0, 4).toUpperCase())}</div>`;
+    media = `<div class="icon media" aria-hidden="true">${escapeHtml((f.name.split('.').pop() ?? 'file').slice(0, 4).toUpperCase())}</div>`;
   }
   const share = !canShare
     ? ''
     : `<details class="share"><summary class="btn">Share…</summary>
 <form method="post" action="/app/share" class="stack share-form">
-  <input type="hidden" name="store" value="${escape(f.store)}"><input type="hidden" name="key" value="${escape(f.key)}">
+  <input type="hidden" name="store" value="${escapeHtml(f.store)}"><input type="hidden" name="key" value="${escapeHtml(f.key)}">
   <label for="${id}-exp">Link expires in</label>
   <select id="${id}-exp" name="expires"><option value="600">10 minutes</option><option value="3600" selected>1 hour</option><option value="86400">1 day</option><option value="604800">7 days</option></select>
   <label for="${id}-uses">Downloads allowed</label>
-  <input id="${id}-uses" name="uses" type="number" min="1" max="1000" placeholder="unlimited" ${countedLinks ? '' : 'disabled aria-describedby="' + id + '-uses-note"'}>
+  <input id="${id}-uses" name="uses" type="number" min="1" max="1000" placeholder="unlimited" ${countedLinks ? '' : `disabled aria-describedby="${id}-uses-note"`}>
   ${countedLinks ? '' : `<small id="${id}-uses-note" class="note">Counting downloads needs Redis (shared state); this demo runs without it.</small>`}
   <button class="btn primary create-link" type="submit">Create link</button>
 </form></details>`;
-  return `<article class="file" data-store="${escape(f.store)}" data-key="${escape(f.key)}">
+  return `<article class="file" data-store="${escapeHtml(f.store)}" data-key="${escapeHtml(f.key)}">
 ${media}
-<div class="body"><h3 class="name" title="${escape(f.name)}">${escape(f.name)}</h3>
-<p class="meta"><span class="size">${formatBytes(f.size)}</span> · <span>${escape(f.type)}</span></p>
-<div class="actions">${viewable(f.type) ? `<a class="btn view" href="${escape(f.viewUrl)}">View</a>` : ''}
-<a class="btn download" href="${escape(f.downloadUrl)}" download>Download</a>
+<div class="body"><h3 class="name" title="${escapeHtml(f.name)}">${escapeHtml(f.name)}</h3>
+<p class="meta"><span class="size">${formatBytes(f.size)}</span> · <span>${escapeHtml(f.type)}</span></p>
+<div class="actions">${viewable(f.type) ? `<a class="btn view" href="${escapeHtml(f.viewUrl)}">View</a>` : ''}
+<a class="btn download" href="${escapeHtml(f.downloadUrl)}" download>Download</a>
 ${share}</div>
-<button class="linkish hood-btn" type="button" data-key="${escape(f.key)}" data-store="${escape(f.store)}">Under the hood<span class="sr-only">: ${escape(f.name)}</span></button></div></article>`;
+<button class="linkish hood-btn" type="button" data-key="${escapeHtml(f.key)}" data-store="${escapeHtml(f.store)}">Under the hood<span class="sr-only">: ${escapeHtml(f.name)}</span></button></div></article>`;
 }
 
 function grid(files: readonly FileView[], canShare: boolean, countedLinks: boolean, id: string): string {
-  return files.length === 0 ? `<p class="empty" id="${id}">Nothing here yet.</p>` : `<div class="grid" id="${id}">${files.map((f) => fileCard(f, canShare, countedLinks)).join('\n')}</div>`;
+  return files.length === 0
+    ? `<p class="empty" id="${id}">Nothing here yet.</p>`
+    : `<div class="grid" id="${id}">${files.map((f) => fileCard(f, canShare, countedLinks)).join('\n')}</div>`;
 }
 
 export function libraryPage(page: LibraryPage): string {
-  const storeOptions = page.stores.map((s) => `<option value="${escape(s.name)}" data-upload="${s.upload}">${escape(s.label)}</option>`).join('');
-  const storeHelp = page.stores.map((s) => `<li><strong>${escape(s.label)}</strong>: ${escape(s.how)}</li>`).join('');
+  const storeOptions = page.stores.map((s) => `<option value="${escapeHtml(s.name)}" data-upload="${s.upload}">${escapeHtml(s.label)}</option>`).join('');
+  const storeHelp = page.stores.map((s) => `<li><strong>${escapeHtml(s.label)}</strong>: ${escapeHtml(s.how)}</li>`).join('');
   const links =
     page.links.length === 0
       ? '<p class="empty" id="no-links">No active links. Use “Share…” on a file.</p>'
@@ -139,11 +141,13 @@ export function libraryPage(page: LibraryPage): string {
 <thead><tr><th scope="col">File</th><th scope="col">Expires</th><th scope="col">Downloads</th><th scope="col">Link</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>
 ${page.links
   .map(
-    (l) => `<tr data-link-id="${escape(l.id)}"><td>${escape(l.name)}</td><td><time datetime="${escape(l.expiresAt)}">${escape(l.expiresAt)}</time></td>
+    (
+      l,
+    ) => `<tr data-link-id="${escapeHtml(l.id)}"><td>${escapeHtml(l.name)}</td><td><time datetime="${escapeHtml(l.expiresAt)}">${escapeHtml(l.expiresAt)}</time></td>
 <td>${l.maxDownloads === null ? 'unlimited' : `up to ${l.maxDownloads}`}</td>
-<td class="copy-cell"><label class="sr-only" for="url-${escape(l.id)}">Link to ${escape(l.name)}</label><input id="url-${escape(l.id)}" class="link-url" readonly value="${escape(l.absoluteUrl)}">
-<button class="btn copy" type="button" data-copy="url-${escape(l.id)}">Copy</button></td>
-<td><form method="post" action="/app/share/revoke"><input type="hidden" name="id" value="${escape(l.id)}"><button class="btn danger revoke" type="submit">Revoke<span class="sr-only"> link to ${escape(l.name)}</span></button></form></td></tr>`,
+<td class="copy-cell"><label class="sr-only" for="url-${escapeHtml(l.id)}">Link to ${escapeHtml(l.name)}</label><input id="url-${escapeHtml(l.id)}" class="link-url" readonly value="${escapeHtml(l.absoluteUrl)}">
+<button class="btn copy" type="button" data-copy="url-${escapeHtml(l.id)}">Copy</button></td>
+<td><form method="post" action="/app/share/revoke"><input type="hidden" name="id" value="${escapeHtml(l.id)}"><button class="btn danger revoke" type="submit">Revoke<span class="sr-only"> link to ${escapeHtml(l.name)}</span></button></form></td></tr>`,
   )
   .join('\n')}</tbody></table></div>`;
   return layout(
@@ -156,7 +160,7 @@ ${page.links
 ${grid(page.files, true, page.countedLinks, 'files')}</section>
 
 <section class="card" id="upload" aria-labelledby="upload-h"><h2 id="upload-h">Upload</h2>
-<form id="upload-form" class="upload" data-user="${escape(page.user)}">
+<form id="upload-form" class="upload" data-user="${escapeHtml(page.user)}">
   <div class="dest"><label for="upload-store">Destination</label>
   <select id="upload-store" name="store">${storeOptions}</select>
   <ul class="how">${storeHelp}</ul></div>
@@ -177,7 +181,7 @@ ${links}</section>
 
 <section class="card" id="try" aria-labelledby="try-h"><h2 id="try-h">Things to try</h2>
 <ul class="tries">
-<li><a href="${escape(page.tryForbidden)}" id="try-forbidden">Open someone else's file</a> — Sluice refuses (403), the audit line says why.</li>
+<li><a href="${escapeHtml(page.tryForbidden)}" id="try-forbidden">Open someone else's file</a> — Sluice refuses (403), the audit line says why.</li>
 <li><button class="btn" type="button" id="try-ratelimit">Send 80 requests at once</button> — the limit is ${page.rateLimit.burst} at once, then ${page.rateLimit.requestsPerSecond} per second per user; the rest get 429.</li>
 <li>Open a share link in a private window: no login needed. Revoke it and open it again.</li>
 </ul><p id="ratelimit-result" role="status"></p></section>
@@ -193,12 +197,12 @@ ${links}</section>
 }
 
 export function sharedNotice(link: LinkRecord, absoluteUrl: string): string {
-  return `<div class="alert ok" id="shared" role="status"><p><strong>Link to “${escape(link.name)}” created.</strong> It works until <time datetime="${escape(link.expiresAt)}">${escape(link.expiresAt)}</time>${link.maxDownloads === null ? '' : ` for up to ${link.maxDownloads} download${link.maxDownloads === 1 ? '' : 's'}`}.</p>
-<p class="copy-cell"><label class="sr-only" for="shared-url">Link</label><input id="shared-url" class="link-url" readonly value="${escape(absoluteUrl)}" data-link-id="${escape(link.id)}"> <button class="btn primary copy" type="button" data-copy="shared-url">Copy link</button></p></div>`;
+  return `<div class="alert ok" id="shared" role="status"><p><strong>Link to “${escapeHtml(link.name)}” created.</strong> It works until <time datetime="${escapeHtml(link.expiresAt)}">${escapeHtml(link.expiresAt)}</time>${link.maxDownloads === null ? '' : ` for up to ${link.maxDownloads} download${link.maxDownloads === 1 ? '' : 's'}`}.</p>
+<p class="copy-cell"><label class="sr-only" for="shared-url">Link</label><input id="shared-url" class="link-url" readonly value="${escapeHtml(absoluteUrl)}" data-link-id="${escapeHtml(link.id)}"> <button class="btn primary copy" type="button" data-copy="shared-url">Copy link</button></p></div>`;
 }
 
 export function revokedNotice(name: string): string {
-  return `<div class="alert ok" id="revoked" role="status">The link to “${escape(name)}” is revoked: opening it now says it is gone (410).</div>`;
+  return `<div class="alert ok" id="revoked" role="status">The link to “${escapeHtml(name)}” is revoked: opening it now says it is gone (410).</div>`;
 }
 
 export interface SharedView {
@@ -213,13 +217,19 @@ export interface SharedView {
 }
 
 export function sharedPage(s: SharedView): string {
-  const preview = s.counted ? '<p class="note">No preview: this link counts downloads.</p>' : isImage(s.type) ? `<img class="preview" src="${escape(s.viewUrl)}" alt="${escape(s.name)}">` : s.type.startsWith('video/') ? `<video class="preview" controls preload="metadata" src="${escape(s.viewUrl)}"></video>` : '';
+  const preview = s.counted
+    ? '<p class="note">No preview: this link counts downloads.</p>'
+    : isImage(s.type)
+      ? `<img class="preview" src="${escapeHtml(s.viewUrl)}" alt="${escapeHtml(s.name)}">`
+      : s.type.startsWith('video/')
+        ? `<video class="preview" controls preload="metadata" src="${escapeHtml(s.viewUrl)}"></video>`
+        : '';
   return layout(
     s.name,
-    `<section class="card narrow" id="shared-file"><p class="eyebrow">${s.from === undefined ? 'Shared with you' : `${escape(s.from)} shared a file with you`}</p>
-<h1>${escape(s.name)}</h1><p class="meta">${formatBytes(s.size)} · ${escape(s.type)}${s.expiresAt === undefined ? '' : ` · link valid until <time datetime="${escape(s.expiresAt)}">${escape(s.expiresAt)}</time>`}</p>
+    `<section class="card narrow" id="shared-file"><p class="eyebrow">${s.from === undefined ? 'Shared with you' : `${escapeHtml(s.from)} shared a file with you`}</p>
+<h1>${escapeHtml(s.name)}</h1><p class="meta">${formatBytes(s.size)} · ${escapeHtml(s.type)}${s.expiresAt === undefined ? '' : ` · link valid until <time datetime="${escapeHtml(s.expiresAt)}">${escapeHtml(s.expiresAt)}</time>`}</p>
 ${preview}
-<p class="actions">${viewable(s.type) && !s.counted ? `<a class="btn" href="${escape(s.viewUrl)}">Open</a>` : ''}<a class="btn primary" id="shared-download" href="${escape(s.downloadUrl)}" download>Download</a></p>
+<p class="actions">${viewable(s.type) && !s.counted ? `<a class="btn" href="${escapeHtml(s.viewUrl)}">Open</a>` : ''}<a class="btn primary" id="shared-download" href="${escapeHtml(s.downloadUrl)}" download>Download</a></p>
 <p class="note">No account needed: the link itself is the permission, checked by Sluice on every use.</p></section>`,
   );
 }
@@ -239,12 +249,17 @@ const ERRORS: Readonly<Record<number, { title: string; text: string }>> = {
 
 export function errorPage(status: number, options: { detail?: string; loggedIn?: boolean; retryAfter?: string } = {}): string {
   const e = ERRORS[status] ?? { title: 'Something went wrong', text: 'The demo could not complete that request.' };
-  const action = status === 401 ? '<a class="btn primary" href="/">Log in</a>' : options.loggedIn === false ? '<a class="btn primary" href="/">Home</a>' : '<a class="btn primary" href="/app/library">Back to your library</a>';
+  const action =
+    status === 401
+      ? '<a class="btn primary" href="/">Log in</a>'
+      : options.loggedIn === false
+        ? '<a class="btn primary" href="/">Home</a>'
+        : '<a class="btn primary" href="/app/library">Back to your library</a>';
   return layout(
     e.title,
-    `<section class="card narrow error-page" id="error" data-status="${status}"><p class="eyebrow">Error ${status}</p><h1>${escape(e.title)}</h1><p class="lead">${escape(e.text)}</p>
-${options.retryAfter === undefined ? '' : `<p>Sluice said: try again after ${escape(options.retryAfter)} s.</p>`}
-${options.detail === undefined ? '' : `<p class="note">Sluice's answer: <code>${escape(options.detail)}</code></p>`}
+    `<section class="card narrow error-page" id="error" data-status="${status}"><p class="eyebrow">Error ${status}</p><h1>${escapeHtml(e.title)}</h1><p class="lead">${escapeHtml(e.text)}</p>
+${options.retryAfter === undefined ? '' : `<p>Sluice said: try again after ${escapeHtml(options.retryAfter)} s.</p>`}
+${options.detail === undefined ? '' : `<p class="note">Sluice's answer: <code>${escapeHtml(options.detail)}</code></p>`}
 <p class="actions">${action}</p></section>`,
   );
 }

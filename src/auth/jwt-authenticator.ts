@@ -102,8 +102,5 @@ async function verifyWithKey(token: string, key: RingKey, options: JWTVerifyOpti
 }
 
 function isKeyMismatch(error: unknown): boolean {
-  return (
-    error instanceof errors.JWSSignatureVerificationFailed ||
-    error instanceof errors.JWKSNoMatchingKey
-  );
+  return error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey;
 }

@@ -160,11 +160,7 @@ function safeVerify(hash: string | null, signingInput: string, key: Parameters<t
 }
 
 /** jose errors that mean "this token does not fit the set" rather than "the set is unreachable". */
-const SELECTION_ERRORS: readonly string[] = [
-  errors.JWKSNoMatchingKey.code,
-  errors.JWKSMultipleMatchingKeys.code,
-  errors.JOSENotSupported.code,
-];
+const SELECTION_ERRORS: readonly string[] = [errors.JWKSNoMatchingKey.code, errors.JWKSMultipleMatchingKeys.code, errors.JOSENotSupported.code];
 
 function guardJwks(remote: JWTVerifyGetKey, label: string): JWTVerifyGetKey {
   return async (header, token) => {

@@ -20,8 +20,7 @@ export function invalidToken(): PublicError {
  */
 export function extractToken(credentials: Credentials, options: TokenSourceOptions): string | null {
   const bearer = bearerToken(credentials.authorization);
-  const token =
-    bearer ?? (options.cookieName === undefined ? null : cookieValue(credentials.cookie, options.cookieName));
+  const token = bearer ?? (options.cookieName === undefined ? null : cookieValue(credentials.cookie, options.cookieName));
   if (token === null) return null;
   if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) throw invalidToken();
   return token;

@@ -28,7 +28,7 @@ export function bucketsCommand(loadConfig: () => SluiceConfig, write: (text: str
     });
   command
     .command('current')
-    .description('print where new objects go now: the period (the stored key\'s first segment) and its bucket')
+    .description("print where new objects go now: the period (the stored key's first segment) and its bucket")
     .option('--store <store>', 'only this store')
     .option('--at <date>', 'pretend it is this ISO date/time (default: now)', parseDate)
     .action((options: { store?: string; at?: Date }) => {

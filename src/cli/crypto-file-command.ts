@@ -28,21 +28,33 @@ export function cryptoFileCommands(loadEncryption: () => EncryptionConfig = () =
     return openKeyring(source.file, await source.password());
   };
   const encrypt = addKeyringOptions(
-    new Command('encrypt-file').description('encrypt a local file with the keyring\'s newest key (- = stdin/stdout)').argument('<in>').argument('<out>').addOption(nameOption()),
+    new Command('encrypt-file')
+      .description("encrypt a local file with the keyring's newest key (- = stdin/stdout)")
+      .argument('<in>')
+      .argument('<out>')
+      .addOption(nameOption()),
   ).action(async (input: string, output: string, options: FileOptions) => {
     const keyring = await unlock(options);
     await transformFile(input, output, encryptStream(keyring.current, loadEncryption().chunkSize, options.name));
   });
   const decrypt = addKeyringOptions(
-    new Command('decrypt-file').description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)').argument('<in>').argument('<out>').addOption(nameOption()),
+    new Command('decrypt-file')
+      .description('decrypt a file written by encrypt-file or taken from an encrypted store (- = stdin/stdout)')
+      .argument('<in>')
+      .argument('<out>')
+      .addOption(nameOption()),
   ).action(async (input: string, output: string, options: FileOptions) => {
-      const keyring = await unlock(options);
-      try {
-        await transformFile(input, output, decryptStream((id) => keyring.get(id), options.name));
-      } catch (error) {
-        if (error instanceof DamagedObjectError) throw new Error(`${input}: ciphertext is damaged or was tampered with (${error.message}); no output written`);
-        throw error;
-      }
+    const keyring = await unlock(options);
+    try {
+      await transformFile(
+        input,
+        output,
+        decryptStream((id) => keyring.get(id), options.name),
+      );
+    } catch (error) {
+      if (error instanceof DamagedObjectError) throw new Error(`${input}: ciphertext is damaged or was tampered with (${error.message}); no output written`);
+      throw error;
+    }
   });
   return [encrypt, decrypt];
 }

@@ -94,7 +94,10 @@ export function devCommand(): Command {
           ...(samples.length > 1
             ? [
                 'The other samples, saved under their names in the current directory:',
-                `  curl -fsS -H 'Authorization: Bearer ${token}'${samples.slice(1).map((s) => ` -o ${shellQuote(s)} '${base}/${encodeURIComponent(s)}'`).join('')}`,
+                `  curl -fsS -H 'Authorization: Bearer ${token}'${samples
+                  .slice(1)
+                  .map((s) => ` -o ${shellQuote(s)} '${base}/${encodeURIComponent(s)}'`)
+                  .join('')}`,
               ]
             : []),
           `Mint another token: SLUICE_JWT_SECRET=$(cat ${path.relative(process.cwd(), path.join(stateDir, 'dev-jwt-secret'))}) npm run sluice -- token --sub alice   ·   Stop: Ctrl-C`,
@@ -174,8 +177,18 @@ async function prepareDemo(dataDir: string, stateDir: string, devSecret: string)
   register();
   const demo = (await import(pathToFileURL(DEMO_ENTRY).href)) as DemoModule;
   // Derived from the per-checkout development secret: stable across restarts, never shared.
-  const derive = (label: string, bytes: number): string => createHmac('sha256', devSecret).update(label).digest('hex').slice(0, bytes * 2);
-  const secrets: DemoSecrets = { jwtSecret: devSecret, shareSecret: derive('share', 32), imgproxyKey: derive('imgproxy-key', 32), imgproxySalt: derive('imgproxy-salt', 16), workerSecret: derive('worker', 32) };
+  const derive = (label: string, bytes: number): string =>
+    createHmac('sha256', devSecret)
+      .update(label)
+      .digest('hex')
+      .slice(0, bytes * 2);
+  const secrets: DemoSecrets = {
+    jwtSecret: devSecret,
+    shareSecret: derive('share', 32),
+    imgproxyKey: derive('imgproxy-key', 32),
+    imgproxySalt: derive('imgproxy-salt', 16),
+    workerSecret: derive('worker', 32),
+  };
   await demo.seedDemoStore(root);
   const vault = await demoVault(dataDir, stateDir, derive('master-password', 32));
   const [demoPort, workerPort] = [await loopbackPort(), await loopbackPort()];
@@ -189,7 +202,16 @@ async function prepareDemo(dataDir: string, stateDir: string, devSecret: string)
     start: async (sluiceApi) => {
       await demo.seedVault(sluiceApi, secrets.jwtSecret);
       // No Redis in the embedded default: share links cannot count downloads (the page says so).
-      return demo.startDemoApp({ secrets, sluiceUrl: '', sluiceApi, host: '127.0.0.1', port: demoPort, vaultStore: demo.VAULT_STORE, countedLinks: false, audit: feed.source });
+      return demo.startDemoApp({
+        secrets,
+        sluiceUrl: '',
+        sluiceApi,
+        host: '127.0.0.1',
+        port: demoPort,
+        vaultStore: demo.VAULT_STORE,
+        countedLinks: false,
+        audit: feed.source,
+      });
     },
   };
 }

@@ -18,7 +18,7 @@ export function keysCommand(
   addKeyringOptions(
     command
       .command('list')
-      .description('signing keys: kind, kid, fingerprint, which one signs; with --data: the keyring\'s data keys (never the secrets)')
+      .description("signing keys: kind, kid, fingerprint, which one signs; with --data: the keyring's data keys (never the secrets)")
       .option('--data', 'list the data keys of the keyring instead'),
   ).action(async (options: KeyringSourceOptions & { data?: boolean }) => {
     if (options.data === true || options.keyring !== undefined) {
@@ -46,20 +46,23 @@ export function keysCommand(
         write(`# updated ${options.write}\n`);
       }
     });
-  addKeyringOptions(command.command('init').description('create the keyring of encrypted stores with its first data key').option('--id <id>', 'id of the first key', 'k1')).action(
-    async (options: KeyringSourceOptions & { id: string }) => {
-      const source = keyringSource(options, loadEncryption);
-      const keyring = await createKeyring(source.file, await source.password(), { id: options.id });
-      write(`created ${source.file} with data key ${keyring.current.id} (${keyFingerprint(keyring.current)})\n`);
-    },
-  );
-  addKeyringOptions(command.command('add').description('add a data key; new objects use it once the workers restart').option('--id <id>', 'id of the new key (default: k<n+1>)')).action(
-    async (options: KeyringSourceOptions & { id?: string }) => {
-      const source = keyringSource(options, loadEncryption);
-      const key = await addKey(source.file, await source.password(), { ...(options.id !== undefined && { id: options.id }) });
-      write(`added data key ${key.id} (${keyFingerprint(key)}); restart the workers, then run \`sluice reencrypt\` for each encrypted store\n`);
-    },
-  );
+  addKeyringOptions(
+    command.command('init').description('create the keyring of encrypted stores with its first data key').option('--id <id>', 'id of the first key', 'k1'),
+  ).action(async (options: KeyringSourceOptions & { id: string }) => {
+    const source = keyringSource(options, loadEncryption);
+    const keyring = await createKeyring(source.file, await source.password(), { id: options.id });
+    write(`created ${source.file} with data key ${keyring.current.id} (${keyFingerprint(keyring.current)})\n`);
+  });
+  addKeyringOptions(
+    command
+      .command('add')
+      .description('add a data key; new objects use it once the workers restart')
+      .option('--id <id>', 'id of the new key (default: k<n+1>)'),
+  ).action(async (options: KeyringSourceOptions & { id?: string }) => {
+    const source = keyringSource(options, loadEncryption);
+    const key = await addKey(source.file, await source.password(), { ...(options.id !== undefined && { id: options.id }) });
+    write(`added data key ${key.id} (${keyFingerprint(key)}); restart the workers, then run \`sluice reencrypt\` for each encrypted store\n`);
+  });
   addKeyringOptions(
     command
       .command('rewrap')

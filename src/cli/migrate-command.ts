@@ -27,8 +27,14 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
     .option('--concurrency <n>', 'parallel uploads', positiveInt, 8)
     .option('--manifest <file>', 'JSON-lines manifest of verified copies (default: sluice-migrate-<from>-<to>.jsonl)')
     .option('--dry-run', 'list each file that would be copied (with --delete-source: each source that would be deleted); write and delete nothing')
-    .option('--delete-source', 'delete each source file once its copy is verified (and directories that leaves empty); an interrupted run keeps the deletions it made')
-    .option('--verify', 'do not copy: re-check a finished migration against its manifest (compares recorded size and sha256 METADATA only: a same-size object carrying the copied metadata passes; use --deep for audits)')
+    .option(
+      '--delete-source',
+      'delete each source file once its copy is verified (and directories that leaves empty); an interrupted run keeps the deletions it made',
+    )
+    .option(
+      '--verify',
+      'do not copy: re-check a finished migration against its manifest (compares recorded size and sha256 METADATA only: a same-size object carrying the copied metadata passes; use --deep for audits)',
+    )
     .option('--deep', 'with --verify: also download every object and compare the SHA-256 of its bytes (recommended for audits)')
     .option('--json', 'print the final report as JSON')
     .action(async (options: MigrateCommandOptions) => {
@@ -44,9 +50,10 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
       const manifestFile = options.manifest ?? path.resolve(`sluice-migrate-${options.from}-${options.to}.jsonl`);
       const controller = new AbortController();
       const onSignal = (): void => {
-        const sources = options.deleteSource && !options.verify && !options.dryRun
-          ? 'sources deleted so far had verified copies; the rest stay in place'
-          : 'source files stay in place';
+        const sources =
+          options.deleteSource && !options.verify && !options.dryRun
+            ? 'sources deleted so far had verified copies; the rest stay in place'
+            : 'source files stay in place';
         process.stderr.write(`\nsluice: interrupted; starting nothing new, copies in flight are abandoned; ${sources}\n`);
         controller.abort();
       };
@@ -67,7 +74,9 @@ export function migrateCommand(loadConfig: () => SluiceConfig, write: (text: str
           progress.stop();
           const how = report.deep ? '' : ' (size and sha256 metadata only; --deep hashes the bytes)';
           const interrupted = report.interrupted ? 'interrupted: not every object was checked\n' : '';
-          write(options.json ? `${JSON.stringify(report)}\n` : `verified ${report.ok}/${report.checked} objects${how}\n${interrupted}${failures(report.failed)}`);
+          write(
+            options.json ? `${JSON.stringify(report)}\n` : `verified ${report.ok}/${report.checked} objects${how}\n${interrupted}${failures(report.failed)}`,
+          );
           if (report.failed.length > 0 || report.interrupted) process.exitCode = 1;
           return;
         }
@@ -101,7 +110,9 @@ function summary(report: MigrateReport, dryRun: boolean): string {
     ? [
         ...(report.plan ?? []).map((p) => `would ${p.action} ${p.key} (${p.size} bytes, ${p.reason})`),
         `dry run: ${report.wouldCopy} to copy (${mb(report.wouldCopyBytes)} MB), ${report.skipped} already verified` +
-          ((report.plan ?? []).some((p) => p.action === 'delete') ? `, ${(report.plan ?? []).filter((p) => p.action === 'delete').length} verified sources to delete` : '') +
+          ((report.plan ?? []).some((p) => p.action === 'delete')
+            ? `, ${(report.plan ?? []).filter((p) => p.action === 'delete').length} verified sources to delete`
+            : '') +
           '; nothing was written or deleted',
       ]
     : [

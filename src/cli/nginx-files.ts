@@ -44,7 +44,13 @@ export async function writeNginxConfig(config: SluiceConfig, options: WriteOptio
   const input =
     options.full === undefined
       ? base
-      : { ...base, decisionCachePaths: { path: path.join(path.resolve(options.full.runtimeDir), 'decision-cache'), auditLog: path.join(path.resolve(options.full.runtimeDir), 'sluice-audit.log') } };
+      : {
+          ...base,
+          decisionCachePaths: {
+            path: path.join(path.resolve(options.full.runtimeDir), 'decision-cache'),
+            auditLog: path.join(path.resolve(options.full.runtimeDir), 'sluice-audit.log'),
+          },
+        };
   const httpIncludePath = path.join(outDir, 'sluice-http.conf');
   const serverIncludePath = path.join(outDir, 'sluice-server.conf');
   await writeFile(httpIncludePath, renderHttpInclude(input));

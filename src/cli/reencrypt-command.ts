@@ -44,7 +44,9 @@ export function reencryptCommand(loadConfig: () => SluiceConfig, write: (text: s
     });
     for (const failure of report.failed) write(`failed\t${failure.key}\t${failure.reason}\n`);
     const verb = report.dryRun ? 'would move' : 'moved';
-    write(`reencrypt ${options.store}: ${verb} ${report.moved} to ${keyring.current.id}, already current ${report.alreadyCurrent}, failed ${report.failed.length}\n`);
+    write(
+      `reencrypt ${options.store}: ${verb} ${report.moved} to ${keyring.current.id}, already current ${report.alreadyCurrent}, failed ${report.failed.length}\n`,
+    );
     if (report.failed.length > 0) process.exitCode = 1;
   });
 }

@@ -5,7 +5,11 @@ import type { SluiceConfig } from '../config/schema.js';
 import { opsS3Client } from '../ops/s3-client.js';
 import { parseAge, pruneFsResults, pruneS3Results, type PruneOptions } from '../worker/transform/result-prune.js';
 
-export function resultsCommand(loadConfig: () => SluiceConfig, write: (text: string) => void = (t) => process.stdout.write(t), now: () => Date = () => new Date()): Command {
+export function resultsCommand(
+  loadConfig: () => SluiceConfig,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+  now: () => Date = () => new Date(),
+): Command {
   const command = new Command('results').description('the shared result store of image transforms (transform.resultStore)');
   command
     .command('prune')

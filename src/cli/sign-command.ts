@@ -28,7 +28,7 @@ export function signCommand(loadConfig: () => SluiceConfig, write: (text: string
     .option('--prefix <prefix>', 'every key under this folder')
     .requiredOption('--expires-in <seconds>', 'lifetime', positiveInt)
     .option('--max-downloads <n>', 'downloads allowed (needs redisUrl or redis on the gateway)', positiveInt)
-    .option('--bound-to <sub>', 'only usable together with this subject\'s token')
+    .option('--bound-to <sub>', "only usable together with this subject's token")
     .option('--base-url <url>', 'print a full URL (e.g. https://files.example.org)')
     .option('--json', 'print {url, token, id, expiresAt}')
     .action(async (options: ShareOptions) => {

@@ -10,10 +10,7 @@ interface TokenOptions {
   kid?: string;
 }
 
-export function tokenCommand(
-  loadAuthConfig: () => AuthConfig,
-  write: (text: string) => void = (text) => process.stdout.write(text),
-): Command {
+export function tokenCommand(loadAuthConfig: () => AuthConfig, write: (text: string) => void = (text) => process.stdout.write(text)): Command {
   return new Command('token')
     .description('mint a development token signed with the configured HS* secret')
     .requiredOption('--sub <sub>', 'subject (the "sub" claim)')

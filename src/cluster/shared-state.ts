@@ -27,7 +27,10 @@ export function sharedStateNeeds(config: SluiceConfig): SharedStateNeed[] {
     needs.push({ key: 'sharing.rateLimit', why: 'every process would keep its own buckets, multiplying the limit by the number of processes' });
   }
   if (config.uploads.enabled) {
-    needs.push({ key: 'uploads.enabled', why: 'write-once reservations and multipart records live in process memory: two processes could accept the same key' });
+    needs.push({
+      key: 'uploads.enabled',
+      why: 'write-once reservations and multipart records live in process memory: two processes could accept the same key',
+    });
   }
   return needs;
 }
@@ -38,5 +41,7 @@ export function assertSharedState(config: SluiceConfig, processes: number): void
   const needs = sharedStateNeeds(config);
   if (needs.length === 0) return;
   const fix = `set redisUrl (${envNameFor(['redisUrl'])}) or redis (${envNameFor(['redis', 'url'])}, ${envNameFor(['redis', 'sentinels'])}, ${envNameFor(['redis', 'nodes'])}) or run one process`;
-  throw new ConfigError(needs.map((need) => `${need.key} (${envNameFor(need.key.split('.'))}): with ${processes} processes and no redisUrl or redis, ${need.why}; ${fix}`));
+  throw new ConfigError(
+    needs.map((need) => `${need.key} (${envNameFor(need.key.split('.'))}): with ${processes} processes and no redisUrl or redis, ${need.why}; ${fix}`),
+  );
 }

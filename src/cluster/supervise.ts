@@ -126,7 +126,10 @@ export function supervise(options: SuperviseOptions): Promise<number> {
     const verdict = crashes.record();
     if (!verdict.replace) {
       const windowSeconds = Math.round((options.crashLimit ?? DEFAULT_CRASH_LIMIT).windowMs / 1000);
-      logger.fatal({ role, crashes: verdict.recent, windowSeconds }, `${role} processes died ${verdict.recent} times within ${windowSeconds} s: not replacing them any more, stopping`);
+      logger.fatal(
+        { role, crashes: verdict.recent, windowSeconds },
+        `${role} processes died ${verdict.recent} times within ${windowSeconds} s: not replacing them any more, stopping`,
+      );
       stopAll(1);
       return;
     }
@@ -158,7 +161,10 @@ export function supervise(options: SuperviseOptions): Promise<number> {
     pendingReplacements.clear();
     for (const child of children.values()) requestStop(child);
     killTimer = setTimeout(() => {
-      logger.error({ role, pids: [...children.values()].map((c) => c.pid), waitedMs: options.shutdownGraceMs + STOP_MARGIN_MS }, 'processes did not stop in time: killing them');
+      logger.error(
+        { role, pids: [...children.values()].map((c) => c.pid), waitedMs: options.shutdownGraceMs + STOP_MARGIN_MS },
+        'processes did not stop in time: killing them',
+      );
       exitCode = Math.max(exitCode, 1);
       for (const child of children.values()) child.worker.process.kill('SIGKILL');
     }, options.shutdownGraceMs + STOP_MARGIN_MS);

@@ -11,13 +11,22 @@ export const MAX_CHUNK_BYTES = 8 * MIB;
 
 export const encryptionSchema = z
   .strictObject({
-    keyringFile: z.string().min(1).optional().describe('the keyring (JSON, sealed with the master password; `sluice keys init` creates it); required by the worker when a store is encrypted'),
+    keyringFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the keyring (JSON, sealed with the master password; `sluice keys init` creates it); required by the worker when a store is encrypted'),
     passwordFile: z
       .string()
       .min(1)
       .optional()
-      .describe('where the master password is read from, once, at start-up: a file descriptor (`/dev/fd/3`), a named pipe, or (with `allowRegularPasswordFile`) a file on tmpfs'),
-    allowRegularPasswordFile: z.boolean().default(false).describe('accept a regular file as `passwordFile`; only for secrets mounted on tmpfs (Docker/Kubernetes)'),
+      .describe(
+        'where the master password is read from, once, at start-up: a file descriptor (`/dev/fd/3`), a named pipe, or (with `allowRegularPasswordFile`) a file on tmpfs',
+      ),
+    allowRegularPasswordFile: z
+      .boolean()
+      .default(false)
+      .describe('accept a regular file as `passwordFile`; only for secrets mounted on tmpfs (Docker/Kubernetes)'),
     chunkSize: z
       .number()
       .int()

@@ -60,10 +60,14 @@ const NONE: Kinds = { string: false, number: false, boolean: false, structured: 
 const ANY: Kinds = { string: true, number: true, boolean: true, structured: true, unknown: false };
 
 function union(a: Kinds, b: Kinds): Kinds {
-  return { string: a.string || b.string, number: a.number || b.number, boolean: a.boolean || b.boolean, structured: a.structured || b.structured, unknown: a.unknown || b.unknown };
+  return {
+    string: a.string || b.string,
+    number: a.number || b.number,
+    boolean: a.boolean || b.boolean,
+    structured: a.structured || b.structured,
+    unknown: a.unknown || b.unknown,
+  };
 }
-
-
 
 /** The kinds of value the schema accepts at `path` (unions: any option's). */
 export function kindsAt(schema: z.ZodType, path: readonly string[], depth = 0): Kinds {
@@ -177,8 +181,7 @@ export function mergeConfig(base: Tree, override: Tree): Tree {
   for (const [key, value] of Object.entries(override)) {
     const current = out[key];
     const bothObjects =
-      typeof value === 'object' && value !== null && !Array.isArray(value) &&
-      typeof current === 'object' && current !== null && !Array.isArray(current);
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current !== null && !Array.isArray(current);
     out[key] = bothObjects ? mergeConfig(current as Tree, value as Tree) : value;
   }
   return out;

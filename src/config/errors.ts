@@ -12,6 +12,10 @@ export class ConfigError extends Error {
 
 /** The environment variable that sets a config path: stores.docs.root → SLUICE_STORES__DOCS__ROOT. */
 export function envNameFor(path: readonly (string | number)[]): string {
-  const parts = path.map((p) => String(p).replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase());
+  const parts = path.map((p) =>
+    String(p)
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase(),
+  );
   return `SLUICE_${parts.join('__')}`;
 }

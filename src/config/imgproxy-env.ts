@@ -52,7 +52,11 @@ function hexList(value: string): string[] {
   return parts.map((part) => part.toLowerCase());
 }
 
-const list = (value: string): string[] => value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 
 /** `jpeg=80,webp=70` (imgproxy's ImageTypesQuality). */
 function formatQuality(value: string): Record<string, number> {
@@ -70,7 +74,10 @@ function formatQuality(value: string): Record<string, number> {
 /** `name=option/option,name2=…` (separator IMGPROXY_PRESETS_SEPARATOR, default ","). */
 function presets(value: string, separator: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const entry of value.split(separator).map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const entry of value
+    .split(separator)
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const at = entry.indexOf('=');
     if (at <= 0) throw new Invalid('name=options entries, such as thumb=rs:fill:200:200/q:70');
     out[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
@@ -116,7 +123,8 @@ export const IMGPROXY_VARIABLES: readonly Mapping[] = [
     apply: (value, name, context) => {
       const sources = list(value);
       const foreign = sources.filter((source) => !/^(?:local:\/\/|s3:\/\/)/.test(source));
-      if (foreign.length > 0) context.warn(`${name}: Sluice only reads local:// and s3:// sources; URLs naming ${foreign.join(', ')} are refused (404 source not allowed)`);
+      if (foreign.length > 0)
+        context.warn(`${name}: Sluice only reads local:// and s3:// sources; URLs naming ${foreign.join(', ')} are refused (404 source not allowed)`);
       context.set(name, 'transform.allowedSources', sources);
     },
   },
@@ -159,13 +167,16 @@ export const IMGPROXY_VARIABLES: readonly Mapping[] = [
     names: ['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'],
     setting: '— (warning when true)',
     apply: (value, name, context) => {
-      if (goBool(value)) context.warn(`${name}: not supported: Sluice never copies the source's Cache-Control; results use transform.ttl (IMGPROXY_TTL) or the store's cacheControl`);
+      if (goBool(value))
+        context.warn(
+          `${name}: not supported: Sluice never copies the source's Cache-Control; results use transform.ttl (IMGPROXY_TTL) or the store's cacheControl`,
+        );
     },
   },
   { names: ['IMGPROXY_MAX_SRC_RESOLUTION'], setting: 'worker.limits.maxInputPixels', apply: direct('worker.limits.maxInputPixels', megaInt) },
   {
     names: ['IMGPROXY_MAX_SRC_FILE_SIZE'],
-    setting: 'worker.maxSourceBytes (0 keeps Sluice\'s 32 MiB)',
+    setting: "worker.maxSourceBytes (0 keeps Sluice's 32 MiB)",
     apply: (value, name, context) => {
       const bytes = goInt(value);
       if (bytes <= 0) context.warn(`${name}=0 (no limit) is not supported: Sluice keeps worker.maxSourceBytes (32 MiB by default)`);
@@ -175,7 +186,7 @@ export const IMGPROXY_VARIABLES: readonly Mapping[] = [
   { names: ['IMGPROXY_MAX_ANIMATION_FRAMES'], setting: 'worker.limits.maxFrames', apply: direct('worker.limits.maxFrames', goInt) },
   {
     names: ['IMGPROXY_MAX_RESULT_DIMENSION'],
-    setting: 'worker.limits.maxResultDimension (0 keeps Sluice\'s 8192)',
+    setting: "worker.limits.maxResultDimension (0 keeps Sluice's 8192)",
     apply: (value, name, context) => {
       const size = goInt(value);
       if (size > 0) context.set(name, 'worker.limits.maxResultDimension', size);
@@ -212,7 +223,11 @@ export const IMGPROXY_VARIABLES: readonly Mapping[] = [
   { names: ['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], setting: 'worker.concurrency', apply: direct('worker.concurrency', goInt) },
   { names: ['IMGPROXY_REQUESTS_QUEUE_SIZE'], setting: 'worker.queueSize', apply: direct('worker.queueSize', goInt) },
   { names: ['IMGPROXY_TIMEOUT'], setting: 'worker.requestTimeoutMs (seconds × 1000)', apply: direct('worker.requestTimeoutMs', (v) => goInt(v) * 1000) },
-  { names: ['IMGPROXY_DOWNLOAD_TIMEOUT'], setting: 'worker.downloadTimeoutMs (seconds × 1000)', apply: direct('worker.downloadTimeoutMs', (v) => goInt(v) * 1000) },
+  {
+    names: ['IMGPROXY_DOWNLOAD_TIMEOUT'],
+    setting: 'worker.downloadTimeoutMs (seconds × 1000)',
+    apply: direct('worker.downloadTimeoutMs', (v) => goInt(v) * 1000),
+  },
 ];
 
 /**
@@ -220,14 +235,22 @@ export const IMGPROXY_VARIABLES: readonly Mapping[] = [
  * start-up with the reason.
  */
 export const IMGPROXY_REFUSED: Readonly<Record<string, string>> = {
-  IMGPROXY_SECRET: 'imgproxy then requires "Authorization: Bearer <secret>" on every request; Sluice has no such check: put the check in nginx or drop the variable',
+  IMGPROXY_SECRET:
+    'imgproxy then requires "Authorization: Bearer <secret>" on every request; Sluice has no such check: put the check in nginx or drop the variable',
   IMGPROXY_WATERMARK_URL: 'Sluice does not download watermarks: use IMGPROXY_WATERMARK_DATA or IMGPROXY_WATERMARK_PATH, or results would go out unmarked',
   IMGPROXY_SOURCE_URL_ENCRYPTION_KEY: 'encrypted source URLs (imgproxy Pro) are not supported',
   IMGPROXY_TRUSTED_SIGNATURES: 'trusted signatures (accepting listed signatures for any URL) are not supported: drop the variable',
 };
 
 /** Read by imgproxy, deliberately without a Sluice equivalent, and harmless to ignore (no warning). */
-const IMGPROXY_IGNORED_QUIETLY = new Set(['IMGPROXY_USE_ETAG', 'IMGPROXY_USE_LAST_MODIFIED', 'IMGPROXY_BIND', 'IMGPROXY_NETWORK', 'IMGPROXY_LOG_FORMAT', 'IMGPROXY_LOG_LEVEL']);
+const IMGPROXY_IGNORED_QUIETLY = new Set([
+  'IMGPROXY_USE_ETAG',
+  'IMGPROXY_USE_LAST_MODIFIED',
+  'IMGPROXY_BIND',
+  'IMGPROXY_NETWORK',
+  'IMGPROXY_LOG_FORMAT',
+  'IMGPROXY_LOG_LEVEL',
+]);
 
 /** Maps the IMGPROXY_* variables of `env`; nothing when none is set. */
 export function configFromImgproxyEnv(env: NodeJS.ProcessEnv): ImgproxyMapping {
@@ -236,7 +259,9 @@ export function configFromImgproxyEnv(env: NodeJS.ProcessEnv): ImgproxyMapping {
   const origins = new Map<string, string>();
   const warnings: string[] = [];
   const errors: string[] = [];
-  const present = Object.keys(env).filter((name) => name.startsWith('IMGPROXY_') && env[name] !== undefined).sort();
+  const present = Object.keys(env)
+    .filter((name) => name.startsWith('IMGPROXY_') && env[name] !== undefined)
+    .sort();
   if (present.length === 0) return { explicit, defaults, origins, warnings, errors };
 
   const context: Context = {
@@ -300,12 +325,17 @@ export function imgproxyConflicts(mapping: ImgproxyMapping, sluice: Tree): strin
     const theirs = getPath(sluice, path);
     if (theirs === undefined) continue;
     if (!sameValue(path, getPath(mapping.explicit, path), theirs)) {
-      problems.push(`${path}: ${variable} sets ${JSON.stringify(getPath(mapping.explicit, path))}, the configuration (file or SLUICE_* variable) sets ${JSON.stringify(theirs)}: remove one`);
+      problems.push(
+        `${path}: ${variable} sets ${JSON.stringify(getPath(mapping.explicit, path))}, the configuration (file or SLUICE_* variable) sets ${JSON.stringify(theirs)}: remove one`,
+      );
     }
   }
   if (usesOwnStore) {
     const storeRoot = getPath(sluice, `stores.${sluiceLocal}.root`);
-    if (storeRoot !== root) problems.push(`transform.localStore: IMGPROXY_LOCAL_FILESYSTEM_ROOT is ${JSON.stringify(root)}, but transform.localStore names store "${sluiceLocal}" with root ${JSON.stringify(storeRoot)}`);
+    if (storeRoot !== root)
+      problems.push(
+        `transform.localStore: IMGPROXY_LOCAL_FILESYSTEM_ROOT is ${JSON.stringify(root)}, but transform.localStore names store "${sluiceLocal}" with root ${JSON.stringify(storeRoot)}`,
+      );
   }
   return problems;
 }
@@ -313,7 +343,8 @@ export function imgproxyConflicts(mapping: ImgproxyMapping, sluice: Tree): strin
 /** Hex lists compare case-insensitively whether written as "a,b" or [a, b]; anything else as JSON. */
 function sameValue(path: string, ours: unknown, theirs: unknown): boolean {
   if (path === 'transform.keys' || path === 'transform.salts') {
-    const norm = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+    const norm = (value: unknown): string[] =>
+      (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
     return JSON.stringify(norm(ours)) === JSON.stringify(norm(theirs));
   }
   return JSON.stringify(ours) === JSON.stringify(theirs);

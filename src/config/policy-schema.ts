@@ -57,7 +57,10 @@ export type ConditionConfig = z.infer<ConditionKindSchema>;
 const conditionSchema: z.ZodType<ConditionConfig> = z.unknown().transform((input, ctx) => {
   const kind = typeof input === 'object' && input !== null ? Object.keys(CONDITION_KINDS).find((name) => Object.hasOwn(input, name)) : undefined;
   if (kind === undefined) {
-    ctx.addIssue({ code: 'custom', message: `unknown condition; use one of ${Object.keys(CONDITION_KINDS).join(', ')} (claim conditions: claim + equals/contains/equalsParam)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown condition; use one of ${Object.keys(CONDITION_KINDS).join(', ')} (claim conditions: claim + equals/contains/equalsParam)`,
+    });
     return z.NEVER;
   }
   const result = (CONDITION_KINDS[kind as keyof typeof CONDITION_KINDS] as ConditionKindSchema).safeParse(input);
@@ -76,10 +79,7 @@ const ALLOW_DEFAULT_ACTIONS = ['read', 'head'] as const;
 
 /** nginx-style rates ("512k", "2m", or bytes as a number) → bytes per second (k = 1024). */
 const limitRateSchema = z
-  .union([
-    z.number().int().min(1),
-    z.string().regex(/^[1-9][0-9]*[kKmMgG]?$/, 'a rate such as 512k, 2m or 65536 (bytes per second)'),
-  ])
+  .union([z.number().int().min(1), z.string().regex(/^[1-9][0-9]*[kKmMgG]?$/, 'a rate such as 512k, 2m or 65536 (bytes per second)')])
   .transform((rate) => {
     if (typeof rate === 'number') return rate;
     const unit = rate.slice(-1).toLowerCase();
@@ -95,17 +95,33 @@ export const ruleSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('key pattern, path-to-regexp syntax (`:name` one segment, `*name` one or more); required except on delegate rules (then every key; a plugin still checks its own patterns)'),
-    actions: z
-      .array(actionSchema)
-      .min(1)
+      .describe(
+        'key pattern, path-to-regexp syntax (`:name` one segment, `*name` one or more); required except on delegate rules (then every key; a plugin still checks its own patterns)',
+      ),
+    actions: z.array(actionSchema).min(1).optional().meta({
+      docDefault: 'every action for `deny`; `[read, head]` for `allow`, `delegate`',
+      description: '`read` = GET, `head` = HEAD, `transform` = image variants, `share` = minting share links, `write` = uploads',
+    }),
+    effect: z
+      .enum(['allow', 'deny', 'delegate'])
+      .default('allow')
+      .describe('`delegate` asks `to`: its allow or deny decides, abstain falls through to the next rule'),
+    to: z.string().min(1).optional().describe("`webhook` or a plugin's name; only with `effect: delegate`"),
+    limitRate: limitRateSchema.optional().meta({
+      docType: 'rate: `512k`, `2m` or bytes per second',
+      description: 'download bandwidth when this rule allows (nginx applies `X-Accel-Limit-Rate`)',
+    }),
+    cacheSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
       .optional()
-      .meta({ docDefault: 'every action for `deny`; `[read, head]` for `allow`, `delegate`', description: '`read` = GET, `head` = HEAD, `transform` = image variants, `share` = minting share links, `write` = uploads' }),
-    effect: z.enum(['allow', 'deny', 'delegate']).default('allow').describe('`delegate` asks `to`: its allow or deny decides, abstain falls through to the next rule'),
-    to: z.string().min(1).optional().describe('`webhook` or a plugin\'s name; only with `effect: delegate`'),
-    limitRate: limitRateSchema.optional().meta({ docType: 'rate: `512k`, `2m` or bytes per second', description: 'download bandwidth when this rule allows (nginx applies `X-Accel-Limit-Rate`)' }),
-    cacheSeconds: z.number().int().min(0).max(3600).optional().describe('upper bound on how long nginx may reuse this rule\'s allow (stores\' `decisionCache`); 0 = never'),
-    when: z.array(conditionSchema).default([]).meta({ docType: 'list of conditions', description: 'every condition must hold for the rule to apply; empty = always (authorization.md, *Conditions*)' }),
+      .describe("upper bound on how long nginx may reuse this rule's allow (stores' `decisionCache`); 0 = never"),
+    when: z
+      .array(conditionSchema)
+      .default([])
+      .meta({ docType: 'list of conditions', description: 'every condition must hold for the rule to apply; empty = always (authorization.md, *Conditions*)' }),
   })
   .superRefine((rule, ctx) => {
     if (rule.effect === 'delegate' && rule.to === undefined) {
@@ -129,7 +145,7 @@ const pluginSchema = z.strictObject({
 });
 
 const webhookSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).describe('the host app\'s endpoint: POST `{subject, claims, store, key, action}` → `{allow, ttlSeconds?, scope?}`'),
+  url: z.url({ protocol: /^https?$/ }).describe("the host app's endpoint: POST `{subject, claims, store, key, action}` → `{allow, ttlSeconds?, scope?}`"),
   timeoutMs: z.number().int().min(50).max(30_000).default(1500).describe('no answer within this → 503 (fail closed)'),
   headers: z
     .record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a header name'), z.string())
@@ -139,9 +155,15 @@ const webhookSchema = z.strictObject({
 
 const cacheSchema = z
   .strictObject({
-    maxEntries: z.number().int().min(0).max(10_000_000).default(10_000).describe('bound of the in-memory LRU of webhook/plugin answers (0 = no caching); Redis entries are bounded by their TTL'),
+    maxEntries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000_000)
+      .default(10_000)
+      .describe('bound of the in-memory LRU of webhook/plugin answers (0 = no caching); Redis entries are bounded by their TTL'),
     defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30).describe('TTL of answers that give none'),
-    maxTtlSeconds: z.number().int().min(0).max(86_400).default(300).describe('cap on any answer\'s TTL: the longest a withdrawn permission keeps working'),
+    maxTtlSeconds: z.number().int().min(0).max(86_400).default(300).describe("cap on any answer's TTL: the longest a withdrawn permission keeps working"),
     redisPrefix: z.string().min(1).default('sluice:decision:').describe('prefix of the Redis keys (with `redisUrl` or `redis`)'),
   })
   .refine((cache) => cache.defaultTtlSeconds <= cache.maxTtlSeconds, {
@@ -155,7 +177,7 @@ export const policySchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .prefault('roles')
       .transform((claims) => (typeof claims === 'string' ? [claims] : claims))
-      .describe('claim path(s) holding the subject\'s roles, read by `role`/`anyRole` conditions (dot paths: `realm_access.roles`)'),
+      .describe("claim path(s) holding the subject's roles, read by `role`/`anyRole` conditions (dot paths: `realm_access.roles`)"),
     plugins: z.array(pluginSchema).default([]).describe('authorization plugins, loaded with `import()` at start-up (authorization.md, *Plugins*)'),
     webhook: webhookSchema.optional(),
     cache: cacheSchema.prefault({}),

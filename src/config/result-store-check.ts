@@ -26,9 +26,11 @@ export function resultStoreIssues(config: ResultStoreCheckInput): ResultStoreIss
   // nginx serves results straight from the store: ciphertext would be served as an image.
   if (store.encrypted) issues.push({ path: at, message: `"${settings.store}" is encrypted: results are read by nginx directly, use a plain store` });
   if (store.bucketTemplate !== undefined) issues.push({ path: at, message: `"${settings.store}" has a bucketTemplate: results need one fixed bucket` });
-  if (config.transform.localStore === settings.store) issues.push({ path: at, message: `"${settings.store}" is transform.localStore: results would be readable as transform sources` });
+  if (config.transform.localStore === settings.store)
+    issues.push({ path: at, message: `"${settings.store}" is transform.localStore: results would be readable as transform sources` });
   for (const [index, rule] of config.rules.entries()) {
-    if (rule.store === settings.store) issues.push({ path: ['rules', index, 'store'], message: `names the result store "${settings.store}": results are private, no rule may reach them` });
+    if (rule.store === settings.store)
+      issues.push({ path: ['rules', index, 'store'], message: `names the result store "${settings.store}": results are private, no rule may reach them` });
   }
   return issues;
 }

@@ -138,7 +138,9 @@ export function decryptingStore(inner: Store, keys: KeyLookup, options: Decrypti
     presignedUrl: async () => refuse(),
     async stat(key): Promise<ObjectInfo | null> {
       const object = await watched(key, () => open(key));
-      return object === null ? null : { size: object.plainSize, etag: object.etag, ...(object.lastModified !== undefined && { lastModified: object.lastModified }) };
+      return object === null
+        ? null
+        : { size: object.plainSize, etag: object.etag, ...(object.lastModified !== undefined && { lastModified: object.lastModified }) };
     },
     async read(key, range) {
       const plaintext = await watched(key, async () => {

@@ -69,7 +69,12 @@ export async function addKey(file: string, password: string | Buffer, options: K
 }
 
 /** Seals the same keys under a new master password (new salt and IV). */
-export async function rewrapKeyring(file: string, oldPassword: string | Buffer, newPassword: string | Buffer, options: Pick<KeyringWriteOptions, 'kdfCost'> = {}): Promise<void> {
+export async function rewrapKeyring(
+  file: string,
+  oldPassword: string | Buffer,
+  newPassword: string | Buffer,
+  options: Pick<KeyringWriteOptions, 'kdfCost'> = {},
+): Promise<void> {
   const { keys, cost } = await unseal(file, oldPassword);
   await seal(file, keys, newPassword, options.kdfCost ?? cost);
 }
@@ -93,7 +98,10 @@ function newKey(id: string, existing: readonly DataKey[]): DataKey {
 }
 
 function nextId(keys: readonly DataKey[]): string {
-  const numbers = keys.map((k) => /^k(\d+)$/.exec(k.id)?.[1]).filter((n) => n !== undefined).map(Number);
+  const numbers = keys
+    .map((k) => /^k(\d+)$/.exec(k.id)?.[1])
+    .filter((n) => n !== undefined)
+    .map(Number);
   return `k${Math.max(0, ...numbers) + 1}`;
 }
 
@@ -142,7 +150,8 @@ function parseSealed(text: string): SealedFile {
   try {
     const sealed = JSON.parse(text) as SealedFile;
     const { kdf } = sealed;
-    if (sealed.sluiceKeyring !== KEYRING_VERSION || kdf?.name !== 'scrypt' || !Number.isInteger(kdf.N) || kdf.N < 2 ** 10 || kdf.r !== KDF_R || kdf.p !== KDF_P) throw new Error('layout');
+    if (sealed.sluiceKeyring !== KEYRING_VERSION || kdf?.name !== 'scrypt' || !Number.isInteger(kdf.N) || kdf.N < 2 ** 10 || kdf.r !== KDF_R || kdf.p !== KDF_P)
+      throw new Error('layout');
     for (const field of [kdf.salt, sealed.iv, sealed.ciphertext, sealed.tag]) if (typeof field !== 'string') throw new Error('layout');
     return sealed;
   } catch {

@@ -18,14 +18,16 @@ export class PasswordSourceError extends Error {}
 export async function readPassword(source: string, options: PasswordSourceOptions): Promise<Buffer> {
   // An inherited descriptor is read as it is: opening /dev/fd/N fails for sockets (ENXIO).
   const fd = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(source)?.[1];
-  let stats;
+  let stats: import('node:fs').Stats;
   try {
     stats = fd === undefined ? await fsp.stat(source) : fstatSync(Number(fd));
   } catch (error) {
     throw new PasswordSourceError(`cannot open ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (stats.isFile() && !options.allowRegularFile) {
-    throw new PasswordSourceError(`${source} is a regular file: a master password must not rest on disk in clear (use a file descriptor such as /dev/fd/3 or a named pipe; allowRegularPasswordFile is for secrets on tmpfs)`);
+    throw new PasswordSourceError(
+      `${source} is a regular file: a master password must not rest on disk in clear (use a file descriptor such as /dev/fd/3 or a named pipe; allowRegularPasswordFile is for secrets on tmpfs)`,
+    );
   }
   if (stats.isDirectory()) throw new PasswordSourceError(`${source} is a directory`);
   const chunks: Buffer[] = [];

@@ -1,7 +1,18 @@
 // Streaming encryption and decryption in the object format of ./format.ts. Memory per stream is
 // about two chunks, whatever the object's size.
 import { Transform, type TransformCallback } from 'node:stream';
-import { associatedData, createHeader, DamagedObjectError, HEADER_BYTES, objectKey, openChunk, parseHeader, sealChunk, TAG_BYTES, type ObjectHeader } from './format.js';
+import {
+  associatedData,
+  createHeader,
+  DamagedObjectError,
+  HEADER_BYTES,
+  objectKey,
+  openChunk,
+  parseHeader,
+  sealChunk,
+  TAG_BYTES,
+  type ObjectHeader,
+} from './format.js';
 import { UnknownKeyError, type DataKey, type KeyLookup } from './keys.js';
 
 /**

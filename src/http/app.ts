@@ -40,7 +40,9 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 function accessLog(logger: Logger, metrics: Metrics, routeLabel: RouteLabel) {
-  const requests = childCache((route, method, status) => metrics.requests.labels({ route: route as string, method: method as string, status: status as string }));
+  const requests = childCache((route, method, status) =>
+    metrics.requests.labels({ route: route as string, method: method as string, status: status as string }),
+  );
   const duration = childCache((route) => metrics.duration.labels({ route: route as string }));
   return async (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
@@ -52,10 +54,8 @@ function accessLog(logger: Logger, metrics: Metrics, routeLabel: RouteLabel) {
       // Methods are a small set too (Node's parser refuses unknown ones).
       requests(route, ctx.method, String(ctx.status)).inc();
       duration(route).observe(seconds);
-      if (logger.isLevelEnabled('debug')) logger.debug(
-        { requestId: ctx.state.requestId, method: ctx.method, route, status: ctx.status, ms: Number((seconds * 1000).toFixed(3)) },
-        'request',
-      );
+      if (logger.isLevelEnabled('debug'))
+        logger.debug({ requestId: ctx.state.requestId, method: ctx.method, route, status: ctx.status, ms: Number((seconds * 1000).toFixed(3)) }, 'request');
     }
   };
 }

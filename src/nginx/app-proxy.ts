@@ -14,7 +14,10 @@ export const APP_PROXY_DIRECTIVES: readonly string[] = [
 ];
 
 /** auth_request subrequests: the client's raw request line (not $uri, which nginx normalized) and method. */
-export const ORIGINAL_REQUEST_HEADERS: readonly string[] = ['proxy_set_header X-Original-URI $request_uri;', 'proxy_set_header X-Original-Method $request_method;'];
+export const ORIGINAL_REQUEST_HEADERS: readonly string[] = [
+  'proxy_set_header X-Original-URI $request_uri;',
+  'proxy_set_header X-Original-Method $request_method;',
+];
 
 /** For routes that only read: the body is never needed by the app. */
 export const NO_REQUEST_BODY: readonly string[] = ['proxy_pass_request_body off;', 'proxy_set_header Content-Length "";'];

@@ -19,7 +19,10 @@ export function renderAccessLocations(config: SluiceConfig): string[] {
   const lines: string[] = [];
   if (Object.keys(config.sharing.authRequest.locations).length > 0) {
     lines.push(
-      ...renderErrorLocations(config.nginx.internalPrefix, PROTECTED_ERROR_STATUSES.filter((status) => !STORE_ERROR_STATUSES.includes(status))),
+      ...renderErrorLocations(
+        config.nginx.internalPrefix,
+        PROTECTED_ERROR_STATUSES.filter((status) => !STORE_ERROR_STATUSES.includes(status)),
+      ),
       '',
       '# auth_request target: nginx asks Sluice before serving a protected location itself.',
       `location = ${authRequestLocation(config.nginx.internalPrefix)} {`,
@@ -60,7 +63,8 @@ export interface ProtectedLocationInput {
  */
 export function renderProtectedLocation(input: ProtectedLocationInput): string {
   const root = path.resolve(input.root).replace(/\/+$/, '');
-  if (/[$"'{};\\\n\r]/.test(root + input.path)) throw ConfigError.forKey('sharing.authRequest.locations', 'path or root contains a character nginx cannot take');
+  if (/[$"'{};\\\n\r]/.test(root + input.path))
+    throw ConfigError.forKey('sharing.authRequest.locations', 'path or root contains a character nginx cannot take');
   return [
     `location ^~ ${input.path}/ {`,
     `    auth_request ${authRequestLocation(input.internalPrefix)};`,

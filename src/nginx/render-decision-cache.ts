@@ -17,8 +17,26 @@
 // full credentials by an md5 the app computed (secure_link_md5), so a forged token carrying a
 // copied signature finds the entry but is refused.
 import type { SluiceConfig } from '../config/schema.js';
-import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, s3ProxyDirectives, ORIGINAL_REQUEST_HEADERS, upstreamVar } from './app-proxy.js';
-import { DC, DC_ERROR_STATUSES, decidedPrefix, decideLocation, IMAGE_ROUTE_SEGMENT, imageDecideLocation, type ImageForm, storeConstantHeaders } from '../contract/decision-cache.js';
+import {
+  APP_PROXY_DIRECTIVES,
+  forwardConditionalHeaders,
+  indent,
+  LONG_RESPONSE_HEADERS,
+  NO_REQUEST_BODY,
+  s3ProxyDirectives,
+  ORIGINAL_REQUEST_HEADERS,
+  upstreamVar,
+} from './app-proxy.js';
+import {
+  DC,
+  DC_ERROR_STATUSES,
+  decidedPrefix,
+  decideLocation,
+  IMAGE_ROUTE_SEGMENT,
+  imageDecideLocation,
+  type ImageForm,
+  storeConstantHeaders,
+} from '../contract/decision-cache.js';
 import { decisionCacheOn, decisionCacheStores, imageDecisionCacheOn } from '../config/decision-cache.js';
 import { JSON_ERROR_TYPE } from './render-errors.js';
 import { PROTECTED_HEADERS, S3_PATH_HEADER } from '../contract/headers.js';
@@ -238,11 +256,32 @@ function imageMaps(): string[] {
 function cookieMaps(cookie: string | undefined): string[] {
   if (cookie === undefined) {
     // The app reads no cookie: none is part of the decision.
-    return [`map $http_cookie ${V.cookieSkip} {`, '    default 0;', '}', `map $http_cookie ${V.cookieToken} {`, '    default "";', '}', `map $http_cookie ${V.cookieSig} {`, '    default "";', '}'];
+    return [
+      `map $http_cookie ${V.cookieSkip} {`,
+      '    default 0;',
+      '}',
+      `map $http_cookie ${V.cookieToken} {`,
+      '    default "";',
+      '}',
+      `map $http_cookie ${V.cookieSig} {`,
+      '    default "";',
+      '}',
+    ];
   }
   if (!/^[A-Za-z0-9_-]+$/.test(cookie)) {
     // A name the maps cannot match safely: any request with cookies is decided by the app.
-    return [`map $http_cookie ${V.cookieSkip} {`, '    "" 0;', '    default 1;', '}', `map $http_cookie ${V.cookieToken} {`, '    default "";', '}', `map $http_cookie ${V.cookieSig} {`, '    default "";', '}'];
+    return [
+      `map $http_cookie ${V.cookieSkip} {`,
+      '    "" 0;',
+      '    default 1;',
+      '}',
+      `map $http_cookie ${V.cookieToken} {`,
+      '    default "";',
+      '}',
+      `map $http_cookie ${V.cookieSig} {`,
+      '    default "";',
+      '}',
+    ];
   }
   const once = `(?:^|;\\s*)${cookie}=(${JWS})\\s*(?:;|$)`;
   return [
@@ -272,7 +311,13 @@ export interface DecisionCacheStore {
   /** fs: the store root (already checked for nginx). */
   readonly root?: string;
   /** s3: the fixed upstream. */
-  readonly s3?: { readonly scheme: 'http' | 'https'; readonly upstream: string; readonly host: string; readonly hostHeader: string; readonly timeoutSeconds: number };
+  readonly s3?: {
+    readonly scheme: 'http' | 'https';
+    readonly upstream: string;
+    readonly host: string;
+    readonly hostHeader: string;
+    readonly timeoutSeconds: number;
+  };
 }
 
 /** The shared locations: the cached auth_request target and the error answers. */
@@ -401,7 +446,9 @@ function imageDecideLocation_(config: SluiceConfig, form: ImageForm): string[] {
     '    proxy_buffer_size 32k;',
     '    proxy_buffers 8 32k;',
     `    proxy_cache ${DECISION_ZONE};`,
-    native ? '    # Signatures only, never a token; the query holds no share link (those are never stored).' : '    # The signed path, as in an access log; never a token.',
+    native
+      ? '    # Signatures only, never a token; the query holds no share link (those are never stored).'
+      : '    # The signed path, as in an access log; never a token.',
     `    proxy_cache_key ${key};`,
     '    proxy_cache_methods GET HEAD;',
     '    proxy_ignore_headers Cache-Control Expires;',
@@ -472,7 +519,14 @@ export function renderImageDecisionLocations(
           `    error_page 401 = ${nginxErrorLocation(internal, 401)};`,
         ]
       : []),
-    ...image.worker({ ticket: V.imgTicket, key: V.imgKey, vary: V.imgVary, disposition: '""', cacheControl: V.imgCacheControl, workerUnavailable: workerErrorLocation(internal) }),
+    ...image.worker({
+      ticket: V.imgTicket,
+      key: V.imgKey,
+      vary: V.imgVary,
+      disposition: '""',
+      cacheControl: V.imgCacheControl,
+      workerUnavailable: workerErrorLocation(internal),
+    }),
     `    ${auditLogDirective(config, paths)}`,
     '}',
   ];
@@ -503,7 +557,11 @@ function carriedHeaderVar(header: string): string {
 }
 
 /** The public location of one store: ask (cached), then serve as the answer says. */
-export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCacheStore, paths: DecisionCachePaths = defaultDecisionCachePaths(config)): string[] {
+export function renderDecisionCacheStore(
+  config: SluiceConfig,
+  store: DecisionCacheStore,
+  paths: DecisionCachePaths = defaultDecisionCachePaths(config),
+): string[] {
   const internal = config.nginx.internalPrefix;
   const decided = decidedPrefix(internal);
   const constant = storeConstantHeaders(config.stores[store.name]?.cacheControl ?? '');
@@ -528,7 +586,7 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
     return header === 'Content-Type' && store.root !== undefined ? V.typeOut : carriedHeaderVar(header);
   };
   const serve = [
-    '    # Every use of a decision, cached or not, is bound to this request\'s credentials.',
+    "    # Every use of a decision, cached or not, is bound to this request's credentials.",
     `    secure_link ${V.binding};`,
     `    secure_link_md5 ${MATERIAL};`,
     '    if ($secure_link != "1") {',
@@ -538,7 +596,7 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
     '    types { }',
     '    default_type "";',
     ...PROTECTED_HEADERS.map((h) => `    add_header ${h.header} ${headerValue(h.header)}${h.always ? ' always' : ''};`),
-    '    # The rule\'s bandwidth, as X-Accel-Limit-Rate sets it on a download through the app.',
+    "    # The rule's bandwidth, as X-Accel-Limit-Rate sets it on a download through the app.",
     `    limit_rate ${V.limitRate};`,
     `    ${auditLogDirective(config, paths)}`,
   ];
@@ -609,7 +667,19 @@ export function renderDecisionCacheStore(config: SluiceConfig, store: DecisionCa
 }
 
 /** What S3 must not add: the app's headers are re-added from the decision. */
-const HIDDEN_S3 = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'Content-Security-Policy', 'X-Content-Type-Options', 'x-amz-request-id', 'x-amz-id-2', 'X-Trans-Id', 'X-Openstack-Request-Id'];
+const HIDDEN_S3 = [
+  'Content-Type',
+  'Content-Disposition',
+  'Cache-Control',
+  'Expires',
+  'Set-Cookie',
+  'Content-Security-Policy',
+  'X-Content-Type-Options',
+  'x-amz-request-id',
+  'x-amz-id-2',
+  'X-Trans-Id',
+  'X-Openstack-Request-Id',
+];
 
 /** Storage redirects, refusals and failures: Sluice's 502 (401 stays the binding's). */
 const S3_FAILURES: readonly number[] = [301, 302, 303, 307, 308, 400, 403, 405, 406, 408, 409, 410, 411, 413, 414, 415, 429, 500, 501, 502, 503, 504];

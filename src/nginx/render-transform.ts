@@ -25,7 +25,7 @@ export function renderTransformHttp(config: SluiceConfig): string[] {
   const { worker } = config;
   if (!config.transform.enabled || !worker.cache.enabled) return [];
   return [
-    '# Transform results. A relative path is under nginx\'s prefix (-p).',
+    "# Transform results. A relative path is under nginx's prefix (-p).",
     `proxy_cache_path ${worker.cache.dir} levels=1:2 keys_zone=${CACHE_ZONE}:16m max_size=${worker.cache.maxSize} inactive=${worker.cache.inactive} use_temp_path=off;`,
   ];
 }
@@ -35,7 +35,11 @@ export function renderTransformHttp(config: SluiceConfig): string[] {
  * transform.decisionCache, each prefix asks the app with a cached auth_request instead
  * (render-decision-cache.ts) and jumps to its own copy of the worker location.
  */
-export function renderTransformServer(config: SluiceConfig, paths: DecisionCachePaths = defaultDecisionCachePaths(config), resultS3?: ResultS3Upstream): string[] {
+export function renderTransformServer(
+  config: SluiceConfig,
+  paths: DecisionCachePaths = defaultDecisionCachePaths(config),
+  resultS3?: ResultS3Upstream,
+): string[] {
   if (!config.transform.enabled) return [];
   const { transform, worker } = config;
   const results = transform.resultStore !== undefined;
@@ -69,7 +73,16 @@ export interface ResultS3Upstream {
  * S3 headers that must not reach the client. Also hidden in the worker location: nginx's cache
  * entry keeps S3's headers, and a later hit is answered from there.
  */
-const HIDDEN_RESULT_HEADERS = ['Cache-Control', 'Expires', 'Set-Cookie', 'x-amz-request-id', 'x-amz-id-2', 'x-amz-meta-sluice-format', 'X-Trans-Id', 'X-Openstack-Request-Id'];
+const HIDDEN_RESULT_HEADERS = [
+  'Cache-Control',
+  'Expires',
+  'Set-Cookie',
+  'x-amz-request-id',
+  'x-amz-id-2',
+  'x-amz-meta-sluice-format',
+  'X-Trans-Id',
+  'X-Openstack-Request-Id',
+];
 
 /** What the worker's X-Accel-Redirect to a stored result lands on (transform.resultStore). */
 function resultStoreLocations(config: SluiceConfig, s3: ResultS3Upstream | undefined): string[] {
@@ -86,7 +99,8 @@ function resultStoreLocations(config: SluiceConfig, s3: ResultS3Upstream | undef
   ];
   if (store?.type === 'fs') {
     const dir = `${path.resolve(store.root).replace(/\/+$/, '')}/${settings.prefix}`;
-    if (/[$"'{};\\\n\r]/.test(dir)) throw ConfigError.forKey(`stores.${settings.store}.root`, 'contains a character nginx cannot take in a path ($ " \' { } ; \\ or newline)');
+    if (/[$"'{};\\\n\r]/.test(dir))
+      throw ConfigError.forKey(`stores.${settings.store}.root`, 'contains a character nginx cannot take in a path ($ " \' { } ; \\ or newline)');
     return [
       '',
       '# A result another node rendered, in the shared fs result store: nginx sends the file. The',
@@ -114,7 +128,13 @@ function resultStoreLocations(config: SluiceConfig, s3: ResultS3Upstream | undef
     `    set $sluice_img_result_path ${upstreamVar(RESULT_PATH_HEADER)};`,
     ...indent(s3ProxyDirectives(s3, s3.upstream, '$sluice_img_result_path')),
     ...(cache.enabled
-      ? [`    proxy_cache ${CACHE_ZONE};`, '    proxy_cache_key $sluice_img_key;', `    proxy_cache_valid 200 ${cache.valid};`, '    proxy_cache_lock on;', '    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires X-Accel-Redirect X-Accel-Limit-Rate X-Accel-Buffering X-Accel-Charset;']
+      ? [
+          `    proxy_cache ${CACHE_ZONE};`,
+          '    proxy_cache_key $sluice_img_key;',
+          `    proxy_cache_valid 200 ${cache.valid};`,
+          '    proxy_cache_lock on;',
+          '    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires X-Accel-Redirect X-Accel-Limit-Rate X-Accel-Buffering X-Accel-Charset;',
+        ]
       : []),
     ...HIDDEN_RESULT_HEADERS.map((h) => `    proxy_hide_header ${h};`),
     ...common,
@@ -164,7 +184,17 @@ function internalImageLocation(internalPrefix: string, body: (sources: ImageSour
 function workerDirectives(sources: ImageSources, cache: boolean, valid: string, requestTimeoutMs: number, results = false): string[] {
   // With the result store the worker may answer X-Accel-Redirect to a stored result: followed,
   // and (as nginx does with such answers) not cached here; the result location caches instead.
-  const ignored = ['Cache-Control', 'Expires', 'Set-Cookie', 'Vary', 'X-Accel-Expires', ...(results ? [] : ['X-Accel-Redirect']), 'X-Accel-Limit-Rate', 'X-Accel-Buffering', 'X-Accel-Charset'];
+  const ignored = [
+    'Cache-Control',
+    'Expires',
+    'Set-Cookie',
+    'Vary',
+    'X-Accel-Expires',
+    ...(results ? [] : ['X-Accel-Redirect']),
+    'X-Accel-Limit-Rate',
+    'X-Accel-Buffering',
+    'X-Accel-Charset',
+  ];
   return [
     // `set` runs before proxy_pass replaces the upstream, so these still see the app's headers.
     `    set $sluice_img_ticket ${sources.ticket};`,
@@ -204,7 +234,7 @@ function workerDirectives(sources: ImageSources, cache: boolean, valid: string, 
     '    add_header Content-Disposition $sluice_disposition;',
     "    # Success only; the worker's own errors say no-store.",
     '    add_header Cache-Control $sluice_img_cache_control;',
-    '    # The worker down or silent: a short JSON answer, not nginx\'s HTML page.',
+    "    # The worker down or silent: a short JSON answer, not nginx's HTML page.",
     `    error_page 502 504 = ${sources.workerUnavailable};`,
   ];
 }

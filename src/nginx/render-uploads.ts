@@ -23,7 +23,9 @@ export function renderUploadLocations(config: SluiceConfig): string[] {
     '    client_max_body_size 256k;',
     '}',
   ];
-  const fsStores = (config.uploads.stores ?? Object.keys(config.stores)).filter((name) => config.stores[name]?.type === 'fs' && !config.stores[name]?.encrypted);
+  const fsStores = (config.uploads.stores ?? Object.keys(config.stores)).filter(
+    (name) => config.stores[name]?.type === 'fs' && !config.stores[name]?.encrypted,
+  );
   for (const name of fsStores) {
     const store = config.stores[name];
     if (store?.type !== 'fs') continue;

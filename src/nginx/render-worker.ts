@@ -13,7 +13,14 @@ export function workerNeeded(config: SluiceConfig): boolean {
 /** Lines for the http include: the worker upstream (worker.upstream, else its listen address). */
 export function renderWorkerHttp(config: SluiceConfig): string[] {
   if (!workerNeeded(config)) return [];
-  return ['', '# Worker tier: image transforms, encrypted stores.', `upstream ${WORKER_UPSTREAM} {`, `    server ${workerUpstream(config.worker)};`, '    keepalive 16;', '}'];
+  return [
+    '',
+    '# Worker tier: image transforms, encrypted stores.',
+    `upstream ${WORKER_UPSTREAM} {`,
+    `    server ${workerUpstream(config.worker)};`,
+    '    keepalive 16;',
+    '}',
+  ];
 }
 
 /** Lines for the server include: the worker down or silent is a short JSON answer, not nginx's HTML page. */

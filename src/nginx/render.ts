@@ -6,7 +6,15 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { APP_PROXY_DIRECTIVES, forwardConditionalHeaders, indent, LONG_RESPONSE_HEADERS, NO_REQUEST_BODY, s3ProxyDirectives, upstreamVar } from './app-proxy.js';
+import {
+  APP_PROXY_DIRECTIVES,
+  forwardConditionalHeaders,
+  indent,
+  LONG_RESPONSE_HEADERS,
+  NO_REQUEST_BODY,
+  s3ProxyDirectives,
+  upstreamVar,
+} from './app-proxy.js';
 import { errorPages, JSON_ERROR_TYPE, renderErrorLocations, STORE_ERROR_STATUSES } from './render-errors.js';
 import { MAX_RANGES, renderSingleRangeMap, SINGLE_RANGE_VAR } from './ranges.js';
 import { DISPOSITION_HEADER, S3_PATH_HEADER } from '../contract/headers.js';
@@ -45,7 +53,17 @@ export interface FullConfigInput extends RenderInput {
 }
 
 const DISPOSITION_VAR = upstreamVar(DISPOSITION_HEADER);
-const HIDDEN_S3_HEADERS = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Set-Cookie', 'x-amz-request-id', 'x-amz-id-2', 'X-Trans-Id', 'X-Openstack-Request-Id'];
+const HIDDEN_S3_HEADERS = [
+  'Content-Type',
+  'Content-Disposition',
+  'Cache-Control',
+  'Expires',
+  'Set-Cookie',
+  'x-amz-request-id',
+  'x-amz-id-2',
+  'X-Trans-Id',
+  'X-Openstack-Request-Id',
+];
 
 export function renderHttpInclude(input: RenderInput): string {
   const lines = [
@@ -104,7 +122,10 @@ export function renderServerInclude(input: RenderInput): string {
   for (const [name, store] of Object.entries(config.stores)) {
     // Encrypted stores get no location of their own: ciphertext is read by the worker only.
     if (store.encrypted) continue;
-    blocks.push('', ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)));
+    blocks.push(
+      '',
+      ...(store.type === 'fs' ? fsLocation(internal, name, store.root) : s3LocationBlock(internal, name, input.s3Origins, config.ops.storageTimeoutSeconds)),
+    );
   }
   const cached = decisionCacheStores(config);
   if (decisionCacheOn(config)) blocks.push(...renderDecisionCacheServer(config, input.decisionCachePaths));
@@ -116,7 +137,13 @@ export function renderServerInclude(input: RenderInput): string {
       blocks.push(...renderDecisionCacheStore(config, { name, root }, input.decisionCachePaths));
     } else if (store?.type === 's3') {
       const origin = originParts(name, input.s3Origins);
-      const s3 = { scheme: origin.scheme, upstream: s3UpstreamName(name), host: origin.host, hostHeader: origin.hostHeader, timeoutSeconds: config.ops.storageTimeoutSeconds };
+      const s3 = {
+        scheme: origin.scheme,
+        upstream: s3UpstreamName(name),
+        host: origin.host,
+        hostHeader: origin.hostHeader,
+        timeoutSeconds: config.ops.storageTimeoutSeconds,
+      };
       blocks.push(...renderDecisionCacheStore(config, { name, s3 }, input.decisionCachePaths));
     }
   }
@@ -187,7 +214,9 @@ function fsLocation(internal: string, name: string, root: string): string[] {
 }
 
 /** Everything else storage may answer besides 2xx, 304, 404, 412 and 416: Sluice's 502. */
-const STORAGE_ERROR_STATUSES: readonly number[] = [301, 302, 303, 307, 308, 400, 401, 403, 405, 406, 408, 409, 410, 411, 413, 414, 415, 429, 500, 501, 502, 503, 504];
+const STORAGE_ERROR_STATUSES: readonly number[] = [
+  301, 302, 303, 307, 308, 400, 401, 403, 405, 406, 408, 409, 410, 411, 413, 414, 415, 429, 500, 501, 502, 503, 504,
+];
 
 function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<string, string>, timeoutSeconds: number): string[] {
   const origin = originParts(name, origins);
@@ -204,7 +233,7 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
     "    # Nothing of the client's request reaches storage (no Authorization, no Cookie) ...",
     ...indent(s3ProxyDirectives(origin, s3UpstreamName(name), '$sluice_s3_path')),
     '    # ... except what makes Range and conditional requests work; one range at most: storage',
-    "    # would build a multipart body from many (and its multipart type is hidden below).",
+    '    # would build a multipart body from many (and its multipart type is hidden below).',
     ...indent(forwardConditionalHeaders({ Range: SINGLE_RANGE_VAR })),
     '    # The app decides type, disposition and caching; S3 must not add its own copies.',
     ...HIDDEN_S3_HEADERS.map((h) => `    proxy_hide_header ${h};`),
@@ -228,13 +257,18 @@ function s3LocationBlock(internal: string, name: string, origins: ReadonlyMap<st
   ];
 }
 
-
 /** The upstream of an S3 result store (transform.resultStore), for the result location. */
 function resultS3Upstream(config: SluiceConfig, origins: ReadonlyMap<string, string>): ResultS3Upstream | undefined {
   const name = config.transform.resultStore?.store;
   if (name === undefined || config.stores[name]?.type !== 's3') return undefined;
   const origin = originParts(name, origins);
-  return { scheme: origin.scheme, upstream: s3UpstreamName(name), host: origin.host, hostHeader: origin.hostHeader, timeoutSeconds: config.ops.storageTimeoutSeconds };
+  return {
+    scheme: origin.scheme,
+    upstream: s3UpstreamName(name),
+    host: origin.host,
+    hostHeader: origin.hostHeader,
+    timeoutSeconds: config.ops.storageTimeoutSeconds,
+  };
 }
 
 function s3StoreNames(config: SluiceConfig): string[] {

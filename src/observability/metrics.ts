@@ -107,7 +107,10 @@ export function appRouteLabels(config: Pick<SluiceConfig, 'prefix' | 'transform'
   ]);
 }
 
-const decisionChildren = new WeakMap<Metrics, { decisions: (store: string, effect: string) => { inc(): void }; seconds: (source: string) => { observe(v: number): void } }>();
+const decisionChildren = new WeakMap<
+  Metrics,
+  { decisions: (store: string, effect: string) => { inc(): void }; seconds: (source: string) => { observe(v: number): void } }
+>();
 
 /** What the metrics read of a policy decision (declared here so observability sits below policy). */
 export interface DecisionOutcome {

@@ -31,10 +31,17 @@ export function listKeys(config: SluiceConfig): KeyListing[] {
     const material = key.secret ?? key.publicKey ?? key.jwksUrl ?? '';
     listing.push({ kind: 'auth', id: key.kid ?? `#${index}`, fingerprint: key.jwksUrl ?? fingerprint(material), signs: false });
   });
-  config.sharing.keys.forEach((key, index) => listing.push({ kind: 'share', id: key.kid, fingerprint: fingerprint(key.secret), signs: index === 0 }));
-  config.transform.keys.forEach((key, index) =>
-    listing.push({ kind: 'transform', id: `#${index}`, fingerprint: `${fingerprint(key)}/${fingerprint(config.transform.salts[index] ?? '')}`, signs: index === 0 }),
-  );
+  config.sharing.keys.forEach((key, index) => {
+    listing.push({ kind: 'share', id: key.kid, fingerprint: fingerprint(key.secret), signs: index === 0 });
+  });
+  config.transform.keys.forEach((key, index) => {
+    listing.push({
+      kind: 'transform',
+      id: `#${index}`,
+      fingerprint: `${fingerprint(key)}/${fingerprint(config.transform.salts[index] ?? '')}`,
+      signs: index === 0,
+    });
+  });
   return listing;
 }
 

@@ -10,11 +10,7 @@ export function opsS3Client(config: S3StoreConfig): S3Client {
 }
 
 /** The named store, which must be of the given type (a usage error names what was found). */
-export function storeOfType<T extends 'fs' | 's3'>(
-  config: SluiceConfig,
-  name: string,
-  type: T,
-): Extract<SluiceConfig['stores'][string], { type: T }> {
+export function storeOfType<T extends 'fs' | 's3'>(config: SluiceConfig, name: string, type: T): Extract<SluiceConfig['stores'][string], { type: T }> {
   const store = config.stores[name];
   if (store === undefined) throw new Error(`no store named "${name}" (configured: ${Object.keys(config.stores).join(', ')})`);
   if (store.type !== type) throw new Error(`store "${name}" is an ${store.type} store, expected ${type}`);

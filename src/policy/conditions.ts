@@ -30,15 +30,16 @@ export interface ConditionScope {
 const COMPILERS: { readonly [K in ConditionKind]: (condition: ConditionOf<K>, scope: ConditionScope) => ConditionCheck } = {
   // Holds for everyone, anonymous included: the only condition an anonymous caller can meet.
   public: () => () => true,
-  authenticated: () => ({ subject }) => subject.authenticated,
+  authenticated:
+    () =>
+    ({ subject }) =>
+      subject.authenticated,
   equals: ({ claim, equals }) => claimCheck(claim, (value) => value === equals),
   contains: ({ claim, contains }) => claimCheck(claim, (value) => containsValue(value, contains)),
   equalsParam: ({ claim, equalsParam }, scope) => {
     // A typo here would make the rule silently never apply (for a deny rule: silently allow).
     if (!scope.paramNames.includes(equalsParam)) {
-      throw new ConfigError([
-        `${scope.ruleLabel}: condition equalsParam refers to "${equalsParam}", which the key pattern does not define`,
-      ]);
+      throw new ConfigError([`${scope.ruleLabel}: condition equalsParam refers to "${equalsParam}", which the key pattern does not define`]);
     }
     return (context) => {
       if (!context.subject.authenticated || !Object.hasOwn(context.params, equalsParam)) return false;
@@ -75,7 +76,8 @@ function claimCheck(claim: string, test: (value: unknown) => boolean): Condition
 /** Holds when any roles claim contains any wanted role (same matching as `contains`). */
 function rolesCheck(claims: readonly string[], wanted: readonly string[]): ConditionCheck {
   return ({ subject }) =>
-    subject.authenticated && claims.some((claim) => {
+    subject.authenticated &&
+    claims.some((claim) => {
       const value = lookupClaim(subject.claims, claim);
       return wanted.some((role) => containsValue(value, role));
     });

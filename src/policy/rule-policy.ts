@@ -72,7 +72,10 @@ function authorityFor(rule: RuleConfig, index: number, label: string, authoritie
   if (authority !== undefined) return authority;
   const known = [...authorities.keys()].map((name) => JSON.stringify(name)).join(', ') || 'none configured';
   const hint = rule.to === 'webhook' ? ' (set policy.webhook.url)' : '';
-  throw ConfigError.forKey(`rules.${index}.to`, `${label} delegates to ${JSON.stringify(rule.to)}, which is not a loaded plugin or the webhook${hint}; known: ${known}`);
+  throw ConfigError.forKey(
+    `rules.${index}.to`,
+    `${label} delegates to ${JSON.stringify(rule.to)}, which is not a loaded plugin or the webhook${hint}; known: ${known}`,
+  );
 }
 
 /** Whether the rule applies to this request; the cheap checks run before the pattern. */

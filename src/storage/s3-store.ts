@@ -134,13 +134,7 @@ export function splitPresignedUrl(url: string, expectedOrigin: string): string {
   return pathAndQuery;
 }
 
-function presignUrl(
-  client: S3Client,
-  config: S3StoreConfig,
-  key: string,
-  method: ReadMethod,
-  overrides: ResponseOverrides = {},
-): Promise<string> {
+function presignUrl(client: S3Client, config: S3StoreConfig, key: string, method: ReadMethod, overrides: ResponseOverrides = {}): Promise<string> {
   // SigV4 signs the method: a GET-signed URL is refused for HEAD, so each gets its own command.
   // The response-* overrides are signed too, so the client cannot change them.
   const input = {
@@ -155,7 +149,5 @@ function presignUrl(
 
 function describe(error: unknown): string {
   const status = httpStatus(error);
-  return [errorName(error) ?? 'error', status === undefined ? undefined : `HTTP ${status}`]
-    .filter((part) => part !== undefined)
-    .join(', ');
+  return [errorName(error) ?? 'error', status === undefined ? undefined : `HTTP ${status}`].filter((part) => part !== undefined).join(', ');
 }

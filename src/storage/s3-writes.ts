@@ -62,7 +62,9 @@ export function s3Writes(client: S3Client, locate: (key: string) => ObjectLocati
       const params = { ...at(key), ContentType: options.contentType, ...(options.metadata !== undefined && { Metadata: { ...options.metadata } }) };
       await guarded<unknown>(() =>
         body instanceof Uint8Array
-          ? client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.byteLength }), { ...(options.signal !== undefined && { abortSignal: options.signal }) })
+          ? client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.byteLength }), {
+              ...(options.signal !== undefined && { abortSignal: options.signal }),
+            })
           : streamed(client, params, body, options.signal),
       );
     },
@@ -79,7 +81,10 @@ function presignedUpload(client: S3Client, at: (key: CanonicalKey) => ObjectLoca
   return {
     via: 'presigned-url',
     presignPut: (key, size, contentType, ttlSeconds) =>
-      getSignedUrl(client, new PutObjectCommand({ ...at(key), ContentLength: size, ContentType: contentType }), { expiresIn: ttlSeconds, signableHeaders: BOUND_HEADERS }),
+      getSignedUrl(client, new PutObjectCommand({ ...at(key), ContentLength: size, ContentType: contentType }), {
+        expiresIn: ttlSeconds,
+        signableHeaders: BOUND_HEADERS,
+      }),
     async createMultipart(key, contentType) {
       const created = await guarded(() => client.send(new CreateMultipartUploadCommand({ ...at(key), ContentType: contentType })));
       if (created.UploadId === undefined) throw storageUnavailable(new Error('CreateMultipartUpload returned no UploadId'));

@@ -115,7 +115,10 @@ function renormalize(rest: string): string {
     if (!fixed.includes(':')) break;
     segments[index] = fixed;
   }
-  return `/${segments.join('/')}`.replace(/\/plain\/(\S+):\/([^/])/, (_m, scheme: string, first: string) => `/plain/${scheme}://${scheme === 'local' ? '/' : ''}${first}`);
+  return `/${segments.join('/')}`.replace(
+    /\/plain\/(\S+):\/([^/])/,
+    (_m, scheme: string, first: string) => `/plain/${scheme}://${scheme === 'local' ? '/' : ''}${first}`,
+  );
 }
 
 function checkSignature(signature: string, signedPath: string, config: TransformUrlSettings): void {

@@ -43,7 +43,12 @@ export type UploadTarget = Pick<StoreWrites, 'head' | 'delete' | 'directUpload'>
 
 export interface UploadService {
   plan(request: UploadRequest, target: UploadTarget, subject: string): Promise<UploadPlan>;
-  complete(id: string, parts: readonly CompletedPart[], subject: string, targetFor: (store: string) => UploadTarget): Promise<{ store: string; key: string; size: number }>;
+  complete(
+    id: string,
+    parts: readonly CompletedPart[],
+    subject: string,
+    targetFor: (store: string) => UploadTarget,
+  ): Promise<{ store: string; key: string; size: number }>;
   abort(id: string, subject: string, targetFor: (store: string) => UploadTarget): Promise<void>;
 }
 
@@ -85,7 +90,13 @@ export function createUploadService(config: UploadsConfig, reservations: Reserva
         const entry: MultipartRecord = { store: request.store, key: request.key.value, s3UploadId, subject, size: request.size, parts: parts.length };
         await reservations.set(`mp:${id}`, JSON.stringify(entry), pendingTtl);
         const urls = await Promise.all(parts.map((p) => presigned.presignPart(request.key, s3UploadId, p.partNumber, p.size, ttl)));
-        return { uploadId: id, method: 'PUT', partSize: config.partSizeBytes, parts: parts.map((p, i) => ({ ...p, url: urls[i] as string })), expiresAt: expiresAt() };
+        return {
+          uploadId: id,
+          method: 'PUT',
+          partSize: config.partSizeBytes,
+          parts: parts.map((p, i) => ({ ...p, url: urls[i] as string })),
+          expiresAt: expiresAt(),
+        };
       } catch (error) {
         // A refusal for an existing object keeps the (now permanent) reservation; anything else frees the key.
         if (!(error instanceof PublicError && error.status === 409)) await reservations.release(target).catch(() => undefined);
@@ -104,7 +115,7 @@ export function createUploadService(config: UploadsConfig, reservations: Reserva
         await presignedOf(store).completeMultipart(key, entry.s3UploadId, parts);
       } catch (error) {
         // S3 answers 400 (InvalidPart / EntityTooSmall) for parts that are missing or wrong.
-        const status = ((error as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause)?.$metadata?.httpStatusCode;
+        const status = (error as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause?.$metadata?.httpStatusCode;
         if (status === 400) throw new PublicError(422, 'parts do not match the upload', {}, error);
         throw error;
       }

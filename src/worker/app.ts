@@ -62,11 +62,17 @@ export function createWorkerApp(deps: WorkerAppDeps): Koa {
       if (ctx.path === RENDER_PATH) {
         deps.metrics.renders.inc({ status: String(ctx.status) });
         // Never the ticket or the source: a presigned URL is a credential.
-        deps.logger.info({ requestId: ctx.state.requestId, status: ctx.status, format: ctx.state.format, ms: Math.round(performance.now() - started) }, 'render');
+        deps.logger.info(
+          { requestId: ctx.state.requestId, status: ctx.status, format: ctx.state.format, ms: Math.round(performance.now() - started) },
+          'render',
+        );
       } else if (ctx.path.startsWith('/crypt/')) {
         const op = ctx.path === CRYPT_READ_PATH ? 'read' : ctx.path === CRYPT_WRITE_PATH ? 'write' : 'other';
         deps.metrics.crypt.inc({ op, status: String(ctx.status) });
-        deps.logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'crypt');
+        deps.logger.info(
+          { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+          'crypt',
+        );
       }
     }
   });
@@ -157,7 +163,13 @@ async function servedFromStore(ctx: Context, deps: WorkerAppDeps, results: Usabl
 }
 
 /** Rendered results in a format Sluice writes go to the store once, before the answer; resolves to the stored copy's ETag. */
-async function keepInStore(deps: WorkerAppDeps, results: UsableResults, ticket: Ticket, result: RenderedImage, contentType: string): Promise<string | undefined> {
+async function keepInStore(
+  deps: WorkerAppDeps,
+  results: UsableResults,
+  ticket: Ticket,
+  result: RenderedImage,
+  contentType: string,
+): Promise<string | undefined> {
   if (ticket.plan.raw || result.contentType !== undefined || EXTENSIONS[result.format] === undefined) return undefined;
   try {
     const etag = await results.store.keep(results.key, { data: result.data, format: result.format, contentType });

@@ -79,7 +79,10 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
     requestTimeoutMs: worker.requestTimeoutMs,
     limiter,
     budget,
-    fetcher: createSourceFetcher(crypt?.sourceStore ?? ((name) => stores.get(name)), origins, { maxBytes: worker.maxSourceBytes, timeoutMs: worker.downloadTimeoutMs }),
+    fetcher: createSourceFetcher(crypt?.sourceStore ?? ((name) => stores.get(name)), origins, {
+      maxBytes: worker.maxSourceBytes,
+      timeoutMs: worker.downloadTimeoutMs,
+    }),
     render: options.render ?? createRenderer(worker, watermark),
     logger,
     metrics,
@@ -95,7 +98,16 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   const address = `${worker.host}:${port}`;
   const exposed = exposedWorkerWarning(worker.host);
   if (exposed !== undefined) logger.warn({ workerHost: worker.host }, exposed);
-  logger.info({ address, concurrency: worker.concurrency, queueSize: worker.queueSize, clientConcurrency: worker.clientConcurrency, clientQueueSize: worker.clientQueueSize }, 'sluice worker listening');
+  logger.info(
+    {
+      address,
+      concurrency: worker.concurrency,
+      queueSize: worker.queueSize,
+      clientConcurrency: worker.clientConcurrency,
+      clientQueueSize: worker.clientQueueSize,
+    },
+    'sluice worker listening',
+  );
   return {
     address,
     port,

@@ -40,7 +40,14 @@ export interface SluiceNode {
 export async function startNode(name: string, rawConfig: Record<string, unknown>, dir: string): Promise<SluiceNode> {
   await mkdir(dir, { recursive: true });
   const [port, appPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-  const settings = { ...rawConfig, host: '127.0.0.1', port, appHost: '127.0.0.1', appPort, worker: { ...(rawConfig.worker as object | undefined), port: workerPort } };
+  const settings = {
+    ...rawConfig,
+    host: '127.0.0.1',
+    port,
+    appHost: '127.0.0.1',
+    appPort,
+    worker: { ...(rawConfig.worker as object | undefined), port: workerPort },
+  };
   const config = validateConfig(settings);
   const started: { stop(): Promise<void> }[] = [];
   try {
@@ -81,7 +88,12 @@ async function startApp(settings: Record<string, unknown>, dir: string, port: nu
   };
   process.once('exit', killNow);
   const deadline = Date.now() + APP_START_TIMEOUT_MS;
-  while (!(await request(port, '/healthz').then((r) => r.status === 200, () => false))) {
+  while (
+    !(await request(port, '/healthz').then(
+      (r) => r.status === 200,
+      () => false,
+    ))
+  ) {
     if (gone() || Date.now() > deadline) {
       killNow();
       throw new Error(`sluice serve did not start on port ${port}:\n${proc.output()}`);
@@ -107,4 +119,3 @@ async function startApp(settings: Record<string, unknown>, dir: string, port: nu
     },
   };
 }
-

@@ -58,15 +58,30 @@ async function startCluster(dir: string): Promise<RedisTopology> {
       ports.push(port);
       processes.push(
         spawnServer('redis-server', [
-          '--port', String(port), ...BASE_ARGS, '--dir', dir,
-          '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000',
+          '--port',
+          String(port),
+          ...BASE_ARGS,
+          '--dir',
+          dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-port',
+          String(busPort),
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
         ]),
       );
     }
     await Promise.all(ports.map((port, i) => waitUntil(() => answers(port, 'PING', '+PONG'), `cluster node ${port}`, processes[i] as Process)));
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
     await runCli(['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
-    await Promise.all(ports.map((port, i) => waitUntil(async () => (await command(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok'), `cluster state ok on ${port}`, processes[i] as Process)));
+    await Promise.all(
+      ports.map((port, i) =>
+        waitUntil(async () => (await command(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok'), `cluster state ok on ${port}`, processes[i] as Process),
+      ),
+    );
     return {
       kind: 'cluster',
       settings: { nodes },
@@ -117,11 +132,15 @@ async function startSentinel(dir: string): Promise<RedisTopology> {
     // Ready when every sentinel knows the replica (a failover needs one) and its two peers.
     await Promise.all(
       sentinelPorts.map((port, i) =>
-        waitUntil(async () => {
-          const replicas = await command(port, ['SENTINEL', 'REPLICAS', MASTER_NAME]);
-          const master = await command(port, ['SENTINEL', 'MASTER', MASTER_NAME]);
-          return replicas.includes(String(replicaPort)) && /num-other-sentinels\r\n\$1\r\n2\r\n/.test(master);
-        }, `sentinel ${port}`, processes[2 + i] as Process),
+        waitUntil(
+          async () => {
+            const replicas = await command(port, ['SENTINEL', 'REPLICAS', MASTER_NAME]);
+            const master = await command(port, ['SENTINEL', 'MASTER', MASTER_NAME]);
+            return replicas.includes(String(replicaPort)) && /num-other-sentinels\r\n\$1\r\n2\r\n/.test(master);
+          },
+          `sentinel ${port}`,
+          processes[2 + i] as Process,
+        ),
       ),
     );
     let current = { primary: primaryPort, replica: replicaPort };
@@ -142,7 +161,10 @@ async function startSentinel(dir: string): Promise<RedisTopology> {
         });
         await Promise.all(
           sentinelPorts.map((port) =>
-            waitUntil(async () => (await command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])).includes(`\r\n${next.primary}\r\n`), `sentinel ${port} reports the new primary`),
+            waitUntil(
+              async () => (await command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])).includes(`\r\n${next.primary}\r\n`),
+              `sentinel ${port} reports the new primary`,
+            ),
           ),
         );
         await waitUntil(async () => (await command(next.primary, ['ROLE'])).includes('master'), 'new primary takes writes');
@@ -150,7 +172,10 @@ async function startSentinel(dir: string): Promise<RedisTopology> {
         // (SENTINEL_PUBLISH_PERIOD * 4); doing the same at once keeps tests fast, and leaves the
         // topology as Sentinel would: a primary with one replica in sync.
         await command(next.replica, ['REPLICAOF', '127.0.0.1', String(next.primary)]);
-        await waitUntil(async () => (await command(next.replica, ['INFO', 'replication'])).includes('master_link_status:up'), 'old primary replicates the new one');
+        await waitUntil(
+          async () => (await command(next.replica, ['INFO', 'replication'])).includes('master_link_status:up'),
+          'old primary replicates the new one',
+        );
         current = next;
       },
       stop: () => stopAll(processes),
@@ -176,7 +201,10 @@ function spawnServer(binary: string, args: string[]): Process {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   process.once('exit', killNow);
-  exited.then(() => process.removeListener('exit', killNow), () => undefined);
+  exited.then(
+    () => process.removeListener('exit', killNow),
+    () => undefined,
+  );
   return { child, exited, stderr: () => stderr };
 }
 

@@ -48,7 +48,9 @@ export async function startStack(rawConfig: Record<string, unknown>, options: St
   const workerSettings = options.worker ? { worker: { ...(rawConfig.worker as object | undefined), port: await freePort() } } : {};
   const settings = { ...rawConfig, host: options.host ?? '127.0.0.1', port, appPort: 0, ...workerSettings };
   const config = validateConfig(settings);
-  const worker = options.worker ? await startWorkerProcess(settings, dir, { ...(options.workerPassword !== undefined && { password: options.workerPassword }) }) : undefined;
+  const worker = options.worker
+    ? await startWorkerProcess(settings, dir, { ...(options.workerPassword !== undefined && { password: options.workerPassword }) })
+    : undefined;
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -220,7 +220,7 @@ function readLogs(dir: string, tailLines?: number): string {
       }
       if (tailLines !== undefined) {
         const lines = text.trimEnd().split('\n');
-        text = (lines.length > tailLines ? ['…', ...lines.slice(-tailLines)] : lines).join('\n') + '\n';
+        text = `${(lines.length > tailLines ? ['…', ...lines.slice(-tailLines)] : lines).join('\n')}\n`;
       }
       return `==> ${f} <==\n${text}`;
     })
@@ -251,13 +251,7 @@ async function startOnce(): Promise<S3TestServer> {
   const logDir = path.join(dir, 'logs');
   fs.mkdirSync(logDir);
 
-  const [proxyPort, accountPort, containerPort, objectPort, memcachedPort] = (await distinctFreePorts(5)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [proxyPort, accountPort, containerPort, objectPort, memcachedPort] = (await distinctFreePorts(5)) as [number, number, number, number, number];
 
   const procs: Proc[] = [];
   let stopped: Promise<void> | undefined;

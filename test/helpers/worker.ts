@@ -61,7 +61,10 @@ export async function startWorkerProcess(rawConfig: Record<string, unknown>, dir
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sluice worker exited during start-up:\n${output}`);
-    const ready = await request(port, '/healthz').then((r) => r.status === 200, () => false);
+    const ready = await request(port, '/healthz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       kill();

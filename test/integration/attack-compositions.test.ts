@@ -35,7 +35,12 @@ async function put(key: string, content: string | Buffer): Promise<void> {
   await writeFile(file, content);
 }
 
-async function api(method: string, rawPath: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function api(
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${stack.port}${rawPath}`, {
     method,
     headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
@@ -60,7 +65,14 @@ function assertRefused(res: RawResponse, label: string): void {
 function putRaw(rawPath: string, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: stack.port, method: 'PUT', path: rawPath, agent: false, headers: { ...headers, 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) } },
+      {
+        host: '127.0.0.1',
+        port: stack.port,
+        method: 'PUT',
+        path: rawPath,
+        agent: false,
+        headers: { ...headers, 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -78,7 +90,12 @@ before(async () => {
   await put('alice/open.txt', 'open to alice');
   await put('alice/locked/l.txt', LOCKED);
   await put('alice/blocked.txt', BLOCKED);
-  await put('alice/private/priv.jpg', await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c00' } }).jpeg().toBuffer());
+  await put(
+    'alice/private/priv.jpg',
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c00' } })
+      .jpeg()
+      .toBuffer(),
+  );
   await put('alice/private/notes.txt', PRIVATE);
   await put('alice/hash#name.txt', 'a name with a hash');
   redis = await startRedis();
@@ -92,7 +109,13 @@ before(async () => {
         { id: 'no-locked', store: 'data', key: 'alice/locked/*rest', effect: 'deny' },
         { id: 'no-blocked', store: 'data', key: 'alice/blocked.txt', effect: 'deny' },
         { id: 'no-private', store: 'data', key: 'alice/private/*rest', effect: 'deny' },
-        { id: 'alice-own', store: 'data', key: 'alice/*rest', actions: ['read', 'head', 'share', 'transform', 'write'], when: [{ claim: 'sub', equals: 'alice' }] },
+        {
+          id: 'alice-own',
+          store: 'data',
+          key: 'alice/*rest',
+          actions: ['read', 'head', 'share', 'transform', 'write'],
+          when: [{ claim: 'sub', equals: 'alice' }],
+        },
       ],
       sharing: { keys: [LINK_KEY], maxExpiresInSeconds: 3600, authRequest: { locations: { '/protected': 'data' } } },
       transform: { enabled: true, keys: ['6b6579'], salts: ['73616c74'], localStore: 'data' },
@@ -123,9 +146,15 @@ describe('share links never outrank deny rules', () => {
       assertRefused(await request(stack.port, `/files/data/${key}?share=${link.token}`, { method: 'HEAD' }), `HEAD /files ${key}`);
       assertRefused(await request(stack.port, `/protected/${key}?share=${link.token}`), `/protected ${key}`);
     }
-    const audit = stack.logs().map((l) => l.audit as Record<string, unknown> | undefined).filter((a) => a?.key === 'alice/locked/l.txt');
+    const audit = stack
+      .logs()
+      .map((l) => l.audit as Record<string, unknown> | undefined)
+      .filter((a) => a?.key === 'alice/locked/l.txt');
     assert.ok(audit.length > 0);
-    assert.ok(audit.every((a) => a?.decision === 'deny' && /no-locked/.test(String(a.reason))), JSON.stringify(audit));
+    assert.ok(
+      audit.every((a) => a?.decision === 'deny' && /no-locked/.test(String(a.reason))),
+      JSON.stringify(audit),
+    );
   });
 
   it('a key link for a denied key cannot be minted: the deny covers "share" too', async () => {

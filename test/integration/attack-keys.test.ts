@@ -18,7 +18,24 @@ const PUBLIC_BODY = 'public hello';
 const REFUSED = new Set([400, 401, 403, 404]);
 
 /** Traversal spellings: plain, encoded once and twice, overlong UTF-8, path parameters, NUL, look-alikes. */
-const DOTS = ['..', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '%252e%252e', '%c0%ae%c0%ae', '%e0%80%ae%e0%80%ae', '..;', '..%00', '%2e%2e%00', '%ef%bc%8e%ef%bc%8e', '.', '%2e', '..%20', '...'];
+const DOTS = [
+  '..',
+  '%2e%2e',
+  '%2E%2E',
+  '.%2e',
+  '%2e.',
+  '%252e%252e',
+  '%c0%ae%c0%ae',
+  '%e0%80%ae%e0%80%ae',
+  '..;',
+  '..%00',
+  '%2e%2e%00',
+  '%ef%bc%8e%ef%bc%8e',
+  '.',
+  '%2e',
+  '..%20',
+  '...',
+];
 const SEPARATORS = ['/', '%2f', '%2F', '%252f', '%5c', '%5C', '\\', '%c0%af', '%e0%80%af', '//', ';/', '%ef%bc%8f', '%e2%88%95', '%00/'];
 /** What the attacker wants: a file beside the store root, a system file, and a denied key inside. */
 const TARGETS = ['secret.txt', 'etc/passwd', 'private/secret.txt'];
@@ -77,7 +94,11 @@ before(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'sluice-attack-keys-'));
   await chmod(base, 0o755);
   const root = path.join(base, 'store');
-  for (const [key, body] of [['public/ok.txt', PUBLIC_BODY], ['public/café.txt', PUBLIC_BODY], ['private/secret.txt', SECRET]] as const) {
+  for (const [key, body] of [
+    ['public/ok.txt', PUBLIC_BODY],
+    ['public/café.txt', PUBLIC_BODY],
+    ['private/secret.txt', SECRET],
+  ] as const) {
     await mkdir(path.dirname(path.join(root, key)), { recursive: true });
     await writeFile(path.join(root, key), body);
   }
@@ -93,7 +114,14 @@ before(async () => {
   await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'private/secret.txt', Body: SECRET }));
   await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'secret.txt', Body: SECRET }));
   await client.send(new PutObjectCommand({ Bucket: 'vault', Key: 'secret.txt', Body: SECRET }));
-  const s3Store = { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+  const s3Store = {
+    type: 's3',
+    bucket: 'media',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  };
   stack = await startStack({
     stores: { docs: { type: 'fs', root }, media: s3Store, streamed: { ...s3Store, delivery: 'stream' } },
     auth: testAuthConfig,
@@ -120,7 +148,8 @@ async function runCorpus(store: string): Promise<number> {
           if (!REFUSED.has(res.status)) failures.push(`${res.status} ${p}`);
           if (res.body.includes(SECRET)) failures.push(`secret leaked by ${p}`);
           // A short JSON reason from Sluice, or nginx's own error page for requests it refuses itself.
-          if (!/^\{"error":"[^"]+"\}\n?$/.test(res.text()) && !/<center>nginx<\/center>/.test(res.text())) failures.push(`body of ${p}: ${res.text().slice(0, 80)}`);
+          if (!/^\{"error":"[^"]+"\}\n?$/.test(res.text()) && !/<center>nginx<\/center>/.test(res.text()))
+            failures.push(`body of ${p}: ${res.text().slice(0, 80)}`);
           if (res.headers['x-injected'] !== undefined) failures.push(`header injected by ${p}`);
         }),
       ),

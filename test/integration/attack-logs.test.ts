@@ -41,13 +41,25 @@ before(async () => {
   await mkdir(path.join(root, 'alice'), { recursive: true });
   await writeFile(path.join(root, 'alice', 'report.txt'), 'report');
   await writeFile(path.join(root, 'alice', 'page.html'), '<script>alert(1)</script>');
-  await writeFile(path.join(root, 'alice', 'photo.png'), await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toBuffer());
+  await writeFile(
+    path.join(root, 'alice', 'photo.png'),
+    await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+      .png()
+      .toBuffer(),
+  );
   s3 = await swift;
   const client = s3ClientFor(s3);
   await client.send(new CreateBucketCommand({ Bucket: 'media' }));
   await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'alice/clip.txt', Body: 'clip' }));
   await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'alice/logo.svg', Body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
-  const s3Store = { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+  const s3Store = {
+    type: 's3',
+    bucket: 'media',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  };
   stack = await startStack(
     {
       stores: { docs: { type: 'fs', root }, media: s3Store, redirected: { ...s3Store, delivery: 'redirect' }, streamed: { ...s3Store, delivery: 'stream' } },

@@ -55,7 +55,11 @@ function countHeader(res: RawResponse, name: string): number {
 }
 
 function assertNoPrivateHeaders(res: RawResponse, label: string): void {
-  assert.doesNotMatch(JSON.stringify(res.rawHeaders ?? res.headers), /x-sluice|x-amz|x-trans-id|x-openstack|X-Accel/i, `${label}: a private or storage header leaked`);
+  assert.doesNotMatch(
+    JSON.stringify(res.rawHeaders ?? res.headers),
+    /x-sluice|x-amz|x-trans-id|x-openstack|X-Accel/i,
+    `${label}: a private or storage header leaked`,
+  );
 }
 
 function assertShortJsonError(res: RawResponse, status: number, reason: string, label: string): void {
@@ -247,7 +251,12 @@ describe('finding 8: storage error documents never reach the client', () => {
     assert.equal(range.headers['content-range'], `bytes */${RANGE_FILE.length}`);
     // A missing .html file: with mime.types included, its extension must not type the JSON answer.
     assertShortJsonError(await request(stack.port, '/files/docs/missing.html', { headers: alice }), 404, 'not found', 'fs missing .html');
-    assertShortJsonError(await request(stack.port, '/files/docs/range.bin', { headers: { ...alice, 'If-Match': '"nope"' } }), 412, 'precondition failed', 'fs If-Match');
+    assertShortJsonError(
+      await request(stack.port, '/files/docs/range.bin', { headers: { ...alice, 'If-Match': '"nope"' } }),
+      412,
+      'precondition failed',
+      'fs If-Match',
+    );
     assertShortJsonError(
       await request(stack.port, '/files/docs/note.txt', { headers: { ...alice, 'If-Unmodified-Since': 'Mon, 01 Jan 2001 00:00:00 GMT' } }),
       412,
@@ -317,7 +326,12 @@ describe('finding 10: nginx public, the app on loopback', () => {
 
   it('an app deliberately on a public address says so at start-up, naming appHost', async () => {
     const exposed = await startStack(
-      { appHost: '0.0.0.0', stores: { docs: { type: 'fs', root: path.join(base, 'docs') } }, auth: testAuthConfig, rules: [{ key: '*rest', when: [{ authenticated: true }] }] },
+      {
+        appHost: '0.0.0.0',
+        stores: { docs: { type: 'fs', root: path.join(base, 'docs') } },
+        auth: testAuthConfig,
+        rules: [{ key: '*rest', when: [{ authenticated: true }] }],
+      },
       {},
     );
     try {

@@ -58,12 +58,24 @@ before(async () => {
   await chmod(base, 0o755);
   await put('alice/report.txt', BODY);
   await put('alice/quote"d;name.txt', BODY);
-  await put('alice/photo.png', await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toBuffer());
+  await put(
+    'alice/photo.png',
+    await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 30 } } })
+      .png()
+      .toBuffer(),
+  );
   await put('bob/notes.txt', 'bob only');
   stack = await startStack(
     {
       stores: { docs: { type: 'fs', root: path.join(base, 'store') } },
-      auth: { keys: [{ algorithms: ['HS256'], secret: TEST_SECRET }, { kid: 'rsa', algorithms: ['RS256'], publicKey: rsaPublicPem }], issuer: ISSUER, audience: AUDIENCE },
+      auth: {
+        keys: [
+          { algorithms: ['HS256'], secret: TEST_SECRET },
+          { kid: 'rsa', algorithms: ['RS256'], publicKey: rsaPublicPem },
+        ],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      },
       rules: [{ id: 'own', key: ':owner/*rest', actions: ['read', 'head', 'share', 'transform'], when: [{ claim: 'sub', equalsParam: 'owner' }] }],
       sharing: { keys: [LINK_KEY] },
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'docs' },
@@ -109,7 +121,9 @@ describe('JWT attacks', () => {
       'jku injection': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', jku: 'http://127.0.0.1:1/jwks.json' }).sign(attacker.privateKey),
       'x5u injection': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', x5u: 'http://127.0.0.1:1/cert.pem' }).sign(attacker.privateKey),
       'jwk injection': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', jwk: attackerJwk }).sign(attacker.privateKey),
-      'jwk injection with the real kid': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: 'rsa', jwk: attackerJwk }).sign(attacker.privateKey),
+      'jwk injection with the real kid': await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'RS256', kid: 'rsa', jwk: attackerJwk })
+        .sign(attacker.privateKey),
       'jku on a validly signed token': await hs(claims(), { jku: 'http://127.0.0.1:1/jwks.json' }),
       'truncated signature': (await hs(claims())).slice(0, -5),
       'two dots only': '..',
@@ -170,7 +184,9 @@ describe('share links tampered at every byte', () => {
     const { token, url } = (await minted.json()) as { token: string; url: string };
     assert.equal((await get(url)).text(), BODY);
     const limit = pLimit(8);
-    const results = await Promise.all([...token].map((_, i) => limit(async () => ({ i, res: await get(`/files/docs/alice/report.txt?share=${tamper(token, i)}`) }))));
+    const results = await Promise.all(
+      [...token].map((_, i) => limit(async () => ({ i, res: await get(`/files/docs/alice/report.txt?share=${tamper(token, i)}`) }))),
+    );
     for (const { i, res } of results) assertRefused(res, `share byte ${i}`);
     t.diagnostic(`${results.length} tampered share links`);
     for (const other of ['/files/docs/bob/notes.txt', '/files/docs/alice/photo.png', '/files/docs/alice/report.txt/..']) {
@@ -266,6 +282,9 @@ describe('response splitting via file names', () => {
   });
 
   it('no request in this file made the app answer 5xx', () => {
-    assert.deepEqual(stack.logs().filter((l) => typeof l.status === 'number' && l.status >= 500), []);
+    assert.deepEqual(
+      stack.logs().filter((l) => typeof l.status === 'number' && l.status >= 500),
+      [],
+    );
   });
 });

@@ -64,9 +64,27 @@ before(async () => {
   await chmod(base, 0o755);
   const root = path.join(base, 'photos');
   // ~3 KB, as in the report
-  await put(root, 'small.jpg', await sharp({ create: { width: 64, height: 48, channels: 3, background: '#4a7', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer());
-  await put(root, 'noise.png', await sharp({ create: { width: 1024, height: 1024, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
-  await put(root, 'photo.jpg', await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer());
+  await put(
+    root,
+    'small.jpg',
+    await sharp({ create: { width: 64, height: 48, channels: 3, background: '#4a7', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+      .jpeg()
+      .toBuffer(),
+  );
+  await put(
+    root,
+    'noise.png',
+    await sharp({ create: { width: 1024, height: 1024, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+      .png()
+      .toBuffer(),
+  );
+  await put(
+    root,
+    'photo.jpg',
+    await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+      .jpeg()
+      .toBuffer(),
+  );
 
   stack = await startStack(
     {
@@ -193,7 +211,8 @@ describe('a result in the shared result store × a user without access', () => {
   let shared: Stack;
   let resultsRoot: string;
   const url = '/images/photos/photo.jpg?rs=fit:80:60&f=png';
-  const storeHits = async (): Promise<number> => sample((await request(shared.worker?.port as number, '/metrics')).text(), 'sluice_worker_result_store_total', 'outcome="hit"');
+  const storeHits = async (): Promise<number> =>
+    sample((await request(shared.worker?.port as number, '/metrics')).text(), 'sluice_worker_result_store_total', 'outcome="hit"');
 
   before(async () => {
     resultsRoot = path.join(base, 'results');

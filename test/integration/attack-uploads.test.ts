@@ -67,14 +67,30 @@ after(async () => {
 /** PUT with a body, the raw path sent byte for byte. */
 function put(rawPath: string, body: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: stack.port, method: 'PUT', path: rawPath, agent: false, headers: { ...alice, 'Content-Type': 'application/octet-stream', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text: () => bytes.toString('utf8'), json: () => JSON.parse(bytes.toString('utf8')) as unknown });
-      });
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: stack.port,
+        method: 'PUT',
+        path: rawPath,
+        agent: false,
+        headers: { ...alice, 'Content-Type': 'application/octet-stream', 'Content-Length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: bytes,
+            text: () => bytes.toString('utf8'),
+            json: () => JSON.parse(bytes.toString('utf8')) as unknown,
+          });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -107,7 +123,10 @@ async function settledListing(directory: string, deadlineMs = 3000): Promise<str
  * bodies come and go on their own and are left out. */
 async function tree(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true });
-  return entries.map(String).filter((entry) => !entry.startsWith(`${UPLOAD_TMP_DIR}${path.sep}`)).sort();
+  return entries
+    .map(String)
+    .filter((entry) => !entry.startsWith(`${UPLOAD_TMP_DIR}${path.sep}`))
+    .sort();
 }
 
 for (const { store, route } of UPLOAD_ROUTES) {

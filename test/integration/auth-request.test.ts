@@ -60,7 +60,10 @@ describe('auth_request protecting a location nginx serves itself', () => {
     assert.equal(res.status, 200);
     assert.equal(res.text(), 'open a');
     assert.equal(res.headers['cache-control'], 'private, no-store');
-    const audit = stack.logs().map((l) => l.audit as Record<string, unknown> | undefined).filter((a) => a?.key === 'open/a.txt');
+    const audit = stack
+      .logs()
+      .map((l) => l.audit as Record<string, unknown> | undefined)
+      .filter((a) => a?.key === 'open/a.txt');
     assert.equal(audit.at(-1)?.decision, 'allow');
     assert.equal(audit.at(-1)?.action, 'read');
   });
@@ -90,7 +93,10 @@ describe('auth_request protecting a location nginx serves itself', () => {
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers['content-length'], '6');
     assert.equal((await request(stack.port, '/protected/secret/b.txt', { method: 'HEAD', headers: alice })).status, 403);
-    const audit = stack.logs().map((l) => l.audit as Record<string, unknown> | undefined).filter((a) => a?.action === 'head');
+    const audit = stack
+      .logs()
+      .map((l) => l.audit as Record<string, unknown> | undefined)
+      .filter((a) => a?.action === 'head');
     assert.ok(audit.some((a) => a?.key === 'open/a.txt' && a.decision === 'allow'));
   });
 

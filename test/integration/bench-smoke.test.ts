@@ -30,12 +30,18 @@ describe('bench harness on a tiny input', () => {
 
   it('runs the selected scenarios without failures and judges every goal', () => {
     assert.deepEqual(run.report.failures, []);
-    assert.deepEqual(run.report.scenarios.map((s) => s.id), ['B1', 'B4', 'B9']);
+    assert.deepEqual(
+      run.report.scenarios.map((s) => s.id),
+      ['B1', 'B4', 'B9'],
+    );
     for (const goal of run.report.scenarios.flatMap((s) => s.goals)) assert.equal(typeof goal.met, 'boolean', goal.goal);
   });
 
   it('prints progress while it runs', () => {
-    assert.ok(lines.some((l) => /^\[\d\d:\d\d\] B1 rep 1\/\d+: Sluice \d+ MB\/s, direct \d+ MB\/s$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^\[\d\d:\d\d\] B1 rep 1\/\d+: Sluice \d+ MB\/s, direct \d+ MB\/s$/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   it('writes the JSON, Markdown and SVG files under the results directory', async () => {

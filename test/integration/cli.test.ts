@@ -87,7 +87,9 @@ describe('embedded default (what `npm start` runs)', () => {
     const res = await request(port, curl[3] as string, { headers: { Authorization: `Bearer ${curl[1]}` } });
     assert.equal(res.status, 200);
     assert.match(res.text(), /Hello from Sluice/);
-    const pdf = await request(port, `/files/demo/${encodeURIComponent('Jahresbericht 2026 – Übersicht.pdf')}`, { headers: { Authorization: `Bearer ${curl[1]}` } });
+    const pdf = await request(port, `/files/demo/${encodeURIComponent('Jahresbericht 2026 – Übersicht.pdf')}`, {
+      headers: { Authorization: `Bearer ${curl[1]}` },
+    });
     assert.equal(pdf.status, 200);
     assert.equal(pdf.body.subarray(0, 5).toString(), '%PDF-');
     assert.match(pdf.headers['content-disposition'] as string, /filename\*=UTF-8''Jahresbericht%202026%20%E2%80%93%20%C3%9Cbersicht\.pdf/);

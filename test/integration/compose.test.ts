@@ -103,7 +103,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('mounts nginx/compose, whose nginx.conf passes nginx -t with the service names mapped to 127.0.0.1', async () => {
-    const mount = (services.nginx?.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`)).find((v) => v.includes('/etc/nginx/sluice'));
+    const mount = (services.nginx?.volumes ?? [])
+      .map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`))
+      .find((v) => v.includes('/etc/nginx/sluice'));
     assert.ok(mount !== undefined);
     assert.equal(path.resolve(REPO, mount.split(':')[0] as string), path.join(REPO, 'nginx', 'compose'));
     const command = (services.nginx?.command ?? []).join(' ');

@@ -76,7 +76,8 @@ function appAudits(key: string): Record<string, unknown>[] {
 function comparable(res: RawResponse): { status: number; headers: string[]; body: string } {
   const raw = res.rawHeaders ?? [];
   const headers: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() !== 'date') headers.push(`${(raw[i] as string).toLowerCase()}: ${raw[i + 1] as string}`);
+  for (let i = 0; i < raw.length; i += 2)
+    if ((raw[i] as string).toLowerCase() !== 'date') headers.push(`${(raw[i] as string).toLowerCase()}: ${raw[i + 1] as string}`);
   return { status: res.status, headers, body: res.body.toString('base64') };
 }
 
@@ -102,8 +103,11 @@ before(async () => {
   await chmod(base, 0o755);
   const root = path.join(base, 'photos');
   await mkdir(root, { recursive: true });
-  const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#36a' } }).jpeg().toBuffer();
-  for (const name of ['photo.jpg', 'pair.jpg', 'accept.jpg', 'revoke.jpg', 'expire.jpg', 'signed.jpg', 'budget.jpg', 'disk.jpg']) await writeFile(path.join(root, name), photo);
+  const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#36a' } })
+    .jpeg()
+    .toBuffer();
+  for (const name of ['photo.jpg', 'pair.jpg', 'accept.jpg', 'revoke.jpg', 'expire.jpg', 'signed.jpg', 'budget.jpg', 'disk.jpg'])
+    await writeFile(path.join(root, name), photo);
   stack = await startStack(
     {
       stores: { photos: { type: 'fs', root, cacheControl: 'private, max-age=600' } },
@@ -143,7 +147,10 @@ describe('decision cache, native image URLs', () => {
     }
     assert.equal(miss.headers['cache-control'], 'private, max-age=600');
     assert.equal(miss.headers['x-content-type-options'], 'nosniff');
-    assert.deepEqual(Object.keys(miss.headers).filter((h) => h.startsWith('x-sluice') || h.startsWith('x-accel')), []);
+    assert.deepEqual(
+      Object.keys(miss.headers).filter((h) => h.startsWith('x-sluice') || h.startsWith('x-accel')),
+      [],
+    );
     const app = appAudits('photo.jpg').length - before;
     const lines = (await auditFor((l) => l.key === 'photo.jpg' && l.subject === 'alice', 5)).filter((l) => l.subject === 'alice');
     assert.equal(lines.length, 5, 'one nginx audit line per request');
@@ -323,8 +330,15 @@ describe('decision cache, imgproxy URLs', () => {
     const expires = Math.floor(Date.now() / 1000) + 3;
     const url = signed(`/rs:fit:40:30/exp:${expires}/plain/local:///signed.jpg@png`);
     assert.equal((await get(url)).status, 200);
-    const refusedAt = await firstRefusal(() => get(url), (res) => res.status === 404, (expires + TTL + 5) * 1000);
-    assert.ok(refusedAt !== null && refusedAt <= (expires + 1) * 1000 + 200, `refused ${refusedAt === null ? 'never' : refusedAt - expires * 1000} ms after expires`);
+    const refusedAt = await firstRefusal(
+      () => get(url),
+      (res) => res.status === 404,
+      (expires + TTL + 5) * 1000,
+    );
+    assert.ok(
+      refusedAt !== null && refusedAt <= (expires + 1) * 1000 + 200,
+      `refused ${refusedAt === null ? 'never' : refusedAt - expires * 1000} ms after expires`,
+    );
     assert.deepEqual((await get(url)).json(), { error: 'Expired URL' });
   });
 });
@@ -345,7 +359,10 @@ describe('decision cache files, images', () => {
       await get(`/images/photos/disk.jpg?w=30&f=png&share=${link}`);
     }
     const files = await filesUnder(path.join(stack.dir, 'nginx', 'run', 'decision-cache'));
-    assert.ok(files.some((f) => f.toString('latin1').includes('/images/photos/disk.jpg')), 'the cache holds image entries');
+    assert.ok(
+      files.some((f) => f.toString('latin1').includes('/images/photos/disk.jpg')),
+      'the cache holds image entries',
+    );
     for (const file of files) {
       const text = file.toString('latin1');
       for (const secret of [grace, link]) {

@@ -62,7 +62,8 @@ function appAudits(stack: Stack, key: string): Record<string, unknown>[] {
 function comparable(res: RawResponse): { status: number; headers: string[]; body: string } {
   const raw = res.rawHeaders ?? [];
   const headers: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() !== 'date') headers.push(`${(raw[i] as string).toLowerCase()}: ${raw[i + 1] as string}`);
+  for (let i = 0; i < raw.length; i += 2)
+    if ((raw[i] as string).toLowerCase() !== 'date') headers.push(`${(raw[i] as string).toLowerCase()}: ${raw[i + 1] as string}`);
   return { status: res.status, headers, body: res.body.toString('base64') };
 }
 
@@ -97,7 +98,11 @@ async function assertNoCredentialOnDisk(stack: Stack, secrets: readonly string[]
 }
 
 async function mint(stack: Stack, headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${stack.port}/files/_share`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`http://127.0.0.1:${stack.port}/files/_share`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 201, await res.clone().text());
   return ((await res.json()) as { token: string }).token;
 }
@@ -121,7 +126,20 @@ describe('decision cache, fs store', () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'sluice-dc-'));
     await chmod(base, 0o755);
     root = path.join(base, 'store');
-    for (const key of ['open/a.txt', 'open/b.bin', 'open/revoke.txt', 'open/expire.txt', 'open/once.txt', 'open/link.txt', 'open/forged.txt', 'open/odd.txt', 'mine/m.txt', 'public/p.txt', 'nocache/n.txt', 'open/ü ñ.txt']) {
+    for (const key of [
+      'open/a.txt',
+      'open/b.bin',
+      'open/revoke.txt',
+      'open/expire.txt',
+      'open/once.txt',
+      'open/link.txt',
+      'open/forged.txt',
+      'open/odd.txt',
+      'mine/m.txt',
+      'public/p.txt',
+      'nocache/n.txt',
+      'open/ü ñ.txt',
+    ]) {
       const file = path.join(root, ...key.split('/'));
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, `${CONTENT} ${key}`);
@@ -175,7 +193,11 @@ describe('decision cache, fs store', () => {
       assert.deepEqual(unordered(missResponse), classic, `${variant.name}: decision cache = classic X-Accel-Redirect`);
     }
     const lines = await auditFor(stack, 'open/a.txt', 12);
-    assert.ok(lines.some((l) => l.cache === 'HIT' && l.source === 'nginx-cache' && l.subject === 'alice' && l.store === 'docs' && l.decision === 'allow' && l.rule === 'open'));
+    assert.ok(
+      lines.some(
+        (l) => l.cache === 'HIT' && l.source === 'nginx-cache' && l.subject === 'alice' && l.store === 'docs' && l.decision === 'allow' && l.rule === 'open',
+      ),
+    );
     assert.ok(lines.some((l) => l.status === '206'));
     assert.ok(lines.some((l) => l.status === '304'));
     assert.ok((await auditFor(stack, 'open/ü ñ.txt', 2)).some((l) => l.cache === 'HIT'));
@@ -397,7 +419,14 @@ describe('decision cache, S3 store (Swift s3api)', () => {
     const client = s3ClientFor(s3);
     await client.send(new CreateBucketCommand({ Bucket: 'media' }));
     await client.send(new PutObjectCommand({ Bucket: 'media', Key: key, Body: CONTENT }));
-    const store = { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const store = {
+      type: 's3',
+      bucket: 'media',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    };
     stack = await startStack({
       stores: { media: { ...store, decisionCache: { ttlSeconds: TTL } }, plain: store },
       auth: testAuthConfig,
@@ -436,7 +465,10 @@ describe('decision cache, S3 store (Swift s3api)', () => {
       assert.deepEqual(unordered(missResponse), classic, `${variant.name}: decision cache = classic X-Accel-Redirect`);
     }
     const lines = await auditFor(stack, key, 12);
-    assert.ok(lines.some((l) => l.cache === 'HIT' && l.source === 'nginx-cache' && l.subject === 'ivy' && l.store === 'media'), JSON.stringify(await auditLines(stack)));
+    assert.ok(
+      lines.some((l) => l.cache === 'HIT' && l.source === 'nginx-cache' && l.subject === 'ivy' && l.store === 'media'),
+      JSON.stringify(await auditLines(stack)),
+    );
     await assertNoCredentialOnDisk(stack, [jwt]);
   });
 

@@ -133,7 +133,9 @@ const card = (store: string, key: string): string => `article.file[data-store="$
 /** Waits until every thumbnail has loaded (lazy ones are scrolled into view first). */
 async function thumbnailsLoaded(page: Page): Promise<void> {
   await page.$$eval('img.thumb', (imgs) => imgs.forEach((img) => (img as unknown as MiniImage).scrollIntoView()));
-  await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => (img as MiniImage).complete && (img as MiniImage).naturalWidth > 0));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('img.thumb')].every((img) => (img as MiniImage).complete && (img as MiniImage).naturalWidth > 0),
+  );
 }
 
 /** Seeks a <video> on the page to 4.5 s and reports what it played; `ranges` collects its responses. */
@@ -141,10 +143,11 @@ async function seek(page: Page, selector: string): Promise<{ duration: number; c
   return page.evaluate(async (sel) => {
     const video = document.querySelector(sel) as MiniVideo;
     video.muted = true;
-    if (video.readyState < 1) await new Promise((resolve, reject) => {
-      video.addEventListener('loadedmetadata', resolve, { once: true });
-      video.addEventListener('error', () => reject(new Error(`video error ${String(video.error?.code)}`)), { once: true });
-    });
+    if (video.readyState < 1)
+      await new Promise((resolve, reject) => {
+        video.addEventListener('loadedmetadata', resolve, { once: true });
+        video.addEventListener('error', () => reject(new Error(`video error ${String(video.error?.code)}`)), { once: true });
+      });
     const duration = video.duration;
     video.currentTime = 4.5;
     await new Promise((resolve) => video.addEventListener('seeked', resolve, { once: true }));
@@ -162,7 +165,12 @@ before(async () => {
   await mkdir(root);
   await mkdir(vaultRoot);
   const keyringFile = path.join(base, 'keyring.json');
-  [s3, redis] = await Promise.all([startSwiftS3(), startRedis(), seedDemoStore(root), createKeyring(keyringFile, MASTER_PASSWORD, { id: 'k1', kdfCost: 2 ** 14 })]) as [S3TestServer, RedisTestServer, void, unknown];
+  [s3, redis] = (await Promise.all([
+    startSwiftS3(),
+    startRedis(),
+    seedDemoStore(root),
+    createKeyring(keyringFile, MASTER_PASSWORD, { id: 'k1', kdfCost: 2 ** 14 }),
+  ])) as [S3TestServer, RedisTestServer, undefined, unknown];
   await s3ClientFor(s3).send(new CreateBucketCommand({ Bucket: BUCKET }));
   const demoPort = await freePort();
   const config = demoSluiceConfig({
@@ -173,10 +181,23 @@ before(async () => {
     redisUrl: redis.url,
     multipartThresholdBytes: 5 * MIB,
   });
-  stack = await startStack(config, { worker: true, workerPassword: MASTER_PASSWORD, extraServerConfig: demoNginxLocations(`127.0.0.1:${demoPort}`, { s3Passthrough: { bucket: BUCKET, endpoint: s3.endpoint } }) });
+  stack = await startStack(config, {
+    worker: true,
+    workerPassword: MASTER_PASSWORD,
+    extraServerConfig: demoNginxLocations(`127.0.0.1:${demoPort}`, { s3Passthrough: { bucket: BUCKET, endpoint: s3.endpoint } }),
+  });
   origin = `http://127.0.0.1:${stack.port}`;
   await seedVault(origin, secrets.jwtSecret);
-  demo = await startDemoApp({ secrets, sluiceUrl: '', sluiceApi: origin, port: demoPort, vaultStore: VAULT_STORE, s3Store: S3_STORE, countedLinks: true, audit: () => stack.logs() });
+  demo = await startDemoApp({
+    secrets,
+    sluiceUrl: '',
+    sluiceApi: origin,
+    port: demoPort,
+    vaultStore: VAULT_STORE,
+    s3Store: S3_STORE,
+    countedLinks: true,
+    audit: () => stack.logs(),
+  });
   browser = await launchChromium();
 });
 
@@ -209,7 +230,15 @@ describe('demo host app in Chromium', () => {
     // The token is an HttpOnly cookie: the page's scripts cannot read it.
     assert.equal(await page.evaluate(() => document.cookie), '');
     await thumbnailsLoaded(page);
-    const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((img) => ({ via: img.getAttribute('data-via'), lazy: img.getAttribute('loading'), srcset: img.getAttribute('srcset'), width: (img as unknown as MiniImage).naturalWidth, height: (img as unknown as MiniImage).naturalHeight })));
+    const thumbs = await page.$$eval('img.thumb', (imgs) =>
+      imgs.map((img) => ({
+        via: img.getAttribute('data-via'),
+        lazy: img.getAttribute('loading'),
+        srcset: img.getAttribute('srcset'),
+        width: (img as unknown as MiniImage).naturalWidth,
+        height: (img as unknown as MiniImage).naturalHeight,
+      })),
+    );
     // Own photos and the staff gallery signed by the host app; the vault photo through Sluice's rules.
     assert.equal(thumbs.length, PHOTOS.length + STAFF_GALLERY.length + 1);
     assert.deepEqual(new Set(thumbs.map((t) => t.via)), new Set(['signed', 'rules']));
@@ -246,7 +275,8 @@ describe('demo host app in Chromium', () => {
       await page.keyboard.press('Tab');
       reached.add((await page.evaluate(`(() => { const e = document.activeElement; return e.id || e.className || e.tagName; })()`)) as string);
     }
-    for (const expected of ['drop', 'upload-store', 'btn view', 'btn download', 'linkish hood-btn', 'btn', 'try-forbidden', 'try-ratelimit']) assert.ok(reached.has(expected), `${expected} not reached by Tab: ${[...reached].join(', ')}`);
+    for (const expected of ['drop', 'upload-store', 'btn view', 'btn download', 'linkish hood-btn', 'btn', 'try-forbidden', 'try-ratelimit'])
+      assert.ok(reached.has(expected), `${expected} not reached by Tab: ${[...reached].join(', ')}`);
     // A narrow screen keeps every card usable.
     await page.setViewportSize({ width: 390, height: 844 });
     assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true);
@@ -280,7 +310,14 @@ describe('demo host app in Chromium', () => {
     }
     // The vault's bytes on disk are ciphertext; the browser got the plain clip.
     assert.notDeepEqual(await readFile(path.join(base, 'vault', 'users', 'alice', CLIP)), await readFile(path.join(REPO, 'examples/demo/assets', CLIP)));
-    assert.equal((await request(stack.port, `/files/${VAULT_STORE}/users/alice/${CLIP}`, { headers: { Authorization: `Bearer ${await mintToken({ secret: secrets.jwtSecret, sub: 'alice', ttlSeconds: 60 })}`, Range: 'bytes=-100' } })).status, 206);
+    assert.equal(
+      (
+        await request(stack.port, `/files/${VAULT_STORE}/users/alice/${CLIP}`, {
+          headers: { Authorization: `Bearer ${await mintToken({ secret: secrets.jwtSecret, sub: 'alice', ttlSeconds: 60 })}`, Range: 'bytes=-100' },
+        })
+      ).status,
+      206,
+    );
   });
 
   it('bob sees only his own files; refusals are pages in words (403, 401), API clients still get JSON', async () => {
@@ -387,7 +424,11 @@ describe('demo host app in Chromium', () => {
     };
     // The newest line for a name (a second upload of the same name adds a line).
     const state = (name: string): Promise<string | null> => page.locator(`#upload-list li[data-name="${name}"] .state`).last().textContent();
-    const progressFull = (name: string): Promise<boolean> => page.locator(`#upload-list li[data-name="${name}"] progress`).last().evaluate((p) => (p as unknown as { value: number }).value > 0 && (p as unknown as { value: number }).value === (p as unknown as { max: number }).max);
+    const progressFull = (name: string): Promise<boolean> =>
+      page
+        .locator(`#upload-list li[data-name="${name}"] progress`)
+        .last()
+        .evaluate((p) => (p as unknown as { value: number }).value > 0 && (p as unknown as { value: number }).value === (p as unknown as { max: number }).max);
     const big = randomBytes(2 * MIB);
     // Disk, with the picker.
     await page.setInputFiles('#upload-input', { name: 'report.bin', mimeType: 'application/octet-stream', buffer: big });
@@ -400,7 +441,9 @@ describe('demo host app in Chromium', () => {
     await finished(2);
     assert.match((await state('report.bin')) ?? '', /already exists — uploads never overwrite/);
     // Disk, dropped on the drop zone.
-    const dropped = await page.evaluateHandle(`(() => { const dt = new DataTransfer(); dt.items.add(new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' })); return dt; })()`);
+    const dropped = await page.evaluateHandle(
+      `(() => { const dt = new DataTransfer(); dt.items.add(new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' })); return dt; })()`,
+    );
     await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
     await finished(3);
     assert.equal(await state('dropped.txt'), 'Uploaded ✓');
@@ -417,7 +460,11 @@ describe('demo host app in Chromium', () => {
       { name: 'small.png', mimeType: 'image/png', buffer: await readFile(path.join(base, 'store', 'users', 'alice', PHOTOS[0])) },
       { name: 'large.bin', mimeType: 'application/octet-stream', buffer: huge },
     ]);
-    await page.waitForFunction(() => /multipart: part \d of 3/.test((document.querySelector('#upload-list li[data-name="large.bin"] .state') as { textContent: string } | null)?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /multipart: part \d of 3/.test(
+        (document.querySelector('#upload-list li[data-name="large.bin"] .state') as { textContent: string } | null)?.textContent ?? '',
+      ),
+    );
     await finished(6);
     assert.equal(await state('small.png'), 'Uploaded ✓');
     assert.equal(await state('large.bin'), 'Uploaded ✓');
@@ -450,8 +497,14 @@ describe('demo host app in Chromium', () => {
       assert.match(cells[4] ?? '', /^\d+\.\d\d ms$/);
     }
     // Alice's own requests (the fresh HEAD among them), and the share-link visitor's from before.
-    assert.ok(rows.some((cells) => /— alice$/.test(cells[1] ?? '') && cells[3] === 'rule “own-folder”' && cells[5] === 'nginx (X-Accel-Redirect)'), JSON.stringify(rows));
-    assert.ok(rows.some((cells) => /— visitor with a share link$/.test(cells[1] ?? '') && cells[3] === 'rule “share-link”'), JSON.stringify(rows));
+    assert.ok(
+      rows.some((cells) => /— alice$/.test(cells[1] ?? '') && cells[3] === 'rule “own-folder”' && cells[5] === 'nginx (X-Accel-Redirect)'),
+      JSON.stringify(rows),
+    );
+    assert.ok(
+      rows.some((cells) => /— visitor with a share link$/.test(cells[1] ?? '') && cells[3] === 'rule “share-link”'),
+      JSON.stringify(rows),
+    );
     await page.click('#hood details.raw summary');
     const raw = JSON.parse((await page.textContent('#hood-raw')) ?? '{}') as { audit: Record<string, unknown> };
     assert.equal(raw.audit.rule, 'own-folder');
@@ -502,16 +555,27 @@ const A11Y_CHECK = `function () {
 
 describe('client helpers against the running gateway', () => {
   const python = (script: string, ...args: string[]): Promise<string> =>
-    execFileAsync('python3', ['-c', `import sys, json; sys.path.insert(0, ${JSON.stringify(path.join(REPO, 'examples/clients/python'))}); import sluice_client as s\n${script}`, ...args]).then((r) => r.stdout.trim());
+    execFileAsync('python3', [
+      '-c',
+      `import sys, json; sys.path.insert(0, ${JSON.stringify(path.join(REPO, 'examples/clients/python'))}); import sluice_client as s\n${script}`,
+      ...args,
+    ]).then((r) => r.stdout.trim());
 
   it('Python, JS and shell sign the same imgproxy URL, and Sluice serves it', async () => {
     const source = `local:///${STAFF_GALLERY[1]}`;
-    const fromPython = await python('print(s.imgproxy_url(sys.argv[1], sys.argv[2], ["rs:fit:120:0"], sys.argv[3], extension="webp"))', secrets.imgproxyKey, secrets.imgproxySalt, source);
+    const fromPython = await python(
+      'print(s.imgproxy_url(sys.argv[1], sys.argv[2], ["rs:fit:120:0"], sys.argv[3], extension="webp"))',
+      secrets.imgproxyKey,
+      secrets.imgproxySalt,
+      source,
+    );
     const fromJs = imgproxyUrl({ key: secrets.imgproxyKey, salt: secrets.imgproxySalt, options: ['rs:fit:120:0'], source, extension: 'webp' });
     assert.equal(fromPython, fromJs);
     const pathAfterImg = fromJs.slice('/img'.length);
     const unsigned = pathAfterImg.slice(pathAfterImg.indexOf('/', 1));
-    const fromShell = (await execFileAsync(path.join(REPO, 'examples/clients/shell/sign-imgproxy.sh'), [secrets.imgproxyKey, secrets.imgproxySalt, unsigned])).stdout.trim();
+    const fromShell = (
+      await execFileAsync(path.join(REPO, 'examples/clients/shell/sign-imgproxy.sh'), [secrets.imgproxyKey, secrets.imgproxySalt, unsigned])
+    ).stdout.trim();
     assert.equal(`/img${fromShell}`, fromJs);
     const res = await request(stack.port, fromPython);
     assert.equal(res.status, 200, res.text());
@@ -523,7 +587,11 @@ describe('client helpers against the running gateway', () => {
   it('Python mints and revokes a share link with the user’s token', async () => {
     const token = await mintToken({ secret: secrets.jwtSecret, sub: 'bob', ttlSeconds: 300 });
     const link = JSON.parse(
-      await python('print(json.dumps(s.create_share_link(sys.argv[1], sys.argv[2], {"store": "demo", "key": "users/bob/notes.txt", "expiresIn": 600})))', origin, token),
+      await python(
+        'print(json.dumps(s.create_share_link(sys.argv[1], sys.argv[2], {"store": "demo", "key": "users/bob/notes.txt", "expiresIn": 600})))',
+        origin,
+        token,
+      ),
     ) as { id: string; url: string };
     const opened = await request(stack.port, link.url);
     assert.equal(opened.status, 200);
@@ -600,7 +668,10 @@ describe('`sluice dev --demo` (npm start with the demo)', () => {
       // The panel reads the gateway's audit lines even though stdout logs only warnings.
       const decisions = await request(port, '/app/api/decisions', { headers: { Cookie: cookie } });
       const rows = (JSON.parse(decisions.text()) as { rows: { key: string; decision: string; rule: string }[] }).rows;
-      assert.ok(rows.some((r) => r.key === 'users/alice/passwords-not-really.txt' && r.decision === 'allow' && r.rule === 'own-folder'), decisions.text());
+      assert.ok(
+        rows.some((r) => r.key === 'users/alice/passwords-not-really.txt' && r.decision === 'allow' && r.rule === 'own-folder'),
+        decisions.text(),
+      );
       assert.doesNotMatch(sluice.output(), /"audit"/);
       assert.equal((await request(port, '/favicon.ico')).status, 200);
       // The plain dev sample still works with the printed token.
@@ -619,10 +690,20 @@ describe('`sluice dev --demo` (npm start with the demo)', () => {
 /** A urlencoded form POST with the raw client (the helper sends no body). */
 function formPost(port: number, target: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: target, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: target,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) },
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -54,7 +54,15 @@ before(async () => {
   settings = {
     stores: {
       vault: { type: 'fs', root: fsRoot, encrypted: true },
-      cloud: { type: 's3', bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, encrypted: true },
+      cloud: {
+        type: 's3',
+        bucket: BUCKET,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        encrypted: true,
+      },
     },
     auth: testAuthConfig,
     redisUrl: redis.url,
@@ -104,14 +112,17 @@ function get(store: StoreName, key: string, headers: Record<string, string> = {}
 /** A GET that may be cut: how many bytes arrived and whether the response completed. */
 function getOutcome(store: StoreName, key: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: stack.port, path: `/files/${store}/${key}`, headers: { ...reader, ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      const finish = (complete: boolean): void => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete });
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish(res.complete));
-      res.on('error', () => finish(false));
-      res.on('aborted', () => finish(false));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: stack.port, path: `/files/${store}/${key}`, headers: { ...reader, ...headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const finish = (complete: boolean): void => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete });
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => finish(res.complete));
+        res.on('error', () => finish(false));
+        res.on('aborted', () => finish(false));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -163,7 +174,7 @@ for (const store of STORES) {
       });
     }
 
-    it('300 MiB streams up and down unchanged, the worker\'s memory bounded', async (t) => {
+    it("300 MiB streams up and down unchanged, the worker's memory bounded", async (t) => {
       const plain = randomBytes(300 * MIB);
       const sampler = sampleProcess(worker.pid, 50);
       const answer = await put(store, 'big/300m.bin', plain);
@@ -234,7 +245,7 @@ for (const store of STORES) {
       assert.equal(stale.status, 200);
     });
 
-    it('the type and disposition are the app\'s, and the worker\'s ticket never reaches the client', async () => {
+    it("the type and disposition are the app's, and the worker's ticket never reaches the client", async () => {
       assert.equal((await put(store, 'report.pdf', Buffer.from('%PDF-1.7 tiny'))).status, 201);
       const answer = await get(store, 'report.pdf');
       assert.equal(answer.headers['content-type'], 'application/pdf');
@@ -276,7 +287,15 @@ for (const store of STORES) {
       assert.deepEqual(answer.json(), { error: 'storage error' });
       const logged = await integrityLinesAfter(lines, 1);
       assert.equal(logged.length, 1);
-      assert.deepEqual(logged[0]?.integrity, { store, key: 'damage.bin', chunk: 0, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false });
+      assert.deepEqual(logged[0]?.integrity, {
+        store,
+        key: 'damage.bin',
+        chunk: 0,
+        reason: 'authentication',
+        detail: 'chunk failed authentication',
+        use: 'read',
+        afterHeaders: false,
+      });
       assert.equal(typeof logged[0]?.requestId, 'string');
       assert.equal(await integrityFailures(store, 'authentication'), counted + 1);
     });
@@ -290,11 +309,17 @@ for (const store of STORES) {
       assert.ok(outcome.body.length <= 6 * CHUNK, `${outcome.body.length} bytes`);
       assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length));
       const cut = await integrityLinesAfter(lines, 1);
-      assert.deepEqual(cut.map((l) => l.integrity), [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: true }]);
+      assert.deepEqual(
+        cut.map((l) => l.integrity),
+        [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: true }],
+      );
       // A range starting in that chunk fails before any byte.
       assert.equal((await get(store, 'damage.bin', { Range: `bytes=${6 * CHUNK}-${6 * CHUNK + 5}` })).status, 502);
       const ranged = await integrityLinesAfter(lines + 1, 1);
-      assert.deepEqual(ranged.map((l) => (l.integrity as { chunk: number; afterHeaders: boolean })), [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false }]);
+      assert.deepEqual(
+        ranged.map((l) => l.integrity as { chunk: number; afterHeaders: boolean }),
+        [{ store, key: 'damage.bin', chunk: 6, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false }],
+      );
       assert.equal(await integrityFailures(store, 'authentication'), counted + 2);
     });
 
@@ -313,7 +338,8 @@ for (const store of STORES) {
       // Four failed requests (two refused ranges, two cut downloads): four lines, none missing, none doubled.
       const logged = await integrityLinesAfter(lines, 4);
       assert.equal(logged.length, 4);
-      for (const line of logged) assert.deepEqual([(line.integrity as { store: string }).store, (line.integrity as { key: string }).key], [store, 'damage.bin']);
+      for (const line of logged)
+        assert.deepEqual([(line.integrity as { store: string }).store, (line.integrity as { key: string }).key], [store, 'damage.bin']);
     });
 
     it('reordered chunks → 502', async () => {
@@ -322,10 +348,13 @@ for (const store of STORES) {
       await replaceStored(store, 'damage.bin', swapped);
       const lines = integrityLines().length;
       assert.equal((await get(store, 'damage.bin')).status, 502);
-      assert.deepEqual((await integrityLinesAfter(lines, 1)).map((l) => [(l.integrity as { chunk: number }).chunk, (l.integrity as { reason: string }).reason]), [[0, 'authentication']]);
+      assert.deepEqual(
+        (await integrityLinesAfter(lines, 1)).map((l) => [(l.integrity as { chunk: number }).chunk, (l.integrity as { reason: string }).reason]),
+        [[0, 'authentication']],
+      );
     });
 
-    it('another object\'s ciphertext copied over this key (a swap in the bucket) → 502, not the other file', async () => {
+    it("another object's ciphertext copied over this key (a swap in the bucket) → 502, not the other file", async () => {
       assert.equal((await put(store, 'other.bin', randomBytes(100))).status, 201);
       await replaceStored(store, 'damage.bin', await stored(store, 'other.bin'));
       assert.equal((await get(store, 'damage.bin')).status, 502);
@@ -337,7 +366,10 @@ for (const store of STORES) {
       const lines = integrityLines().length;
       assert.equal((await get(store, 'damage.bin')).status, 502);
       const logged = await integrityLinesAfter(lines, 1);
-      assert.deepEqual(logged.map((l) => [(l.integrity as { chunk: unknown }).chunk, (l.integrity as { reason: string }).reason]), [[null, 'header']]);
+      assert.deepEqual(
+        logged.map((l) => [(l.integrity as { chunk: unknown }).chunk, (l.integrity as { reason: string }).reason]),
+        [[null, 'header']],
+      );
       assert.equal(JSON.stringify(logged).includes('never encrypted'), false, 'no stored bytes in the log');
     });
   });
@@ -350,7 +382,10 @@ describe('write-once for encrypted uploads', () => {
       const answers = await Promise.all(bodies.map((body) => put(store, 'race/one.bin', body)));
       const statuses = answers.map((a) => a.status);
       assert.equal(statuses.filter((s) => s === 201).length, 1, statuses.join(','));
-      assert.ok(statuses.every((s) => [201, 403, 409].includes(s)), statuses.join(','));
+      assert.ok(
+        statuses.every((s) => [201, 403, 409].includes(s)),
+        statuses.join(','),
+      );
       const winner = bodies[statuses.indexOf(201)] as Buffer;
       assert.deepEqual((await get(store, 'race/one.bin')).body, winner);
     });
@@ -360,7 +395,9 @@ describe('write-once for encrypted uploads', () => {
     const second = await startSluice(validateConfig({ ...settings, host: '127.0.0.1', appPort: 0 }), { logger: createLogger('silent') });
     try {
       const auth = (key: string) =>
-        request(second.port, '/_sluice/upload-auth', { headers: { ...alice, 'X-Original-URI': `/files/_uploads/encrypted/cloud/${key}`, 'X-Original-Method': 'PUT' } });
+        request(second.port, '/_sluice/upload-auth', {
+          headers: { ...alice, 'X-Original-URI': `/files/_uploads/encrypted/cloud/${key}`, 'X-Original-Method': 'PUT' },
+        });
       assert.equal((await put('cloud', 'shared/held.bin', Buffer.from('first'))).status, 201);
       // nginx's auth_request only passes 2xx/401/403: a held key is a 403 there.
       assert.equal((await auth('shared/held.bin')).status, 403);
@@ -376,7 +413,9 @@ describe('write-once for encrypted uploads', () => {
 describe('image transforms of encrypted sources', () => {
   it('the worker decrypts the source in memory and renders it; the source stays ciphertext at rest', async () => {
     const sharp = (await import('sharp')).default;
-    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+      .png()
+      .toBuffer();
     for (const store of STORES) {
       assert.equal((await put(store, 'img/red.png', png)).status, 201);
       assert.notEqual((await stored(store, 'img/red.png')).subarray(0, 6).toString(), png.subarray(0, 6).toString());
@@ -397,7 +436,9 @@ describe('the worker tier', () => {
   });
 
   it('a wrong master password stops the worker at start-up with a message naming the setting', async () => {
-    const attempt = startWorkerProcess({ ...settings, worker: { ...(settings.worker as object), port: await freePort() } }, dir, { password: 'wrong password' });
+    const attempt = startWorkerProcess({ ...settings, worker: { ...(settings.worker as object), port: await freePort() } }, dir, {
+      password: 'wrong password',
+    });
     await assert.rejects(attempt, (error: Error) => {
       assert.match(error.message, /encryption\.passwordFile/);
       assert.match(error.message, /wrong master password/);

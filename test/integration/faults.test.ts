@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,7 +89,12 @@ before(async () => {
   await chmod(base, 0o755);
   const root = path.join(base, 'photos');
   await mkdir(root, { recursive: true });
-  await writeFile(path.join(root, 'photo.png'), await sharp({ create: { width: 1600, height: 1200, channels: 3, background: { r: 90, g: 20, b: 200 } } }).png().toBuffer());
+  await writeFile(
+    path.join(root, 'photo.png'),
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, background: { r: 90, g: 20, b: 200 } } })
+      .png()
+      .toBuffer(),
+  );
   await writeFile(path.join(root, 'large.bin'), randomBytes(48 * 1024 * 1024));
   redisPort = await freePort();
   redis = await startRedis({ port: redisPort });
@@ -137,7 +142,10 @@ describe('storage faults (S3 behind a loopback proxy)', () => {
     assert.equal(ready.status, 503);
     assert.deepEqual((ready.json() as { failing: string[] }).failing.sort(), ['media', 'streamed']);
     assert.match(stack.nginx.stderr(), /(connect\(\) failed|Connection reset|upstream prematurely closed|recv\(\) failed)/);
-    assert.ok(stack.logs().some((l) => l.level === 50 || l.level === 40), 'the app logged the stream-mode storage failure');
+    assert.ok(
+      stack.logs().some((l) => l.level === 50 || l.level === 40),
+      'the app logged the stream-mode storage failure',
+    );
     proxy.setMode({ kind: 'pass' });
     assert.equal((await get('/files/media/small.txt', alice)).text(), 'small object');
     assert.equal((await get('/files/streamed/small.txt', alice)).text(), 'small object');
@@ -202,7 +210,7 @@ describe('Redis stopped and restarted', () => {
 });
 
 describe('transform worker killed', () => {
-  it('answers 503 while the worker is gone and recovers once it is restarted (supervision is the process manager\'s job)', async () => {
+  it("answers 503 while the worker is gone and recovers once it is restarted (supervision is the process manager's job)", async () => {
     const url = (n: number): string => `/img${signImgproxyPath(`/rs:fit:${n}:${n}/bl:3/plain/local:///photo.png@png`, KEY, SALT)}`;
     assert.equal((await get(url(300), alice)).status, 200);
     const worker = stack.worker as WorkerProcess;
@@ -237,7 +245,9 @@ describe('storage stopped for good', () => {
 describe('app restarted during a download', () => {
   it('nginx keeps streaming what it started (X-Accel offload); requests meanwhile get a JSON 503; the new app serves again', async () => {
     const started = new Promise<{ res: http.IncomingMessage }>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: stack.port, path: '/files/photos/large.bin', headers: alice, agent: false }, (res) => resolve({ res })).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: stack.port, path: '/files/photos/large.bin', headers: alice, agent: false }, (res) => resolve({ res }))
+        .on('error', reject);
     });
     const { res } = await started;
     assert.equal(res.statusCode, 200);
@@ -257,10 +267,13 @@ describe('app restarted during a download', () => {
     await new Promise((resolve) => res.on('end', resolve));
     assert.equal(bytes, 48 * 1024 * 1024);
     assert.equal(res.complete, true);
-    const restarted = await startSluice(validateConfig({ ...rawConfig, host: '127.0.0.1', port: stack.port, worker: { ...(rawConfig.worker as object), port: stack.config.worker.port } }), {
-      port: stack.app.port,
-      logger: createLogger('silent'),
-    });
+    const restarted = await startSluice(
+      validateConfig({ ...rawConfig, host: '127.0.0.1', port: stack.port, worker: { ...(rawConfig.worker as object), port: stack.config.worker.port } }),
+      {
+        port: stack.app.port,
+        logger: createLogger('silent'),
+      },
+    );
     try {
       await eventually(async () => (await get('/files/photos/photo.png', alice)).status === 200, 'downloads after the app restart');
     } finally {
@@ -272,7 +285,12 @@ describe('app restarted during a download', () => {
 describe('operations: /ping maintenance mode and graceful shutdown of `sluice serve`', () => {
   it('/ping answers 404 while the maintenance file exists, 200 otherwise; /healthz stays 200', async () => {
     const flag = path.join(base, 'maintenance');
-    const config = validateConfig({ stores: { photos: { type: 'fs', root: path.join(base, 'photos') } }, host: '127.0.0.1', appPort: 0, ops: { maintenanceFile: flag } });
+    const config = validateConfig({
+      stores: { photos: { type: 'fs', root: path.join(base, 'photos') } },
+      host: '127.0.0.1',
+      appPort: 0,
+      ops: { maintenanceFile: flag },
+    });
     const app = await startSluice(config, { logger: createLogger('silent') });
     try {
       assert.deepEqual((await request(app.port, '/ping')).json(), { status: 'ok' });
@@ -321,7 +339,11 @@ describe('operations: /ping maintenance mode and graceful shutdown of `sluice se
       await called;
       child.kill('SIGTERM');
       await eventually(
-        async () => request(appPort, '/healthz').then(() => false, (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED'),
+        async () =>
+          request(appPort, '/healthz').then(
+            () => false,
+            (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+          ),
         'new connections refused after SIGTERM',
       );
       const res = await inFlight;

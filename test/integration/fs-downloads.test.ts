@@ -82,10 +82,7 @@ for (const store of ['docs', 'streamed']) {
     it('sets type, disposition, caching and nosniff headers', async () => {
       const res = await request(stack.port, `/files/${store}/${keyPath('ü ñ 日本.pdf')}`, { headers: alice });
       assert.equal(res.headers['content-type'], 'application/pdf');
-      assert.equal(
-        res.headers['content-disposition'],
-        `inline; filename="u n __.pdf"; filename*=UTF-8''%C3%BC%20%C3%B1%20%E6%97%A5%E6%9C%AC.pdf`,
-      );
+      assert.equal(res.headers['content-disposition'], `inline; filename="u n __.pdf"; filename*=UTF-8''%C3%BC%20%C3%B1%20%E6%97%A5%E6%9C%AC.pdf`);
       assert.equal(res.headers['cache-control'], store === 'docs' ? 'private, no-store' : 'private, max-age=60');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       const download = await request(stack.port, `/files/${store}/plain.txt?download=1`, { headers: alice });

@@ -38,7 +38,9 @@ const warnings: string[] = [];
 
 /** Python's urllib.parse.quote(text) (safe="/"): UTF-8, every byte but A-Z a-z 0-9 _ . - ~ / escaped. */
 function pythonQuote(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9_.\-~/]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => (/[A-Za-z0-9_.\-~/]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 /**
@@ -98,19 +100,45 @@ before(async () => {
   await put(1017, jpegSource);
   // half transparent, half opaque red
   const alpha = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-    .composite([{ input: await sharp({ create: { width: 100, height: 100, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).png().toBuffer(), left: 100, top: 0 }])
+    .composite([
+      {
+        input: await sharp({ create: { width: 100, height: 100, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } })
+          .png()
+          .toBuffer(),
+        left: 100,
+        top: 0,
+      },
+    ])
     .png()
     .toBuffer();
   await put(18, alpha);
-  await put(19, await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } }).gif().toBuffer());
-  const frames = await Promise.all(['#f00', '#0f0', '#00f'].map((background) => sharp({ create: { width: 120, height: 90, channels: 3, background } }).png().toBuffer()));
-  await put(20, await sharp(frames, { join: { animated: true } }).gif({ delay: [100, 100, 100] }).toBuffer());
+  await put(
+    19,
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } })
+      .gif()
+      .toBuffer(),
+  );
+  const frames = await Promise.all(
+    ['#f00', '#0f0', '#00f'].map((background) =>
+      sharp({ create: { width: 120, height: 90, channels: 3, background } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  await put(
+    20,
+    await sharp(frames, { join: { animated: true } })
+      .gif({ delay: [100, 100, 100] })
+      .toBuffer(),
+  );
   await put(21, await sharp(gradient).webp().toBuffer());
   textSource = Buffer.from('meeting notes, not an image\n');
   await put(22, textSource);
   svgSource = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(document.cookie)</script></svg>');
   await put(23, svgSource);
-  const mark = await sharp({ create: { width: 200, height: 200, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
+  const mark = await sharp({ create: { width: 200, height: 200, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } })
+    .png()
+    .toBuffer();
 
   // The wiki's env file, unchanged but for the tree's location, plus animation frames.
   const envFile = [
@@ -242,12 +270,18 @@ describe("Roundup's imgproxy_url() against extensionless uploads", () => {
   it('applies the watermark preset from IMGPROXY_WATERMARK_DATA (helper flag and template preset)', async () => {
     const corner = async (body: Buffer): Promise<number[]> => [...(await sharp(body).extract({ left: 2, top: 297, width: 1, height: 1 }).raw().toBuffer())];
     const plain = await corner((await get(imgproxyUrl(17, NAMES[17] as string, ['rs:fill:400:300:0:0', 'f:png']))).body);
-    for (const url of [imgproxyUrl(17, NAMES[17] as string, ['rs:fill:400:300:0:0', 'f:png'], true), imgproxyUrl(17, NAMES[17] as string, ['rs:fit:400:300', 'preset:mark', 'f:png'])]) {
+    for (const url of [
+      imgproxyUrl(17, NAMES[17] as string, ['rs:fill:400:300:0:0', 'f:png'], true),
+      imgproxyUrl(17, NAMES[17] as string, ['rs:fit:400:300', 'preset:mark', 'f:png']),
+    ]) {
       const res = await get(url);
       assert.equal(res.status, 200, res.text());
       const [r, g, b] = await corner(res.body);
       // 30 % magenta over the picture: red and blue rise, green falls
-      assert.ok((r as number) > (plain[0] as number) + 30 && (g as number) < (plain[1] as number) && (b as number) > (plain[2] as number) + 20, `marked ${r},${g},${b} vs ${plain.join(',')}`);
+      assert.ok(
+        (r as number) > (plain[0] as number) + 30 && (g as number) < (plain[1] as number) && (b as number) > (plain[2] as number) + 20,
+        `marked ${r},${g},${b} vs ${plain.join(',')}`,
+      );
     }
   });
 

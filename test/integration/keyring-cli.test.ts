@@ -40,7 +40,15 @@ before(async () => {
     JSON.stringify({
       stores: {
         vault: { type: 'fs', root, encrypted: true },
-        cloud: { type: 's3', bucket: 'vault', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, encrypted: true },
+        cloud: {
+          type: 's3',
+          bucket: 'vault',
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          accessKeyId: s3.accessKeyId,
+          secretAccessKey: s3.secretAccessKey,
+          encrypted: true,
+        },
         plain: { type: 'fs', root: dir },
       },
       encryption: { keyringFile: keyring, passwordFile: '/dev/fd/3' },
@@ -119,7 +127,10 @@ describe('sluice encrypt-file / decrypt-file', () => {
     const result = await sluice(['decrypt-file', path.join(dir, 'tampered.enc'), path.join(dir, 'tampered.out')]);
     assert.equal(result.code, 1);
     assert.match(result.output, /ciphertext is damaged or was tampered with/);
-    assert.deepEqual((await readdir(dir)).filter((f) => f.includes('tampered.out')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.includes('tampered.out')),
+      [],
+    );
   });
 });
 
@@ -163,7 +174,10 @@ describe('sluice reencrypt after a key rotation', () => {
       assert.deepEqual(await readFile(path.join(dir, 'check.bin')), plain);
     }
     assert.equal(await readFile(path.join(root, 'not-encrypted.txt'), 'utf8'), 'a plain file someone dropped here');
-    const lines = (await readFile(manifest, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; from: string; to: string });
+    const lines = (await readFile(manifest, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; from: string; to: string });
     assert.deepEqual(lines.map((l) => l.key).sort(), ['a.bin', 'deep/b.bin']);
     assert.ok(lines.every((l) => l.from === 'k1' && l.to === 'k2'));
     const again = await sluice(['reencrypt', '--store', 'vault']);

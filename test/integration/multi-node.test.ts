@@ -49,7 +49,15 @@ function nodeConfig(redis: RedisTopology): Record<string, unknown> {
     logLevel: 'warn',
     stores: { media: { ...s3Store, bucket: BUCKET }, results: { ...s3Store, bucket: RESULTS_BUCKET } },
     auth: testAuthConfig,
-    rules: [{ id: 'own-folder', store: 'media', key: 'users/:owner/*rest', actions: ['read', 'head', 'share', 'transform', 'write'], when: [{ claim: 'sub', equalsParam: 'owner' }] }],
+    rules: [
+      {
+        id: 'own-folder',
+        store: 'media',
+        key: 'users/:owner/*rest',
+        actions: ['read', 'head', 'share', 'transform', 'write'],
+        when: [{ claim: 'sub', equalsParam: 'owner' }],
+      },
+    ],
     sharing: { keys: [SHARE_KEY], maxExpiresInSeconds: 3600, rateLimit: RATE_LIMIT },
     uploads: { enabled: true, stores: ['media'], allowedContentTypes: ['text/plain'] },
     transform: {
@@ -68,7 +76,13 @@ async function put(key: string, body: string | Buffer): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
-async function api(node: SluiceNode, method: string, rawPath: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+async function api(
+  node: SluiceNode,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> | null }> {
   const res = await fetch(`http://127.0.0.1:${node.port}${rawPath}`, {
     method,
     headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
@@ -233,7 +247,12 @@ function scenario(kind: RedisTopologyKind): void {
   it('a transform rendered on A is served on B without a render (shared result store)', async () => {
     const owner = await bearer(who('pia'));
     const key = `users/${who('pia')}/photo.jpg`;
-    await put(key, await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } }).jpeg().toBuffer());
+    await put(
+      key,
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } })
+        .jpeg()
+        .toBuffer(),
+    );
     const url = `/images/media/${key}?w=160&f=png`;
     const [rendersA, rendersB] = [await a.worker.renders(), await b.worker.renders()];
     const onA = await request(a.port, url, { headers: owner });
@@ -248,7 +267,8 @@ function scenario(kind: RedisTopologyKind): void {
     // One validator for one result: a client moving between nodes revalidates with 304 on each.
     assert.ok(onA.headers.etag !== undefined);
     assert.equal(onB.headers.etag, onA.headers.etag);
-    for (const node of [a, b]) assert.equal((await request(node.port, url, { headers: { ...owner, 'If-None-Match': String(onA.headers.etag) } })).status, 304, node.name);
+    for (const node of [a, b])
+      assert.equal((await request(node.port, url, { headers: { ...owner, 'If-None-Match': String(onA.headers.etag) } })).status, 304, node.name);
   });
 
   if (kind === 'sentinel') {
@@ -258,7 +278,8 @@ function scenario(kind: RedisTopologyKind): void {
       await waitUntilWritable(a, kind);
       await waitUntilWritable(b, kind);
       // State written before the promotion survived it...
-      for (const node of [a, b]) assert.equal((await request(node.port, `/files/media/users/${who('vera')}/notes.txt`, { headers: revokedBefore })).status, 401, node.name);
+      for (const node of [a, b])
+        assert.equal((await request(node.port, `/files/media/users/${who('vera')}/notes.txt`, { headers: revokedBefore })).status, 401, node.name);
       // ...and the new primary counts and revokes for both nodes.
       await assertOneTimeLink(a, [a, b], who('otto'));
       await assertRevocation(a, [a, b], who('tess'), `${who('tess')}-1`);
@@ -271,7 +292,12 @@ function scenario(kind: RedisTopologyKind): void {
     const key = `users/${owner}/doc.txt`;
     await put(key, 'still here');
     const image = `users/${owner}/photo.jpg`;
-    await put(image, await sharp({ create: { width: 320, height: 240, channels: 3, background: '#a36' } }).jpeg().toBuffer());
+    await put(
+      image,
+      await sharp({ create: { width: 320, height: 240, channels: 3, background: '#a36' } })
+        .jpeg()
+        .toBuffer(),
+    );
     await Promise.all([a.app.kill(), a.worker.kill()]);
     assert.ok(!processAlive(a.app.pid) && !processAlive(a.worker.pid), "A's processes are gone");
     // A's nginx is still up but has no app behind it.

@@ -44,27 +44,32 @@ before(async () => {
   await client.send(new CreateBucketCommand({ Bucket: LEGACY_BUCKET }));
   await client.send(new PutObjectCommand({ Bucket: LEGACY_BUCKET, Key: 'old/report.txt', Body: 'from before dynamic buckets' }));
   photos = await mkdtemp(path.join(os.tmpdir(), 'sluice-ops-photos-'));
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).jpeg().toFile(path.join(photos, 'a.jpg'));
-  stack = await startStack({
-    stores: {
-      photos: { type: 'fs', root: photos },
-      media: {
-        type: 's3',
-        bucket: LEGACY_BUCKET,
-        bucketTemplate: TEMPLATE,
-        bucketSecret: BUCKET_SECRET,
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
+  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } })
+    .jpeg()
+    .toFile(path.join(photos, 'a.jpg'));
+  stack = await startStack(
+    {
+      stores: {
+        photos: { type: 'fs', root: photos },
+        media: {
+          type: 's3',
+          bucket: LEGACY_BUCKET,
+          bucketTemplate: TEMPLATE,
+          bucketSecret: BUCKET_SECRET,
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          accessKeyId: s3.accessKeyId,
+          secretAccessKey: s3.secretAccessKey,
+        },
       },
+      auth: testAuthConfig,
+      rules: [{ id: 'staff', key: '*rest', actions: ['read', 'head', 'transform'], when: [{ claim: 'sub', equals: 'staff' }] }],
+      sharing: { keys: [SHARE_KEY] },
+      transform: { enabled: true, keys: [TRANSFORM_KEY], salts: [TRANSFORM_SALT], localStore: 'photos' },
+      worker: { secret: 'ops-worker-secret-0123456789abcdef0123' },
     },
-    auth: testAuthConfig,
-    rules: [{ id: 'staff', key: '*rest', actions: ['read', 'head', 'transform'], when: [{ claim: 'sub', equals: 'staff' }] }],
-    sharing: { keys: [SHARE_KEY] },
-    transform: { enabled: true, keys: [TRANSFORM_KEY], salts: [TRANSFORM_SALT], localStore: 'photos' },
-    worker: { secret: 'ops-worker-secret-0123456789abcdef0123' },
-  }, { worker: true });
+    { worker: true },
+  );
 });
 
 after(async () => {
@@ -79,21 +84,30 @@ describe('dynamic buckets', () => {
   const december = bucketForPeriod(TEMPLATE, BUCKET_SECRET, '2026-12');
   const january = bucketForPeriod(TEMPLATE, BUCKET_SECRET, '2027-01');
 
-  it('`buckets ensure` creates this and next period\'s bucket, idempotently, across a month boundary', async () => {
+  it("`buckets ensure` creates this and next period's bucket, idempotently, across a month boundary", async () => {
     const out = capture();
-    await run(bucketsCommand(() => stack.config, out.write), ['ensure', '--at', '2026-11-30T23:59:00Z']);
+    await run(
+      bucketsCommand(() => stack.config, out.write),
+      ['ensure', '--at', '2026-11-30T23:59:00Z'],
+    );
     assert.equal(out.text(), `media\t2026-11\t${november}\tcreated\nmedia\t2026-12\t${december}\tcreated\n`);
     const later = capture();
-    await run(bucketsCommand(() => stack.config, later.write), ['ensure', '--at', '2026-12-01T00:01:00Z']);
+    await run(
+      bucketsCommand(() => stack.config, later.write),
+      ['ensure', '--at', '2026-12-01T00:01:00Z'],
+    );
     assert.equal(later.text(), `media\t2026-12\t${december}\texists\nmedia\t2027-01\t${january}\tcreated\n`);
     const names = (await client.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name) ?? [];
     for (const bucket of [november, december, january]) assert.ok(names.includes(bucket), bucket);
     assert.match(november, /^media-2026-11-[0-9a-f]{10}$/);
   });
 
-  it('reads find the period\'s bucket from the key, on both sides of the boundary, through nginx', async () => {
+  it("reads find the period's bucket from the key, on both sides of the boundary, through nginx", async () => {
     const where = capture();
-    await run(bucketsCommand(() => stack.config, where.write), ['current', '--at', '2026-11-30T23:59:59Z']);
+    await run(
+      bucketsCommand(() => stack.config, where.write),
+      ['current', '--at', '2026-11-30T23:59:59Z'],
+    );
     assert.equal(where.text(), `media\t2026-11/\t${november}\n`);
     await client.send(new PutObjectCommand({ Bucket: november, Key: 'scans/a.txt', Body: 'written in november' }));
     await client.send(new PutObjectCommand({ Bucket: december, Key: 'scans/a.txt', Body: 'written in december' }));
@@ -113,7 +127,10 @@ describe('dynamic buckets', () => {
 describe('sluice sign share', () => {
   it('mints a link the running gateway honours for exactly its key', async () => {
     const out = capture();
-    await run(signCommand(() => stack.config, out.write), ['share', '--store', 'media', '--key', '2026-11/scans/a.txt', '--expires-in', '600', '--json']);
+    await run(
+      signCommand(() => stack.config, out.write),
+      ['share', '--store', 'media', '--key', '2026-11/scans/a.txt', '--expires-in', '600', '--json'],
+    );
     const link = JSON.parse(out.text()) as { url: string; token: string };
     assert.match(link.url, /^\/files\/media\/2026-11\/scans\/a\.txt\?share=/);
     const res = await request(stack.port, link.url);
@@ -124,7 +141,13 @@ describe('sluice sign share', () => {
 
   it('refuses --max-downloads without shared state', async () => {
     await assert.rejects(
-      run(signCommand(() => stack.config, () => undefined), ['share', '--store', 'media', '--key', 'a', '--expires-in', '60', '--max-downloads', '1']),
+      run(
+        signCommand(
+          () => stack.config,
+          () => undefined,
+        ),
+        ['share', '--store', 'media', '--key', 'a', '--expires-in', '60', '--max-downloads', '1'],
+      ),
       /needs redisUrl/,
     );
   });
@@ -133,7 +156,10 @@ describe('sluice sign share', () => {
 describe('sluice sign transform', () => {
   it('prints a path the running gateway renders, and a changed path is refused', async () => {
     const out = capture();
-    await run(signCommand(() => stack.config, out.write), ['transform', '/rs:fit:32:32/plain/local:///a.jpg@webp']);
+    await run(
+      signCommand(() => stack.config, out.write),
+      ['transform', '/rs:fit:32:32/plain/local:///a.jpg@webp'],
+    );
     const signedPath = out.text().trim();
     const staff = await bearer('staff');
     const res = await request(stack.port, signedPath, { headers: staff });
@@ -152,7 +178,10 @@ describe('sluice audit-bucket on Swift s3api', () => {
     assert.deepEqual(status, { 'bucket-acl': 'ok', 'bucket-policy': 'unsupported', 'public-access-block': 'unsupported', 'object-acls': 'ok' });
     assert.equal(report.publicFound, false);
     const out = capture();
-    await run(auditBucketCommand(() => stack.config, out.write), ['media', '--sample', '1']);
+    await run(
+      auditBucketCommand(() => stack.config, out.write),
+      ['media', '--sample', '1'],
+    );
     assert.match(out.text(), /bucket-policy\s+unsupported\s+not supported by this server/);
     assert.match(out.text(), /RESULT: nothing public found/);
   });

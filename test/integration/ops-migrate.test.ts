@@ -54,7 +54,7 @@ before(async () => {
   manifestFile = path.join(base, 'manifest.jsonl');
   for (let i = 0; i < SMALL_FILES; i++) {
     const key = `docs/${String(i % 20).padStart(2, '0')}/file-${i}.txt`;
-    const content = randomBytes(1024 + (i * 37) % 7168);
+    const content = randomBytes(1024 + ((i * 37) % 7168));
     expected.set(key, createHash('sha256').update(content).digest('hex'));
     await put(root, key, content);
   }
@@ -106,10 +106,19 @@ describe('sluice migrate (fs → Swift s3api)', () => {
     const report = await migrate({ root, target: { client, bucket: BUCKET }, manifestFile, concurrency: 4, dryRun: true, deleteSource: true });
     const done = await readManifest(manifestFile);
     const left = [...expected.keys()].filter((key) => !done.has(key)).sort();
-    assert.deepEqual(report.plan?.filter((p) => p.action === 'copy').map((p) => p.key), left);
+    assert.deepEqual(
+      report.plan?.filter((p) => p.action === 'copy').map((p) => p.key),
+      left,
+    );
     assert.ok(report.plan?.filter((p) => p.action === 'copy').every((p) => p.reason === 'new'));
     // With --delete-source it also lists the verified sources it would delete — and deletes none.
-    assert.deepEqual(report.plan?.filter((p) => p.action === 'delete').map((p) => p.key).sort(), [...done.keys()].sort());
+    assert.deepEqual(
+      report.plan
+        ?.filter((p) => p.action === 'delete')
+        .map((p) => p.key)
+        .sort(),
+      [...done.keys()].sort(),
+    );
     assert.equal(report.wouldCopy, left.length);
     assert.equal(report.deleted, 0);
     for (const key of expected.keys()) assert.ok(existsSync(path.join(root, ...key.split('/'))), key);
@@ -149,7 +158,12 @@ describe('sluice migrate (fs → Swift s3api)', () => {
     assert.ok(middle.doneBytes > 0 && middle.doneBytes < totalBytes);
     const line = progressLine('verify', middle, 2_000);
     const mb = (totalBytes / 1_048_576).toFixed(1);
-    assert.match(line, new RegExp(`^verify: ${middle.doneFiles}/${expected.size} files, \\d+\\.\\d/${mb.replace('.', '\\.')} MB, \\d+\\.\\d (KB|MB)/s, ETA (\\d+h)?(\\d+m)?\\d+s$`));
+    assert.match(
+      line,
+      new RegExp(
+        `^verify: ${middle.doneFiles}/${expected.size} files, \\d+\\.\\d/${mb.replace('.', '\\.')} MB, \\d+\\.\\d (KB|MB)/s, ETA (\\d+h)?(\\d+m)?\\d+s$`,
+      ),
+    );
     assert.doesNotMatch(line, / 0\.0\/| 0\.0 (KB|MB)\/s|ETA \?/);
   });
 
@@ -162,7 +176,10 @@ describe('sluice migrate (fs → Swift s3api)', () => {
 
 describe('process warnings', () => {
   it('parallel copies and verifications (concurrency 16) never pile abort listeners onto one signal', () => {
-    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+    assert.deepEqual(
+      warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+      [],
+    );
   });
 });
 
@@ -186,16 +203,28 @@ describe('sluice migrate --verify and --delete-source', () => {
       new PutObjectCommand({ Bucket: 'small', Key: 'd/1.txt', Body: 'FILE NUMBER 1', Metadata: { sha256: manifest.get('d/1.txt')?.sha256 as string } }),
     );
     const shallow = await verifyMigration({ root: small, target, manifestFile: smallManifest(), concurrency: 4 });
-    assert.deepEqual(shallow.failed.map((f) => f.key), ['d/0.txt']);
+    assert.deepEqual(
+      shallow.failed.map((f) => f.key),
+      ['d/0.txt'],
+    );
     assert.match(shallow.failed[0]?.reason ?? '', /size mismatch/);
 
     const deep = await verifyMigration({ root: small, target, manifestFile: smallManifest(), concurrency: 4, deep: true });
-    assert.deepEqual(deep.failed.map((f) => f.key), ['d/0.txt', 'd/1.txt']);
+    assert.deepEqual(
+      deep.failed.map((f) => f.key),
+      ['d/0.txt', 'd/1.txt'],
+    );
     assert.match(deep.failed[1]?.reason ?? '', /content mismatch/);
   });
 
   it('deletes only sources whose objects verify, and fails (keeping the source) for a bad target', async () => {
-    const failing = await migrate({ root: small, target: { client, bucket: 'no-such-bucket' }, manifestFile: path.join(base, 'none.jsonl'), concurrency: 2, deleteSource: true });
+    const failing = await migrate({
+      root: small,
+      target: { client, bucket: 'no-such-bucket' },
+      manifestFile: path.join(base, 'none.jsonl'),
+      concurrency: 2,
+      deleteSource: true,
+    });
     assert.equal(failing.copied, 0);
     assert.equal(failing.failed.length, 6);
     assert.equal(failing.deleted, 0);
@@ -204,7 +233,10 @@ describe('sluice migrate --verify and --delete-source', () => {
     // d/0 was replaced: its object no longer verifies, so its source stays. (d/1's forgery kept
     // size and hash metadata: only `--verify --deep` sees it, which is why it is run first.)
     assert.equal(report.deleted, 5);
-    assert.deepEqual(report.failed.map((f) => f.key), ['d/0.txt']);
+    assert.deepEqual(
+      report.failed.map((f) => f.key),
+      ['d/0.txt'],
+    );
     for (let i = 0; i < 6; i++) assert.equal(existsSync(path.join(small, 'd', `${i}.txt`)), i === 0, `d/${i}.txt`);
     assert.equal(report.removedDirectories, 0, 'd/ still holds d/0.txt');
   });
@@ -217,9 +249,18 @@ describe('sluice migrate --verify and --delete-source', () => {
     await writeFile(path.join(base, 'outside-tree.txt'), 'outside');
     await symlink(path.join(base, 'outside-tree.txt'), path.join(tree, 'links', 'escape.txt'));
     await client.send(new CreateBucketCommand({ Bucket: 'tree' }));
-    const report = await migrate({ root: tree, target: { client, bucket: 'tree' }, manifestFile: path.join(base, 'tree.jsonl'), concurrency: 4, deleteSource: true });
+    const report = await migrate({
+      root: tree,
+      target: { client, bucket: 'tree' },
+      manifestFile: path.join(base, 'tree.jsonl'),
+      concurrency: 4,
+      deleteSource: true,
+    });
     assert.equal(report.deleted, 5);
-    assert.deepEqual(report.failed.map((f) => f.key), ['links/escape.txt']);
+    assert.deepEqual(
+      report.failed.map((f) => f.key),
+      ['links/escape.txt'],
+    );
     // a/b/c, a/b, a, x/y, x: five directories emptied by the deletes.
     assert.equal(report.removedDirectories, 5);
     assert.deepEqual((await readdir(tree)).sort(), ['links', 'was-empty']);
@@ -280,13 +321,19 @@ describe('the `sluice migrate` command', () => {
     const write = (text: string): void => void (out += text);
     // --dry-run lists what it would copy (text and --json), and copies nothing.
     await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--dry-run'], { from: 'user' });
-    assert.deepEqual(out.split('\n').slice(0, 4), [0, 1, 2, 3].map((i) => `would copy x/${i}.txt (${`cli ${i}`.length} bytes, new)`));
+    assert.deepEqual(
+      out.split('\n').slice(0, 4),
+      [0, 1, 2, 3].map((i) => `would copy x/${i}.txt (${`cli ${i}`.length} bytes, new)`),
+    );
     assert.match(out, /^dry run: 4 to copy \(0\.0 MB\), 0 already verified; nothing was written or deleted$/m);
     out = '';
     await migrateCommand(() => config, write).parseAsync(['--from', 'src', '--to', 'dst', '--manifest', manifest, '--dry-run', '--json'], { from: 'user' });
     const plan = JSON.parse(out) as { wouldCopy: number; plan: { key: string; size: number; action: string; reason: string }[] };
     assert.equal(plan.wouldCopy, 4);
-    assert.deepEqual(plan.plan, [0, 1, 2, 3].map((i) => ({ key: `x/${i}.txt`, size: `cli ${i}`.length, action: 'copy', reason: 'new' })));
+    assert.deepEqual(
+      plan.plan,
+      [0, 1, 2, 3].map((i) => ({ key: `x/${i}.txt`, size: `cli ${i}`.length, action: 'copy', reason: 'new' })),
+    );
     assert.equal((await listAll('cli')).length, 0);
     assert.equal(existsSync(manifest), false);
     out = '';
@@ -307,10 +354,20 @@ describe('the `sluice migrate` command', () => {
   });
 
   it('refuses to copy plaintext into an encrypted store (bytes are copied unchanged)', async () => {
-    const s3Settings = { type: 's3', bucket: 'cli', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const s3Settings = {
+      type: 's3',
+      bucket: 'cli',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    };
     const config = validateConfig({ stores: { src: { type: 'fs', root: path.join(base, 'cli') }, vault: { ...s3Settings, encrypted: true } } });
     await assert.rejects(
-      migrateCommand(() => config, () => undefined).parseAsync(['--from', 'src', '--to', 'vault'], { from: 'user' }),
+      migrateCommand(
+        () => config,
+        () => undefined,
+      ).parseAsync(['--from', 'src', '--to', 'vault'], { from: 'user' }),
       /store "vault" is encrypted and the other is not: migrate copies bytes unchanged/,
     );
   });

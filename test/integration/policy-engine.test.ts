@@ -85,7 +85,10 @@ function get(stack: Stack, key: string, headers: Record<string, string> = {}) {
 }
 
 function auditFor(stack: Stack, key: string): Record<string, unknown> {
-  const line = stack.logs().filter((l) => (l.audit as { key?: string } | undefined)?.key === key).at(-1);
+  const line = stack
+    .logs()
+    .filter((l) => (l.audit as { key?: string } | undefined)?.key === key)
+    .at(-1);
   assert.ok(line !== undefined, `an audit line for ${key}`);
   return line.audit as Record<string, unknown>;
 }
@@ -95,10 +98,29 @@ before(async () => {
   await chmod(base, 0o755);
   root = path.join(base, 'store');
   for (const pkg of ['p1', 'p2', 'p3']) for (let i = 0; i < 30; i += 1) await put(`pkg/${pkg}/seg-${i}.ts`, `${pkg} segment ${i}`);
-  for (const key of ['pkg/p1/drafts/x.txt', 'short/a.txt', 'denied/a.txt', 'broken/a.txt', 'slow/a.txt', 'cross/a.txt', 'cross/b.txt', 'fallback/a.txt', 'late/a.txt']) {
+  for (const key of [
+    'pkg/p1/drafts/x.txt',
+    'short/a.txt',
+    'denied/a.txt',
+    'broken/a.txt',
+    'slow/a.txt',
+    'cross/a.txt',
+    'cross/b.txt',
+    'fallback/a.txt',
+    'late/a.txt',
+  ]) {
     await put(key, `content of ${key}`);
   }
-  for (const key of ['tenants/acme/report.txt', 'tenants/globex/report.txt', 'tenants/acme/public/logo.txt', 'users/alice/notes.txt', 'users/bob/notes.txt', 'staff/handbook.txt', 'press/release.txt', 'future/release.txt']) {
+  for (const key of [
+    'tenants/acme/report.txt',
+    'tenants/globex/report.txt',
+    'tenants/acme/public/logo.txt',
+    'users/alice/notes.txt',
+    'users/bob/notes.txt',
+    'staff/handbook.txt',
+    'press/release.txt',
+    'future/release.txt',
+  ]) {
     await put(key, `content of ${key}`);
   }
   await put('throttled/big.bin', Buffer.alloc(THROTTLED_BYTES, 7));
@@ -175,7 +197,10 @@ describe('example plugin (tenant isolation) loaded from config', () => {
     assert.equal((await get(shared1, 'tenants/globex/report.txt')).status, 401);
     const audit = auditFor(shared1, 'tenants/globex/report.txt');
     assert.deepEqual([audit.source, audit.decision], ['default', 'deny']);
-    const denied = shared1.logs().filter((l) => (l.audit as { subject?: string } | undefined)?.subject === 'bob').at(-1)?.audit as Record<string, unknown>;
+    const denied = shared1
+      .logs()
+      .filter((l) => (l.audit as { subject?: string } | undefined)?.subject === 'bob')
+      .at(-1)?.audit as Record<string, unknown>;
     assert.deepEqual([denied.source, denied.plugin, denied.rule, denied.cacheHit, denied.ttl], ['plugin', 'tenant-isolation', 'tenants', false, 0]);
     assert.equal(callsFor('tenants/'), 0, 'the webhook is never asked for tenant keys');
   });
@@ -271,7 +296,17 @@ describe('webhook failures fail closed', () => {
     const res = await get(shared1, 'slow/a.txt', tokens.viewer);
     assert.equal(res.status, 503);
     assert.deepEqual(res.json(), { error: 'authorization unavailable' });
-    assert.match(String((shared1.logs().filter((l) => l.msg === 'authorization unavailable').at(-1)?.cause as { message?: string }).message), /timed out after 500 ms/);
+    assert.match(
+      String(
+        (
+          shared1
+            .logs()
+            .filter((l) => l.msg === 'authorization unavailable')
+            .at(-1)?.cause as { message?: string }
+        ).message,
+      ),
+      /timed out after 500 ms/,
+    );
   });
 });
 
@@ -307,6 +342,16 @@ describe('outages', () => {
     const res = await get(memory, 'late/a.txt', tokens.viewer);
     assert.equal(res.status, 503);
     assert.deepEqual(res.json(), { error: 'authorization unavailable' });
-    assert.match(String((memory.logs().filter((l) => l.msg === 'authorization unavailable').at(-1)?.cause as { message?: string }).message), /ECONNREFUSED/);
+    assert.match(
+      String(
+        (
+          memory
+            .logs()
+            .filter((l) => l.msg === 'authorization unavailable')
+            .at(-1)?.cause as { message?: string }
+        ).message,
+      ),
+      /ECONNREFUSED/,
+    );
   });
 });

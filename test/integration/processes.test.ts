@@ -12,7 +12,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { spawnSluice, type SluiceProcess } from '../helpers/cli-process.js';
 import { request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { bearer, testAuthConfig } from '../helpers/tokens.js';
+import { testAuthConfig } from '../helpers/tokens.js';
 
 const START_TIMEOUT_MS = 90_000;
 const EVENT_TIMEOUT_MS = 60_000;
@@ -166,7 +166,11 @@ describe('sluice serve --processes 2', () => {
       await webhook.called;
       proc.child.kill('SIGTERM');
       for (const pid of [survivor, replacement]) {
-        await waitForLog(proc, (l) => l.pid === pid && l.reason === 'primary' && typeof l.msg === 'string' && l.msg.startsWith('draining'), `process ${pid} draining`);
+        await waitForLog(
+          proc,
+          (l) => l.pid === pid && l.reason === 'primary' && typeof l.msg === 'string' && l.msg.startsWith('draining'),
+          `process ${pid} draining`,
+        );
       }
       webhook.release();
       const res = await inflight;
@@ -175,7 +179,10 @@ describe('sluice serve --processes 2', () => {
       assert.equal(await proc.exited, 0, proc.output());
       assert.ok(logLines(proc).some((l) => l.msg === 'all processes drained'));
       for (const pid of [survivor, replacement]) {
-        assert.ok(logLines(proc).some((l) => l.msg === 'process stopped' && l.pid === pid && l.code === 0), `process ${pid} exited 0`);
+        assert.ok(
+          logLines(proc).some((l) => l.msg === 'process stopped' && l.pid === pid && l.code === 0),
+          `process ${pid} exited 0`,
+        );
         assert.ok(!isAlive(pid));
       }
       await assert.rejects(request(port, '/files/docs/hello.txt'), 'nothing listens any more');
@@ -287,7 +294,10 @@ describe('sluice worker --processes 2', () => {
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.output());
     for (const pid of [survivor, replacement]) {
-      assert.ok(logLines(proc).some((l) => l.pid === pid && l.reason === 'primary' && typeof l.msg === 'string' && l.msg.startsWith('draining')), `worker ${pid} drained`);
+      assert.ok(
+        logLines(proc).some((l) => l.pid === pid && l.reason === 'primary' && typeof l.msg === 'string' && l.msg.startsWith('draining')),
+        `worker ${pid} drained`,
+      );
       assert.ok(!isAlive(pid));
     }
     assert.ok(logLines(proc).some((l) => l.msg === 'all processes drained'));

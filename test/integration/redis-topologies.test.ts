@@ -26,7 +26,13 @@ interface Minted {
   readonly url: string;
 }
 
-async function api(app: RunningSluice, method: string, rawPath: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function api(
+  app: RunningSluice,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`http://${app.address}${rawPath}`, {
     method,
     headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
@@ -114,7 +120,10 @@ for (const kind of ['standalone', 'cluster', 'sentinel'] as const satisfies read
     });
 
     it('decision-cache answers stored by one instance are found by the other, all scopes of a lookup in one read', async () => {
-      const [one, two] = direct.map((state) => new StateDecisionCache(state.space('sluice:decision:', { maxEntries: 10 }), silent)) as [StateDecisionCache, StateDecisionCache];
+      const [one, two] = direct.map((state) => new StateDecisionCache(state.space('sluice:decision:', { maxEntries: 10 }), silent)) as [
+        StateDecisionCache,
+        StateDecisionCache,
+      ];
       const group = JSON.stringify(['webhook', 'docs', 'read', 'sub:carol']);
       await one.store(group, 'media/pkg', { effect: 'allow', ttlSeconds: 60 });
       // Several candidate scopes in one MGET: on a cluster they must share a slot (hash tag), or Redis refuses.
@@ -172,7 +181,10 @@ for (const kind of ['standalone', 'cluster', 'sentinel'] as const satisfies read
         assert.deepEqual(res.json(), { error: 'sharing state unavailable' });
       }
       assert.equal((await api(a, 'DELETE', `/files/_share/links/${plain.id}`, await bearer('fay'))).status, 503);
-      await assert.rejects(createReservations(direct[0] as SharedState).reserve('key:docs/down.bin', 'fay', 60), { status: 503, message: 'upload state unavailable' });
+      await assert.rejects(createReservations(direct[0] as SharedState).reserve('key:docs/down.bin', 'fay', 60), {
+        status: 503,
+        message: 'upload state unavailable',
+      });
       // The decision cache degrades to a miss (the authority is asked), never to an answer.
       const cache = new StateDecisionCache((direct[1] as SharedState).space('sluice:decision:', { maxEntries: 10 }), silent);
       assert.equal(await cache.lookup('g', ['media/pkg']), null);

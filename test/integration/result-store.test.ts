@@ -51,10 +51,14 @@ async function storedResults(): Promise<string[]> {
 }
 
 async function photo(colour: string): Promise<Buffer> {
-  return sharp({ create: { width: 800, height: 600, channels: 3, background: colour } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width: 800, height: 600, channels: 3, background: colour } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
-function nodeConfig(extra: { worker?: Record<string, unknown>; transform?: Record<string, unknown>; stores?: Record<string, unknown> } = {}): Record<string, unknown> {
+function nodeConfig(
+  extra: { worker?: Record<string, unknown>; transform?: Record<string, unknown>; stores?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   const s3Store = { type: 's3', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
   return {
     logLevel: 'warn',
@@ -74,7 +78,12 @@ before(async () => {
   client = s3ClientFor(s3);
   await client.send(new CreateBucketCommand({ Bucket: MEDIA }));
   await client.send(new CreateBucketCommand({ Bucket: RESULTS }));
-  for (const [key, colour] of [['photos/a.jpg', '#2a6'], ['photos/b.jpg', '#a26'], ['photos/c.jpg', '#62a'], ['photos/d.jpg', '#66a']] as const) {
+  for (const [key, colour] of [
+    ['photos/a.jpg', '#2a6'],
+    ['photos/b.jpg', '#a26'],
+    ['photos/c.jpg', '#62a'],
+    ['photos/d.jpg', '#66a'],
+  ] as const) {
     await client.send(new PutObjectCommand({ Bucket: MEDIA, Key: key, Body: await photo(colour) }));
   }
   fsRoot = path.join(base, 'fs-results');
@@ -118,7 +127,10 @@ describe('shared S3 result store', () => {
     assert.equal(await renders(b), rendersB, 'B did not render');
     assert.equal(await storeHits(b), hitsB + 1, "B's worker found it in the store");
     // Nothing of S3 or of the internal redirect reaches the client.
-    assert.deepEqual(Object.keys(onB.headers).filter((h) => /^x-(amz|sluice|accel|trans|openstack)/.test(h)), []);
+    assert.deepEqual(
+      Object.keys(onB.headers).filter((h) => /^x-(amz|sluice|accel|trans|openstack)/.test(h)),
+      [],
+    );
 
     // B cached what it fetched: the next request is an nginx cache hit, not even a worker request.
     const requestsB = await b.worker?.renderRequests();
@@ -126,7 +138,10 @@ describe('shared S3 result store', () => {
     assert.equal(again.status, 200);
     assert.ok(again.body.equals(onA.body));
     assert.equal(again.headers['content-disposition'], 'inline; filename="holiday.png"');
-    assert.deepEqual(Object.keys(again.headers).filter((h) => /^x-(amz|trans|openstack)/.test(h)), []);
+    assert.deepEqual(
+      Object.keys(again.headers).filter((h) => /^x-(amz|trans|openstack)/.test(h)),
+      [],
+    );
     assert.equal(await b.worker?.renderRequests(), requestsB);
   });
 
@@ -143,7 +158,7 @@ describe('shared S3 result store', () => {
     assert.equal(onB.status, 200, onB.text());
     assert.equal(await renders(b), rendersB, 'B fetched the stored result');
     assert.ok(onB.body.equals(onA.body));
-    assert.equal(onB.headers.etag, etag, 'B (serving S3\'s copy) answers with the same validator');
+    assert.equal(onB.headers.etag, etag, "B (serving S3's copy) answers with the same validator");
     for (const node of [a, b, a, b]) {
       const revalidated = await get(node, url, { 'If-None-Match': etag });
       assert.equal(revalidated.status, 304, `${node === a ? 'A' : 'B'}: ${revalidated.text()}`);
@@ -215,7 +230,11 @@ describe('shared S3 result store', () => {
     assert.ok(stored.length >= 4);
     const run = async (args: string[], now: Date): Promise<string> => {
       let out = '';
-      await resultsCommand(() => config, (t) => (out += t), () => now).parseAsync(['prune', ...args], { from: 'user' });
+      await resultsCommand(
+        () => config,
+        (t) => (out += t),
+        () => now,
+      ).parseAsync(['prune', ...args], { from: 'user' });
       return out;
     };
     const inTwoDays = new Date(Date.now() + 2 * 86_400_000);
@@ -278,9 +297,15 @@ describe('shared fs result store', () => {
     const old = kept[0] as string;
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
     await utimes(old, longAgo, longAgo);
-    const config = validateConfig({ ...nodeConfig({ stores: { shared: { type: 'fs', root: fsRoot } }, transform: { resultStore: { store: 'shared', prefix: 'derived/' } } }), port: 8080 });
+    const config = validateConfig({
+      ...nodeConfig({ stores: { shared: { type: 'fs', root: fsRoot } }, transform: { resultStore: { store: 'shared', prefix: 'derived/' } } }),
+      port: 8080,
+    });
     let out = '';
-    await resultsCommand(() => config, (t) => (out += t)).parseAsync(['prune', '--older-than', '30d'], { from: 'user' });
+    await resultsCommand(
+      () => config,
+      (t) => (out += t),
+    ).parseAsync(['prune', '--older-than', '30d'], { from: 'user' });
     assert.match(out, /^1 result deleted$/m);
     assert.deepEqual(await files(), kept.slice(1));
     await assert.rejects(stat(old));

@@ -60,7 +60,16 @@ before(async () => {
   }
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'range.bin', Body: RANGE_FIXTURE }));
   // Stored with a type S3 would send; the app's type must win.
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'report.pdf', Body: '%PDF-1.4 fake', ContentType: 'binary/octet-stream', ContentDisposition: 'attachment; filename="from-s3.pdf"', CacheControl: 'public, max-age=31536000' }));
+  await client.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: 'report.pdf',
+      Body: '%PDF-1.4 fake',
+      ContentType: 'binary/octet-stream',
+      ContentDisposition: 'attachment; filename="from-s3.pdf"',
+      CacheControl: 'public, max-age=31536000',
+    }),
+  );
   const big = randomBytes(BIG_SIZE);
   bigSha256 = createHash('sha256').update(big).digest('hex');
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: BIG_KEY, Body: big, ContentLength: BIG_SIZE }));

@@ -96,7 +96,10 @@ describe('s3 store writes (Swift s3api)', () => {
     await assert.rejects(store.put(key('aborted.bin'), body, { contentType: 'application/octet-stream', mode: 'replace', signal: controller.signal }));
     assert.equal(await store.head(key('aborted.bin')), null);
     const pending = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
-    assert.deepEqual((pending.Uploads ?? []).filter((upload) => upload.Key === 'aborted.bin'), []);
+    assert.deepEqual(
+      (pending.Uploads ?? []).filter((upload) => upload.Key === 'aborted.bin'),
+      [],
+    );
   });
 
   it('delete removes the object; deleting a missing one succeeds', async () => {

@@ -5,13 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
 
@@ -138,7 +132,10 @@ describe('Swift S3 test server', () => {
   // keep last: it stops the server (after() then finds stop() already done)
   test('stop() ends every process it started and removes the directory', { skip: process.platform !== 'linux' }, async () => {
     const running = processesOf(server.dir);
-    assert.ok(running.some((p) => p.includes('memcached')), `memcached not found:\n${running.join('\n')}`);
+    assert.ok(
+      running.some((p) => p.includes('memcached')),
+      `memcached not found:\n${running.join('\n')}`,
+    );
     assert.ok(running.length >= 6, `expected memcached + launcher + 4 servers:\n${running.join('\n')}`);
     await server.stop();
     await server.stop(); // idempotent

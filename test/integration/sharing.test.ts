@@ -45,7 +45,13 @@ async function put(key: string, content: string): Promise<void> {
   await writeFile(file, content);
 }
 
-async function api(stack: Stack, method: string, rawPath: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+async function api(
+  stack: Stack,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> | null }> {
   const res = await fetch(`http://127.0.0.1:${stack.port}${rawPath}`, {
     method,
     headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
@@ -139,7 +145,10 @@ describe('share links across two instances sharing Redis', () => {
   it('a prefix link covers the keys under it and nothing beside it', async () => {
     const link = await mint(b, await bearer('alice'), { prefix: 'reports/' });
     assert.equal(link.url, undefined);
-    for (const [key, content] of [['reports/q1.txt', 'report q1'], ['reports/q2.txt', 'report q2']] as const) {
+    for (const [key, content] of [
+      ['reports/q1.txt', 'report q1'],
+      ['reports/q2.txt', 'report q2'],
+    ] as const) {
       const res = await request(a.port, `/files/docs/${key}?share=${link.token}`);
       assert.equal(res.text(), content);
     }
@@ -174,7 +183,17 @@ describe('share links across two instances sharing Redis', () => {
     const link = await mint(a, await bearer('alice'), { key: 'reports/q1.txt' });
     const token = link.token;
     const [header, payload] = token.split('.') as [string, string, string];
-    const positions = [0, 5, header.length - 1, header.length + 1, header.length + 10, header.length + payload.length - 1, token.length - 20, token.length - 2, token.length - 1];
+    const positions = [
+      0,
+      5,
+      header.length - 1,
+      header.length + 1,
+      header.length + 10,
+      header.length + payload.length - 1,
+      token.length - 20,
+      token.length - 2,
+      token.length - 1,
+    ];
     for (const position of positions) {
       const original = token[position] as string;
       for (const replacement of [original === 'A' ? 'B' : 'A', original === 'Q' ? 'R' : 'Q']) {
@@ -290,7 +309,11 @@ describe('without Redis', () => {
     try {
       const base = `http://${app.address}/files/_share`;
       const headers = { ...(await bearer('alice')), 'Content-Type': 'application/json' };
-      const counted = await fetch(base, { method: 'POST', headers, body: JSON.stringify({ store: 'docs', key: 'reports/q1.txt', expiresIn: 60, maxDownloads: 1 }) });
+      const counted = await fetch(base, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ store: 'docs', key: 'reports/q1.txt', expiresIn: 60, maxDownloads: 1 }),
+      });
       assert.equal(counted.status, 503);
       const plain = await fetch(base, { method: 'POST', headers, body: JSON.stringify({ store: 'docs', key: 'reports/q1.txt', expiresIn: 60 }) });
       assert.equal(plain.status, 201);

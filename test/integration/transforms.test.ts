@@ -52,7 +52,9 @@ async function photo(width: number, height: number): Promise<Buffer> {
 
 /** A tiny valid JPEG whose header claims 64250×64250 (4.1 gigapixels): a decompression bomb. */
 async function bomb(): Promise<Buffer> {
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+    .jpeg()
+    .toBuffer();
   const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
   jpeg.writeUInt16BE(64250, sof + 5); // height
   jpeg.writeUInt16BE(64250, sof + 7); // width
@@ -78,7 +80,9 @@ before(async () => {
   await put(root, 'notes.jpg', 'just some text, not an image\n');
   await writeFile(path.join(base, 'secret.jpg'), source);
   const watermark = path.join(base, 'watermark.png');
-  await sharp({ create: { width: 120, height: 40, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toFile(watermark);
+  await sharp({ create: { width: 120, height: 40, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } })
+    .png()
+    .toFile(watermark);
 
   s3 = await swift;
   const client = s3ClientFor(s3);
@@ -126,7 +130,10 @@ describe('imgproxy-compatible URLs', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.match(String(res.headers.etag), /^"[0-9a-f]{64}"$/);
     // Nothing private crosses the internal redirect.
-    assert.deepEqual(Object.keys(res.headers).filter((h) => h.startsWith('x-sluice') || h.startsWith('x-accel')), []);
+    assert.deepEqual(
+      Object.keys(res.headers).filter((h) => h.startsWith('x-sluice') || h.startsWith('x-accel')),
+      [],
+    );
   });
 
   it('accepts the base64 source form and HEAD', async () => {

@@ -57,7 +57,13 @@ before(async () => {
       { key: '*rest', when: [{ authenticated: true }] },
       { key: '*rest', actions: ['write'], when: [{ claim: 'uploader', equals: true }] },
     ],
-    uploads: { enabled: true, maxBytes: MAX_BYTES, allowedContentTypes: ['text/plain', 'application/octet-stream'], multipartThresholdBytes: 8 * MIB, partSizeBytes: 5 * MIB },
+    uploads: {
+      enabled: true,
+      maxBytes: MAX_BYTES,
+      allowedContentTypes: ['text/plain', 'application/octet-stream'],
+      multipartThresholdBytes: 8 * MIB,
+      partSizeBytes: 5 * MIB,
+    },
   };
   stack = await startStack(settings);
   // A second app instance sharing the same Redis (called directly, without nginx).
@@ -75,7 +81,11 @@ after(async () => {
 });
 
 function plan(body: Record<string, unknown>, headers: Record<string, string> = alice, port = stack.port): Promise<Response> {
-  return fetch(`http://127.0.0.1:${port}/files/_uploads`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`http://127.0.0.1:${port}/files/_uploads`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function planned(body: Record<string, unknown>): Promise<Plan> {
@@ -161,9 +171,17 @@ describe('multipart', () => {
       offset += part.size;
     }
     // Only the subject that started the upload may complete it.
-    const byBob = await fetch(`http://127.0.0.1:${stack.port}/files/_uploads/${p.uploadId}/complete`, { method: 'POST', headers: { ...bob, 'Content-Type': 'application/json' }, body: JSON.stringify({ parts: etags }) });
+    const byBob = await fetch(`http://127.0.0.1:${stack.port}/files/_uploads/${p.uploadId}/complete`, {
+      method: 'POST',
+      headers: { ...bob, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ parts: etags }),
+    });
     assert.equal(byBob.status, 404);
-    const done = await fetch(`http://127.0.0.1:${stack.port}/files/_uploads/${p.uploadId}/complete`, { method: 'POST', headers: { ...alice, 'Content-Type': 'application/json' }, body: JSON.stringify({ parts: etags }) });
+    const done = await fetch(`http://127.0.0.1:${stack.port}/files/_uploads/${p.uploadId}/complete`, {
+      method: 'POST',
+      headers: { ...alice, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ parts: etags }),
+    });
     assert.equal(done.status, 200, await done.clone().text());
     assert.deepEqual(await done.json(), { store: 'media', key: 'big/multi.bin', size: bytes.length });
     const got = await download(stack.port, '/files/media/big/multi.bin', alice);
@@ -192,11 +210,21 @@ function putStream(rawPath: string, size: number, headers: Record<string, string
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     const chunk = Buffer.alloc(MIB);
-    const req = http.request({ host: '127.0.0.1', port: stack.port, method: 'PUT', path: rawPath, agent: false, headers: { ...headers, 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sha256: hash.digest('hex') }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: stack.port,
+        method: 'PUT',
+        path: rawPath,
+        agent: false,
+        headers: { ...headers, 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sha256: hash.digest('hex') }));
+      },
+    );
     req.on('error', reject);
     let sent = 0;
     const write = (): void => {
@@ -247,7 +275,12 @@ describe('fs uploads offloaded to nginx', () => {
   });
 
   it('refuses traversal and reserved keys', async () => {
-    for (const raw of ['/files/_uploads/fs/docs/%2e%2e/escape.txt', '/files/_uploads/fs/docs/a/..%2f..%2fescape.txt', '/files/_uploads/fs/docs/.sluice-upload-tmp/x', '/files/_uploads/fs/docs/a//b']) {
+    for (const raw of [
+      '/files/_uploads/fs/docs/%2e%2e/escape.txt',
+      '/files/_uploads/fs/docs/a/..%2f..%2fescape.txt',
+      '/files/_uploads/fs/docs/.sluice-upload-tmp/x',
+      '/files/_uploads/fs/docs/a//b',
+    ]) {
       const res = await putStream(raw, 3, alice);
       assert.ok(res.status === 400 || res.status === 403 || res.status === 404, `${raw}: ${res.status}`);
     }

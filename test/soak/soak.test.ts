@@ -60,7 +60,9 @@ async function load(input: Omit<LoadInput, 'url'>): Promise<{ summary: LoadSumma
   try {
     const inputFile = path.join(stack.dir, 'load-input.json');
     await writeFile(inputFile, JSON.stringify({ ...input, url: `http://127.0.0.1:${stack.port}` }));
-    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'load-client.ts'), inputFile], { maxBuffer: 16 * MIB });
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'load-client.ts'), inputFile], {
+      maxBuffer: 16 * MIB,
+    });
     await sample();
     app.end = process.memoryUsage().rss;
     worker.end = await workerRss(pid);
@@ -71,7 +73,11 @@ async function load(input: Omit<LoadInput, 'url'>): Promise<{ summary: LoadSumma
 }
 
 const mib = (series: RssSeries): string => `${(series.start / MIB).toFixed(0)}/${(series.peak / MIB).toFixed(0)}/${(series.end / MIB).toFixed(0)} MiB`;
-const curve = (series: RssSeries): string => series.samples.filter((_, i) => i % 10 === 0).map((v) => (v / MIB).toFixed(0)).join(' ');
+const curve = (series: RssSeries): string =>
+  series.samples
+    .filter((_, i) => i % 10 === 0)
+    .map((v) => (v / MIB).toFixed(0))
+    .join(' ');
 
 before(async () => {
   const swift = startSwiftS3();
@@ -80,14 +86,22 @@ before(async () => {
   const root = path.join(base, 'store');
   await mkdir(path.join(root, 'alice'), { recursive: true });
   await writeFile(path.join(root, 'alice', 'report.txt'), 'report '.repeat(1000));
-  await writeFile(path.join(root, 'alice', 'photo.jpg'), await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 30, g: 60, b: 90 } } }).jpeg().toBuffer());
+  await writeFile(
+    path.join(root, 'alice', 'photo.jpg'),
+    await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 30, g: 60, b: 90 } } })
+      .jpeg()
+      .toBuffer(),
+  );
   s3 = await swift;
   const client = s3ClientFor(s3);
   await client.send(new CreateBucketCommand({ Bucket: 'media' }));
   await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'alice/clip.bin', Body: Buffer.alloc(64 * 1024, 7) }));
   stack = await startStack(
     {
-      stores: { docs: { type: 'fs', root }, media: { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+      stores: {
+        docs: { type: 'fs', root },
+        media: { type: 's3', bucket: 'media', endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      },
       auth: testAuthConfig,
       rules: [{ id: 'own', key: ':owner/*rest', actions: ['read', 'head', 'transform'], when: [{ claim: 'sub', equalsParam: 'owner' }] }],
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'docs' },
@@ -142,7 +156,10 @@ describe('soak', () => {
   it(`unique-transform storm for ${STORM_SECONDS} s: 200 or 429, never a collapse; worker RSS bounded`, async (t) => {
     const requests: LoadRequest[] = [];
     for (let w = 16; w < 1016; w++) {
-      requests.push({ path: `/img${signImgproxyPath(`/rs:fit:${w}:${w}/q:${50 + (w % 40)}/plain/local:///alice/photo.jpg@png`, KEY, SALT)}`, expect: [200, 429] });
+      requests.push({
+        path: `/img${signImgproxyPath(`/rs:fit:${w}:${w}/q:${50 + (w % 40)}/plain/local:///alice/photo.jpg@png`, KEY, SALT)}`,
+        expect: [200, 429],
+      });
     }
     const { summary, app, worker } = await load({ connections: CONNECTIONS, seconds: STORM_SECONDS, requests, random: true });
     t.diagnostic(`storm: ${summary.requests} requests ${JSON.stringify(summary.statuses)}; app RSS ${mib(app)}; worker RSS ${mib(worker)} (start/peak/end)`);

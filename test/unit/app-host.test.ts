@@ -14,7 +14,9 @@ describe('appHost', () => {
   });
 
   it('comes from SLUICE_APP_HOST like every other setting', () => {
-    const config = loadConfig({ env: { SLUICE_APP_HOST: '10.0.0.5', SLUICE_HOST: '0.0.0.0', SLUICE_STORES__DOCS__TYPE: 'fs', SLUICE_STORES__DOCS__ROOT: '/tmp' } });
+    const config = loadConfig({
+      env: { SLUICE_APP_HOST: '10.0.0.5', SLUICE_HOST: '0.0.0.0', SLUICE_STORES__DOCS__TYPE: 'fs', SLUICE_STORES__DOCS__ROOT: '/tmp' },
+    });
     assert.equal(config.appHost, '10.0.0.5');
     assert.equal(config.host, '0.0.0.0');
   });

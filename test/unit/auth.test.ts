@@ -339,10 +339,7 @@ describe('clock tolerance', () => {
 
 describe('start-up key import', () => {
   it('fails at creation, naming the key, when a PEM does not fit its algorithm', async () => {
-    await assert.rejects(
-      createJwtAuthenticator(authConfig([hsKey(), { algorithms: ['ES256'], publicKey: rsaPem }])),
-      /auth\.keys\[1\].*ES256/,
-    );
+    await assert.rejects(createJwtAuthenticator(authConfig([hsKey(), { algorithms: ['ES256'], publicKey: rsaPem }])), /auth\.keys\[1\].*ES256/);
     await assert.rejects(createJwtAuthenticator(authConfig([{ algorithms: ['RS256'], publicKey: 'not a pem' }])), /auth\.keys\[0\]/);
   });
 });
@@ -413,10 +410,7 @@ describe('JWKS URL', () => {
     await assert.rejects(
       auth.authenticate(bearer(await sign(jwksRsa.privateKey, 'RS256', {}, { header: { kid: 'rsa-1' } }))),
       (error: unknown) =>
-        error instanceof PublicError &&
-        error.status === 503 &&
-        error.cause instanceof KeySourceError &&
-        /auth\.keys\[0\]/.test(error.cause.message),
+        error instanceof PublicError && error.status === 503 && error.cause instanceof KeySourceError && /auth\.keys\[0\]/.test(error.cause.message),
     );
   });
 });
@@ -433,9 +427,7 @@ describe('mintToken', () => {
       audience: 'sluice',
       kid: 'dev',
     });
-    const auth = await createJwtAuthenticator(
-      authConfig([hsKey({ kid: 'dev' })], { issuer: 'https://idp.example', audience: 'sluice' }),
-    );
+    const auth = await createJwtAuthenticator(authConfig([hsKey({ kid: 'dev' })], { issuer: 'https://idp.example', audience: 'sluice' }));
     const subject = await assertSubject(auth, bearer(token));
     assert.deepEqual(subject.claims.groups, ['staff']);
     assert.equal(subject.claims.tenant, 'acme');
@@ -482,7 +474,13 @@ describe('token command', () => {
   const config = (auth: Record<string, unknown>) => () => loadAuthConfig({ env: { SLUICE_AUTH: JSON.stringify(auth) } });
 
   it('prints a token the authenticator accepts', async () => {
-    const auth = { keys: [{ algorithms: ['RS256'], publicKey: rsaPem }, { kid: 'dev', algorithms: ['HS512'], secret: SECRET }], audience: 'sluice' };
+    const auth = {
+      keys: [
+        { algorithms: ['RS256'], publicKey: rsaPem },
+        { kid: 'dev', algorithms: ['HS512'], secret: SECRET },
+      ],
+      audience: 'sluice',
+    };
     let output = '';
     const command = tokenCommand(config(auth), (text) => (output += text)).exitOverride();
     await command.parseAsync(['--sub', 'alice', '--ttl', '60', '--claim', 'groups=["staff"]', '--claim', 'n=3'], { from: 'user' });

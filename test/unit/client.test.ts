@@ -12,17 +12,27 @@ describe('client API: signTransformUrl / signTransformPath', () => {
   it('signs exactly like imgproxy (public test vector, full and truncated)', () => {
     const path = '/rs:fit:300:300/plain/http://img.example.com/pretty/image.jpg';
     assert.equal(signTransformPath(path, { keyHex: KEY, saltHex: SALT }), `/img/m3k5QADfcKPDj-SDI2AIogZbC3FlAXszuwhtWXYqavc${path}`);
-    assert.equal(signTransformPath(path, { keyHex: KEY, saltHex: SALT, signatureSize: 8, prefix: 'https://cdn.example/i' }), `https://cdn.example/i/m3k5QADfcKM${path}`);
+    assert.equal(
+      signTransformPath(path, { keyHex: KEY, saltHex: SALT, signatureSize: 8, prefix: 'https://cdn.example/i' }),
+      `https://cdn.example/i/m3k5QADfcKM${path}`,
+    );
   });
 
-  it('builds URLs that Sluice\'s own parser accepts, in base64 and plain form', () => {
+  it("builds URLs that Sluice's own parser accepts, in base64 and plain form", () => {
     const config = validateConfig({
       stores: { photos: { type: 'fs', root: '/srv/photos' } },
       transform: { enabled: true, keys: [KEY], salts: [SALT], localStore: 'photos' },
       worker: { secret: 'w'.repeat(32) },
     }).transform;
     for (const encoding of ['base64', 'plain'] as const) {
-      const url = signTransformUrl({ keyHex: KEY, saltHex: SALT, options: ['rs:fit:400:300', 'q:70'], source: 'local:///a b/ü #1.jpg', extension: 'webp', encoding });
+      const url = signTransformUrl({
+        keyHex: KEY,
+        saltHex: SALT,
+        options: ['rs:fit:400:300', 'q:70'],
+        source: 'local:///a b/ü #1.jpg',
+        extension: 'webp',
+        encoding,
+      });
       const parsed = parseImgproxyPath(url.slice('/img'.length), config);
       assert.deepEqual(parsed.source, { kind: 'local', path: 'a b/ü #1.jpg' }, encoding);
       assert.equal(parsed.plan.format, 'webp');

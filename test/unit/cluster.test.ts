@@ -28,8 +28,14 @@ describe('--processes', () => {
     assert.equal(resolveProcesses(undefined, undefined), 1);
     assert.equal(resolveProcesses(undefined, 3), 3);
     assert.equal(resolveProcesses(2, 3), 2);
-    assert.equal(resolveProcesses('auto', 3, () => 8), 8);
-    assert.equal(resolveProcesses(undefined, 'auto', () => 6), 6);
+    assert.equal(
+      resolveProcesses('auto', 3, () => 8),
+      8,
+    );
+    assert.equal(
+      resolveProcesses(undefined, 'auto', () => 6),
+      6,
+    );
   });
 
   it('ops.processes and ops.workerProcesses are settings (SLUICE_OPS__PROCESSES=auto)', () => {
@@ -70,7 +76,10 @@ describe('state shared between processes', () => {
 
   it('share links, rate limits and uploads need Redis with more than one process', () => {
     const risky = config({ sharing: { keys: [LINK_KEY], rateLimit: { requestsPerSecond: 10 } }, uploads: { enabled: true } });
-    assert.deepEqual(sharedStateNeeds(risky).map((need) => need.key), ['sharing.keys', 'sharing.rateLimit', 'uploads.enabled']);
+    assert.deepEqual(
+      sharedStateNeeds(risky).map((need) => need.key),
+      ['sharing.keys', 'sharing.rateLimit', 'uploads.enabled'],
+    );
     assert.doesNotThrow(() => assertSharedState(risky, 1), 'one process keeps the in-memory state correct');
     const error = (() => {
       try {
@@ -88,18 +97,28 @@ describe('state shared between processes', () => {
   });
 
   it('with redisUrl every feature may run in several processes', () => {
-    const shared = config({ redisUrl: 'redis://127.0.0.1:6379', sharing: { keys: [LINK_KEY], rateLimit: { requestsPerSecond: 10 } }, uploads: { enabled: true } });
+    const shared = config({
+      redisUrl: 'redis://127.0.0.1:6379',
+      sharing: { keys: [LINK_KEY], rateLimit: { requestsPerSecond: 10 } },
+      uploads: { enabled: true },
+    });
     assert.doesNotThrow(() => assertSharedState(shared, 4));
   });
 });
 
-describe('the worker\'s master password with several worker processes', () => {
+describe("the worker's master password with several worker processes", () => {
   const encrypted = (passwordFile: string) =>
-    config({ stores: { vault: { type: 'fs', root: '/srv/vault', encrypted: true } }, encryption: { keyringFile: '/etc/sluice/keyring.json', passwordFile, allowRegularPasswordFile: true } });
+    config({
+      stores: { vault: { type: 'fs', root: '/srv/vault', encrypted: true } },
+      encryption: { keyringFile: '/etc/sluice/keyring.json', passwordFile, allowRegularPasswordFile: true },
+    });
 
   it('refuses a descriptor or pipe (read once; fd 3 is the IPC channel of a forked process)', () => {
     assert.doesNotThrow(() => assertPasswordReadableByEach(encrypted('/dev/fd/3'), 1));
-    assert.throws(() => assertPasswordReadableByEach(encrypted('/dev/fd/3'), 2), /encryption\.passwordFile \(SLUICE_ENCRYPTION__PASSWORD_FILE\): \/dev\/fd\/3 can be read once, but 2 worker processes/);
+    assert.throws(
+      () => assertPasswordReadableByEach(encrypted('/dev/fd/3'), 2),
+      /encryption\.passwordFile \(SLUICE_ENCRYPTION__PASSWORD_FILE\): \/dev\/fd\/3 can be read once, but 2 worker processes/,
+    );
   });
 
   it('accepts a regular file (a secret on tmpfs) and configs without encrypted stores', () => {

@@ -14,7 +14,9 @@ describe('configuration reference (docs/configuration.md)', () => {
   });
 
   it('every setting has a description on its schema field', () => {
-    const missing = settingRows().filter((row) => row.description === undefined || row.description.trim() === '').map((row) => row.path);
+    const missing = settingRows()
+      .filter((row) => row.description === undefined || row.description.trim() === '')
+      .map((row) => row.path);
     assert.deepEqual(missing, [], 'add .describe() to these fields in src/config/*schema.ts');
   });
 
@@ -32,7 +34,10 @@ describe('configuration reference (docs/configuration.md)', () => {
   it('each documented variable sets the setting it is listed for', () => {
     for (const row of settingRows()) {
       if (row.env.startsWith('in ')) continue;
-      const path = row.path.replace(/ \(.*\)$/, '').replaceAll('<name>', 'docs').split('.');
+      const path = row.path
+        .replace(/ \(.*\)$/, '')
+        .replaceAll('<name>', 'docs')
+        .split('.');
       const name = envNameFor(path);
       assert.equal(row.env, `\`${envNameFor(row.path.replace(/ \(.*\)$/, '').split('.'))}\``, row.path);
       const tree = configFromEnv({ [name]: 'x' });

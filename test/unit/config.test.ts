@@ -54,19 +54,31 @@ describe('configuration', () => {
   });
 
   it('names the setting and its variable in every error', () => {
-    assert.match(configError(() => loadConfig({ env: {} })), /stores \(SLUICE_STORES\)/);
+    assert.match(
+      configError(() => loadConfig({ env: {} })),
+      /stores \(SLUICE_STORES\)/,
+    );
     assert.match(
       configError(() => loadConfig({ env: { SLUICE_STORES__DOCS__TYPE: 'fs' } })),
       /stores\.docs\.root \(SLUICE_STORES__DOCS__ROOT\)/,
     );
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_PORT: 'eighty' } })), /port \(SLUICE_PORT\)/);
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_PORT: 'eighty' } })),
+      /port \(SLUICE_PORT\)/,
+    );
     assert.match(
       configError(() => loadConfig({ env: { ...minimal, SLUICE_STORES__DOCS__DELIVERY: 'redirect' } })),
       /stores\.docs\.delivery/,
       'redirect mode needs presigned URLs: fs stores refuse it',
     );
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_JWT_SECRET: 'short' } })), /auth\.keys\.0\.secret/);
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_TYPO: '1' } })), /Unrecognized key.*typo/);
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_JWT_SECRET: 'short' } })),
+      /auth\.keys\.0\.secret/,
+    );
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_TYPO: '1' } })),
+      /Unrecognized key.*typo/,
+    );
     assert.match(
       configError(() => loadConfig({ env: { ...minimal, SLUICE_RULES: '[{"store":"nope","key":"*p"}]' } })),
       /rules\.0\.store .*unknown store "nope"/,
@@ -79,10 +91,16 @@ describe('configuration', () => {
 
   it('refuses key/secret pairs that invite algorithm confusion', () => {
     const keys = JSON.stringify([{ algorithms: ['RS256', 'HS256'], secret: 'x'.repeat(32) }]);
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_AUTH__KEYS: keys } })), /auth\.keys\.0\.algorithms/);
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_AUTH__KEYS: keys } })),
+      /auth\.keys\.0\.algorithms/,
+    );
   });
 
   it('reports an unreadable config file by name', () => {
-    assert.match(configError(() => loadConfig({ env: { SLUICE_CONFIG: '/nonexistent/sluice.yaml' } })), /SLUICE_CONFIG: cannot read/);
+    assert.match(
+      configError(() => loadConfig({ env: { SLUICE_CONFIG: '/nonexistent/sluice.yaml' } })),
+      /SLUICE_CONFIG: cannot read/,
+    );
   });
 });

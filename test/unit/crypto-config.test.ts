@@ -30,18 +30,30 @@ describe('encrypted stores: configuration', () => {
   });
 
   it('an encrypted store cannot use redirect or stream delivery (bytes would leave as ciphertext or pass the app)', () => {
-    assert.match(configError(() => validateConfig({ stores: { v: { type: 'fs', root: '/srv', encrypted: true, delivery: 'stream' } } })), /stores\.v\.delivery \(SLUICE_STORES__V__DELIVERY\): encrypted stores are delivered through nginx and the worker/);
-    assert.match(configError(() => validateConfig({ stores: { v: { type: 's3', bucket: 'b', encrypted: true, delivery: 'redirect' } } })), /stores\.v\.delivery/);
+    assert.match(
+      configError(() => validateConfig({ stores: { v: { type: 'fs', root: '/srv', encrypted: true, delivery: 'stream' } } })),
+      /stores\.v\.delivery \(SLUICE_STORES__V__DELIVERY\): encrypted stores are delivered through nginx and the worker/,
+    );
+    assert.match(
+      configError(() => validateConfig({ stores: { v: { type: 's3', bucket: 'b', encrypted: true, delivery: 'redirect' } } })),
+      /stores\.v\.delivery/,
+    );
   });
 
   it('chunk sizes outside 4 KiB – 8 MiB are refused, naming the key', () => {
-    assert.match(configError(() => validateConfig({ ...raw, encryption: { chunkSize: 1000 } })), /encryption\.chunkSize \(SLUICE_ENCRYPTION__CHUNK_SIZE\)/);
+    assert.match(
+      configError(() => validateConfig({ ...raw, encryption: { chunkSize: 1000 } })),
+      /encryption\.chunkSize \(SLUICE_ENCRYPTION__CHUNK_SIZE\)/,
+    );
   });
 
   it('the app needs the worker secret to hand out tickets', async () => {
     const config = validateConfig({ stores: { vault: { type: 'fs', root: '/tmp', encrypted: true } } });
     const stores = await createStores(config);
-    assert.match(configError(() => withEncryptedDelivery(stores, config)), /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms and encrypted stores/);
+    assert.match(
+      configError(() => withEncryptedDelivery(stores, config)),
+      /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms and encrypted stores/,
+    );
   });
 
   it('the app redirects a download to the crypt location with a signed read ticket, and never reads bytes itself', async () => {
@@ -69,7 +81,10 @@ describe('encrypted stores: nginx rendering', () => {
     assert.match(server, /location \^~ \/_sluice\/fs\/plain\//);
     assert.match(server, /location = \/_sluice\/crypt \{\n    internal;/);
     assert.match(server, /proxy_pass http:\/\/sluice_worker\/crypt\/read;/);
-    assert.match(server, /location \^~ \/files\/_uploads\/encrypted\/vault\/ \{\n    limit_except PUT \{ deny all; \}\n    auth_request \/_sluice\/upload-auth;/);
+    assert.match(
+      server,
+      /location \^~ \/files\/_uploads\/encrypted\/vault\/ \{\n    limit_except PUT \{ deny all; \}\n    auth_request \/_sluice\/upload-auth;/,
+    );
     assert.match(server, /location \^~ \/files\/_uploads\/encrypted\/cloud\//);
     assert.match(server, /proxy_request_buffering off;/);
     // Encrypted fs stores never get the plaintext fs-upload offload.

@@ -130,7 +130,10 @@ describe('encrypted format: damage is an error, never bytes', () => {
 
   it('a changed header (key id, chunk size, salt) fails', async () => {
     const stored = await encrypt(randomBytes(CHUNK + 3));
-    for (const [offset, value] of [[12, 0xff], [40, 0x41]] as const) {
+    for (const [offset, value] of [
+      [12, 0xff],
+      [40, 0x41],
+    ] as const) {
       const tampered = Buffer.from(stored);
       tampered[offset] = value;
       await assert.rejects(decrypt(tampered), DamagedObjectError);

@@ -35,7 +35,12 @@ let base: string;
 /** Every JSON line the routes and the error middleware logged. */
 const logLines: Record<string, unknown>[] = [];
 const registry = new Registry();
-const integrityFailures = new Counter({ name: 'sluice_worker_crypt_integrity_failures_total', help: 'test', labelNames: ['store', 'reason'], registers: [registry] });
+const integrityFailures = new Counter({
+  name: 'sluice_worker_crypt_integrity_failures_total',
+  help: 'test',
+  labelNames: ['store', 'reason'],
+  registers: [registry],
+});
 
 before(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'sluice-crypt-unit-'));
@@ -77,9 +82,12 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const ticket = (op: 'read' | 'write', key: string, store = 'vault'): Record<string, string> => ({ [CRYPT_TICKET_HEADER]: signCryptTicket({ op, store, segments: key.split('/') }, SECRET) });
+const ticket = (op: 'read' | 'write', key: string, store = 'vault'): Record<string, string> => ({
+  [CRYPT_TICKET_HEADER]: signCryptTicket({ op, store, segments: key.split('/') }, SECRET),
+});
 const write = (key: string, body: Buffer | string, headers = ticket('write', key)) => fetch(`${base}${CRYPT_WRITE_PATH}`, { method: 'PUT', headers, body });
-const read = (key: string, headers: Record<string, string> = {}, store = 'vault') => fetch(`${base}${CRYPT_READ_PATH}`, { headers: { ...ticket('read', key, store), ...headers } });
+const read = (key: string, headers: Record<string, string> = {}, store = 'vault') =>
+  fetch(`${base}${CRYPT_READ_PATH}`, { headers: { ...ticket('read', key, store), ...headers } });
 
 describe('crypt worker routes', () => {
   it('write: encrypts under the current key, answers 201 with the plaintext size, refuses a second write (409)', async () => {
@@ -110,7 +118,11 @@ describe('crypt worker routes', () => {
   it('refuses missing, forged, swapped (read as write) tickets and plain stores', async () => {
     assert.equal((await fetch(`${base}${CRYPT_READ_PATH}`)).status, 403);
     assert.equal((await write('x.bin', 'x', ticket('read', 'x.bin'))).status, 403);
-    assert.equal((await read('docs/a.bin', { [CRYPT_TICKET_HEADER]: signCryptTicket({ op: 'read', store: 'vault', segments: ['docs', 'a.bin'] }, 'f'.repeat(40)) })).status, 403);
+    assert.equal(
+      (await read('docs/a.bin', { [CRYPT_TICKET_HEADER]: signCryptTicket({ op: 'read', store: 'vault', segments: ['docs', 'a.bin'] }, 'f'.repeat(40)) }))
+        .status,
+      403,
+    );
     assert.equal((await read('docs/a.bin', {}, 'plain')).status, 403, 'the worker serves encrypted stores only');
     assert.equal((await read('missing.bin')).status, 404);
   });
@@ -175,7 +187,15 @@ describe('integrity failures: one log line each (store, key, chunk, reason) and 
     const lines = await integrityLines(answer.headers.get('x-request-id'));
     assert.equal(lines.length, 1, JSON.stringify(logLines.filter((l) => l.requestId === answer.headers.get('x-request-id'))));
     assert.equal(lines[0]?.level, 50);
-    assert.deepEqual(lines[0]?.integrity, { store: 'vault', key: 'audit/damaged.bin', chunk: 0, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: false });
+    assert.deepEqual(lines[0]?.integrity, {
+      store: 'vault',
+      key: 'audit/damaged.bin',
+      chunk: 0,
+      reason: 'authentication',
+      detail: 'chunk failed authentication',
+      use: 'read',
+      afterHeaders: false,
+    });
     // The error middleware does not add a second, vaguer line for the same request.
     assert.equal(logLines.filter((l) => l.requestId === answer.headers.get('x-request-id')).length, 1);
     assert.equal(await failureCount('authentication'), before + 1);
@@ -185,9 +205,20 @@ describe('integrity failures: one log line each (store, key, chunk, reason) and 
     await writeFile(file(), original.subarray(0, original.length - 20)); // the final chunk (7 bytes + tag) cut below a tag's length
     const cut = await read('audit/damaged.bin', { Range: 'bytes=-10' });
     assert.equal(cut.status, 500);
-    assert.deepEqual((await integrityLines(cut.headers.get('x-request-id'))).map((l) => (l.integrity as { reason: string; chunk: unknown })), [
-      { store: 'vault', key: 'audit/damaged.bin', chunk: null, reason: 'size', detail: 'encrypted object has an impossible size (truncated?)', use: 'read', afterHeaders: false },
-    ]);
+    assert.deepEqual(
+      (await integrityLines(cut.headers.get('x-request-id'))).map((l) => l.integrity as { reason: string; chunk: unknown }),
+      [
+        {
+          store: 'vault',
+          key: 'audit/damaged.bin',
+          chunk: null,
+          reason: 'size',
+          detail: 'encrypted object has an impossible size (truncated?)',
+          use: 'read',
+          afterHeaders: false,
+        },
+      ],
+    );
     await writeFile(file(), Buffer.alloc(500, 'plain text, never encrypted. '));
     const head = await fetch(`${base}${CRYPT_READ_PATH}`, { method: 'HEAD', headers: ticket('read', 'audit/damaged.bin') });
     assert.equal(head.status, 500);
@@ -206,17 +237,31 @@ describe('integrity failures: one log line each (store, key, chunk, reason) and 
     assert.deepEqual(outcome.body, plain.subarray(0, outcome.body.length));
     const lines = await integrityLines(outcome.requestId);
     assert.equal(lines.length, 1);
-    assert.deepEqual(lines[0]?.integrity, { store: 'vault', key: 'audit/damaged.bin', chunk: 70, reason: 'authentication', detail: 'chunk failed authentication', use: 'read', afterHeaders: true });
+    assert.deepEqual(lines[0]?.integrity, {
+      store: 'vault',
+      key: 'audit/damaged.bin',
+      chunk: 70,
+      reason: 'authentication',
+      detail: 'chunk failed authentication',
+      use: 'read',
+      afterHeaders: true,
+    });
     assert.equal(await failureCount('authentication'), before + 1);
   });
 
   it('no line carries plaintext or key material; every reason has a series from the start', async () => {
     const text = JSON.stringify(logLines);
-    for (const secret of [k1.secret.toString('hex'), k1.secret.toString('base64'), plain.subarray(CHUNK, CHUNK + 24).toString('hex'), plain.subarray(CHUNK, CHUNK + 24).toString('base64')]) {
+    for (const secret of [
+      k1.secret.toString('hex'),
+      k1.secret.toString('base64'),
+      plain.subarray(CHUNK, CHUNK + 24).toString('hex'),
+      plain.subarray(CHUNK, CHUNK + 24).toString('base64'),
+    ]) {
       assert.equal(text.includes(secret), false);
     }
     const series = (await integrityFailures.get()).values.map((v) => `${v.labels.store}/${v.labels.reason}`);
-    for (const reason of ['header', 'size', 'authentication', 'truncated', 'trailing_data', 'unknown_key']) assert.ok(series.includes(`vault/${reason}`), reason);
+    for (const reason of ['header', 'size', 'authentication', 'truncated', 'trailing_data', 'unknown_key'])
+      assert.ok(series.includes(`vault/${reason}`), reason);
   });
 });
 

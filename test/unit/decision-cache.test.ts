@@ -8,7 +8,16 @@ import { validateConfig } from '../../src/config/load.js';
 import { renderHttpInclude, renderServerInclude } from '../../src/nginx/render.js';
 import { storeConstantHeaders } from '../../src/contract/decision-cache.js';
 import { renderInput } from '../../src/cli/nginx-files.js';
-import { decisionTtl, PRESIGN_MARGIN_SECONDS, ruleCacheSeconds, RuleFacts, TICKET_MARGIN_SECONDS, transformDecisionTtl, type DecisionTtlInput, type TransformTtlInput } from '../../src/policy/nginx-decision-ttl.js';
+import {
+  decisionTtl,
+  PRESIGN_MARGIN_SECONDS,
+  ruleCacheSeconds,
+  RuleFacts,
+  TICKET_MARGIN_SECONDS,
+  transformDecisionTtl,
+  type DecisionTtlInput,
+  type TransformTtlInput,
+} from '../../src/policy/nginx-decision-ttl.js';
 import type { Decision } from '../../src/policy/types.js';
 
 const NOW = 1_800_000_000;
@@ -44,11 +53,21 @@ describe('decision TTL', () => {
     assert.equal(never({ subject: { ...alice, claims: {} } }), 0, 'a token without exp');
     assert.equal(never({ presignSeconds: PRESIGN_MARGIN_SECONDS }), 0);
     const share = { linkId: 'l1', store: 'docs', key: 'a.txt', expiresAt: NOW + 600, creator: null };
-    assert.equal(never({ subject: { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...share, maxDownloads: 1 } } }), 0, 'counted link');
+    assert.equal(
+      never({ subject: { authenticated: false, id: null, claims: {}, via: 'share-link', share: { ...share, maxDownloads: 1 } } }),
+      0,
+      'counted link',
+    );
   });
 
   it('bounds share links by their expiry, and by every rule that can apply when the creator is re-checked', () => {
-    const link = (creator: Subject | null): Subject => ({ authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l1', store: 'docs', key: 'a.txt', expiresAt: NOW + 12, creator } });
+    const link = (creator: Subject | null): Subject => ({
+      authenticated: false,
+      id: null,
+      claims: {},
+      via: 'share-link',
+      share: { linkId: 'l1', store: 'docs', key: 'a.txt', expiresAt: NOW + 12, creator },
+    });
     assert.deepEqual(ttl({ subject: link(null) }), { seconds: 12, bound: 'share link expiry' });
     assert.deepEqual(ttl({ subject: link(alice), facts: { ...noFacts, minRuleSeconds: 4 } }), { seconds: 4, bound: 'rule' });
     assert.equal(ttl({ subject: link(alice), facts: { ...noFacts, delegates: true } }).seconds, 0);
@@ -64,7 +83,14 @@ describe('decision TTL', () => {
         { store: 'other', key: '*rest', cacheSeconds: 1 },
       ],
     });
-    assert.deepEqual([...ruleCacheSeconds(config.rules)], [['a', 5], ['#1', 0], ['#3', 1]]);
+    assert.deepEqual(
+      [...ruleCacheSeconds(config.rules)],
+      [
+        ['a', 5],
+        ['#1', 0],
+        ['#3', 1],
+      ],
+    );
     const facts = new RuleFacts(config.rules, 'docs');
     assert.deepEqual(facts.of('a/x'), { timeDependent: false, delegates: false, minRuleSeconds: 5 });
     assert.deepEqual(facts.of('t/x'), { timeDependent: true, delegates: false, minRuleSeconds: undefined });
@@ -120,12 +146,16 @@ describe('decision cache settings and rendering', () => {
       nginx: { decisionCache: { auditLogBuffer: 'off' } },
     });
     const server = renderServerInclude(await renderInput(config, '127.0.0.1:3000'));
-    for (const line of server.match(/access_log "[^"]*sluice-audit.log"[^;]*;/g) ?? []) assert.equal(line, 'access_log "/var/log/nginx/sluice-audit.log" sluice_audit;');
+    for (const line of server.match(/access_log "[^"]*sluice-audit.log"[^;]*;/g) ?? [])
+      assert.equal(line, 'access_log "/var/log/nginx/sluice-audit.log" sluice_audit;');
     assert.match(server, /auth_request_set \$sluice_dc_h_cache_control \$upstream_http_x_sluice_cache_control;/);
     assert.match(server, /add_header Cache-Control \$sluice_dc_h_cache_control;/);
     assert.deepEqual(storeConstantHeaders('private, max-age=$60'), { 'X-Content-Type-Options': 'nosniff' });
     assert.deepEqual(storeConstantHeaders('public, max-age=60'), { 'Cache-Control': 'public, max-age=60', 'X-Content-Type-Options': 'nosniff' });
-    assert.throws(() => validateConfig({ ...base, nginx: { decisionCache: { auditLogBuffer: '64 KB' } } }), (error: unknown) => error instanceof ConfigError && /auditLogBuffer/.test(error.message));
+    assert.throws(
+      () => validateConfig({ ...base, nginx: { decisionCache: { auditLogBuffer: '64 KB' } } }),
+      (error: unknown) => error instanceof ConfigError && /auditLogBuffer/.test(error.message),
+    );
   });
 
   it('refuses the cache where nginx does not serve the bytes, naming the setting', () => {
@@ -154,7 +184,7 @@ describe('image decisions (transform.decisionCache)', () => {
       ...overrides,
     });
 
-  it('is bounded by the authorization, the ticket, the presigned source and the URL\'s expires', () => {
+  it("is bounded by the authorization, the ticket, the presigned source and the URL's expires", () => {
     assert.deepEqual(image(), { seconds: 30, bound: 'transform' });
     assert.deepEqual(image({ authorization: { seconds: 4, bound: 'rule' } }), { seconds: 4, bound: 'rule' });
     assert.deepEqual(image({ workerTimeoutSeconds: 40 }), { seconds: 60 - 40 - TICKET_MARGIN_SECONDS, bound: 'ticket' });
@@ -198,14 +228,20 @@ describe('image decisions (transform.decisionCache)', () => {
     assert.match(http, /"action":"\$sluice_dc_action"/);
     // Only stores' decisions read the carried Content-Type: not rendered without one.
     assert.doesNotMatch(http, /sluice_dc_h_content_type/);
-    for (const [prefix, form] of [['/img', 'imgproxy'], ['/images', 'native']]) {
+    for (const [prefix, form] of [
+      ['/img', 'imgproxy'],
+      ['/images', 'native'],
+    ]) {
       assert.match(server, new RegExp(`location \\^~ ${prefix}/ \\{\\n    set \\$sluice_dc_action transform;[^}]*auth_request /_sluice/decide-img/${form};`));
     }
     const native = /location = \/_sluice\/decide-img\/native \{[^}]*\}/.exec(server)?.[0] ?? '';
     const imgproxy = /location = \/_sluice\/decide-img\/imgproxy \{[^}]*\}/.exec(server)?.[0] ?? '';
     const nativeKey = /proxy_cache_key "([^"]*)";/.exec(native)?.[1] ?? '';
     const imgproxyKey = /proxy_cache_key "([^"]*)";/.exec(imgproxy)?.[1] ?? '';
-    assert.equal(nativeKey, 'native|$request_method|$request_uri|a:$sluice_dc_img_avif$sluice_dc_img_webp|r:$sluice_dc_img_addr|b:$sluice_dc_auth_sig|c:$sluice_dc_cookie_sig');
+    assert.equal(
+      nativeKey,
+      'native|$request_method|$request_uri|a:$sluice_dc_img_avif$sluice_dc_img_webp|r:$sluice_dc_img_addr|b:$sluice_dc_auth_sig|c:$sluice_dc_cookie_sig',
+    );
     assert.equal(imgproxyKey, 'imgproxy|$request_method|$sluice_dc_path|a:$sluice_dc_img_avif$sluice_dc_img_webp|r:$remote_addr');
     for (const key of [nativeKey, imgproxyKey]) assert.doesNotMatch(key, /\$http_|\$cookie_|\$args|\$arg_|\$sluice_dc_share|\$sluice_dc_cookie_token/);
     // The app is asked with the class that is in the key, never the raw header.

@@ -39,12 +39,40 @@ describe('download headers', () => {
   });
 
   it('treats MHTML/e-mail, every XML type, scripts and other document types as active', () => {
-    for (const name of ['x.mht', 'x.mhtml', 'x.eml', 'x.xht', 'x.xsl', 'x.xslt', 'x.xsd', 'x.dtd', 'x.rss', 'x.kml', 'x.mml', 'x.js', 'x.mjs', 'x.htc', 'x.wml', 'x.swf', 'x.wasm', 'x.shtml']) {
+    for (const name of [
+      'x.mht',
+      'x.mhtml',
+      'x.eml',
+      'x.xht',
+      'x.xsl',
+      'x.xslt',
+      'x.xsd',
+      'x.dtd',
+      'x.rss',
+      'x.kml',
+      'x.mml',
+      'x.js',
+      'x.mjs',
+      'x.htc',
+      'x.wml',
+      'x.swf',
+      'x.wasm',
+      'x.shtml',
+    ]) {
       const headers = downloadHeaders({ ...base, fileName: name });
       assert.match(headers['Content-Disposition'] as string, /^attachment;/, name);
       assert.equal(headers['Content-Security-Policy'], SANDBOX_CSP, name);
     }
-    for (const type of ['message/rfc822', 'multipart/related', 'multipart/x-mixed-replace', 'text/xml', 'application/xml', 'application/xml-dtd', 'image/svg+xml', 'TEXT/HTML']) {
+    for (const type of [
+      'message/rfc822',
+      'multipart/related',
+      'multipart/x-mixed-replace',
+      'text/xml',
+      'application/xml',
+      'application/xml-dtd',
+      'image/svg+xml',
+      'TEXT/HTML',
+    ]) {
       assert.ok(isActiveContent(type), type);
     }
   });

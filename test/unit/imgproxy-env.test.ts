@@ -50,7 +50,10 @@ describe('IMGPROXY_* variables', () => {
     const { worker } = load({ IMGPROXY_KEY: 'aa', IMGPROXY_SALT: 'bb', IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/srv', ...SECRET });
     assert.deepEqual([worker.autoAvif, worker.autoWebp, worker.enforceAvif], [false, false, false]);
     // the config file and SLUICE_* may still switch it on: a default is no conflict
-    assert.equal(load({ IMGPROXY_KEY: 'aa', IMGPROXY_SALT: 'bb', IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/srv', SLUICE_WORKER__AUTO_AVIF: 'true', ...SECRET }).worker.autoAvif, true);
+    assert.equal(
+      load({ IMGPROXY_KEY: 'aa', IMGPROXY_SALT: 'bb', IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/srv', SLUICE_WORKER__AUTO_AVIF: 'true', ...SECRET }).worker.autoAvif,
+      true,
+    );
   });
 
   it('parse numbers, megapixels, qualities, lists and presets with imgproxy’s rules', () => {
@@ -69,7 +72,13 @@ describe('IMGPROXY_* variables', () => {
       IMGPROXY_WATERMARK_PATH: '/etc/mark.png',
     });
     assert.deepEqual(errors, []);
-    assert.deepEqual(explicit.transform, { enabled: true, keys: ['aa', 'bb'], signatureSize: 8, presets: { thumb: 'rs:fill:200:200/q:70', mark: 'wm:0.3:sowe' }, onlyPresets: true });
+    assert.deepEqual(explicit.transform, {
+      enabled: true,
+      keys: ['aa', 'bb'],
+      signatureSize: 8,
+      presets: { thumb: 'rs:fill:200:200/q:70', mark: 'wm:0.3:sowe' },
+      onlyPresets: true,
+    });
     assert.deepEqual(explicit.worker, {
       limits: { maxInputPixels: 16_800_000, maxFrames: 20 },
       maxSourceBytes: 1_048_576,
@@ -80,41 +89,94 @@ describe('IMGPROXY_* variables', () => {
   });
 
   it('name the variable of a malformed value', () => {
-    assert.match(configError(() => load({ IMGPROXY_KEY: 'xyz', ...SECRET })), /IMGPROXY_KEY: expected hex strings/);
-    assert.match(configError(() => load({ IMGPROXY_TTL: 'soon', ...SECRET })), /IMGPROXY_TTL: expected an integer, got "soon"/);
-    assert.match(configError(() => load({ IMGPROXY_ENFORCE_AVIF: 'yes', ...SECRET })), /IMGPROXY_ENFORCE_AVIF: expected a boolean/);
+    assert.match(
+      configError(() => load({ IMGPROXY_KEY: 'xyz', ...SECRET })),
+      /IMGPROXY_KEY: expected hex strings/,
+    );
+    assert.match(
+      configError(() => load({ IMGPROXY_TTL: 'soon', ...SECRET })),
+      /IMGPROXY_TTL: expected an integer, got "soon"/,
+    );
+    assert.match(
+      configError(() => load({ IMGPROXY_ENFORCE_AVIF: 'yes', ...SECRET })),
+      /IMGPROXY_ENFORCE_AVIF: expected a boolean/,
+    );
     // schema problems of mapped values name the IMGPROXY_* variable, not a SLUICE_* one
-    assert.match(configError(() => load({ IMGPROXY_KEY: 'aa', IMGPROXY_SALT: 'bb', IMGPROXY_SIGNATURE_SIZE: '40', IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/srv', ...SECRET })), /transform\.signatureSize \(IMGPROXY_SIGNATURE_SIZE\)/);
+    assert.match(
+      configError(() => load({ IMGPROXY_KEY: 'aa', IMGPROXY_SALT: 'bb', IMGPROXY_SIGNATURE_SIZE: '40', IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/srv', ...SECRET })),
+      /transform\.signatureSize \(IMGPROXY_SIGNATURE_SIZE\)/,
+    );
   });
 
   it('warn about unsupported variables, and refuse those whose absence would weaken security', () => {
     const warnings: string[] = [];
-    load({ ...WIKI, ...SECRET, IMGPROXY_STRIP_METADATA: 'false', IMGPROXY_CACHE_CONTROL_PASSTHROUGH: 'true', IMGPROXY_ALLOWED_SOURCES: 'local://,https://cdn.example.com/' }, warnings);
+    load(
+      {
+        ...WIKI,
+        ...SECRET,
+        IMGPROXY_STRIP_METADATA: 'false',
+        IMGPROXY_CACHE_CONTROL_PASSTHROUGH: 'true',
+        IMGPROXY_ALLOWED_SOURCES: 'local://,https://cdn.example.com/',
+      },
+      warnings,
+    );
     assert.equal(warnings.length, 3, warnings.join('\n'));
     assert.match(warnings.join('\n'), /IMGPROXY_STRIP_METADATA is not supported/);
     assert.match(warnings.join('\n'), /IMGPROXY_CACHE_CONTROL_PASSTHROUGH: not supported/);
     assert.match(warnings.join('\n'), /IMGPROXY_ALLOWED_SOURCES: .*https:\/\/cdn\.example\.com\//);
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_SECRET: 'bearer-secret' })), /IMGPROXY_SECRET: .*Authorization/);
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_WATERMARK_URL: 'https://x/mark.png' })), /IMGPROXY_WATERMARK_URL/);
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_SECRET: 'bearer-secret' })),
+      /IMGPROXY_SECRET: .*Authorization/,
+    );
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_WATERMARK_URL: 'https://x/mark.png' })),
+      /IMGPROXY_WATERMARK_URL/,
+    );
   });
 
   it('refuse a setting given differently by IMGPROXY_* and SLUICE_* (or two imgproxy spellings)', () => {
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__TTL: '60' })), /transform\.ttl: IMGPROXY_TTL sets 1, the configuration .* sets 60/);
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__KEYS: 'abcd' })), /transform\.keys: IMGPROXY_KEY/);
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__ENABLED: 'false' })), /transform\.enabled/);
-    assert.match(configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_AUTO_WEBP: 'false' })), /IMGPROXY_ENABLE_WEBP_DETECTION and IMGPROXY_AUTO_WEBP|IMGPROXY_AUTO_WEBP and IMGPROXY_ENABLE_WEBP_DETECTION/);
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__TTL: '60' })),
+      /transform\.ttl: IMGPROXY_TTL sets 1, the configuration .* sets 60/,
+    );
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__KEYS: 'abcd' })),
+      /transform\.keys: IMGPROXY_KEY/,
+    );
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__ENABLED: 'false' })),
+      /transform\.enabled/,
+    );
+    assert.match(
+      configError(() => load({ ...WIKI, ...SECRET, IMGPROXY_AUTO_WEBP: 'false' })),
+      /IMGPROXY_ENABLE_WEBP_DETECTION and IMGPROXY_AUTO_WEBP|IMGPROXY_AUTO_WEBP and IMGPROXY_ENABLE_WEBP_DETECTION/,
+    );
     // the same value twice is no conflict; nor is an existing fs store with the same root
     assert.equal(load({ ...WIKI, ...SECRET, SLUICE_TRANSFORM__TTL: '1', SLUICE_TRANSFORM__KEYS: '736563726574' }).transform.ttl, 1);
-    const own = load({ ...WIKI, ...SECRET, SLUICE_STORES__FILES__TYPE: 'fs', SLUICE_STORES__FILES__ROOT: '/srv/tracker/db/files/file', SLUICE_TRANSFORM__LOCAL_STORE: 'files' });
+    const own = load({
+      ...WIKI,
+      ...SECRET,
+      SLUICE_STORES__FILES__TYPE: 'fs',
+      SLUICE_STORES__FILES__ROOT: '/srv/tracker/db/files/file',
+      SLUICE_TRANSFORM__LOCAL_STORE: 'files',
+    });
     assert.equal(own.transform.localStore, 'files');
     assert.match(
-      configError(() => load({ ...WIKI, ...SECRET, SLUICE_STORES__FILES__TYPE: 'fs', SLUICE_STORES__FILES__ROOT: '/elsewhere', SLUICE_TRANSFORM__LOCAL_STORE: 'files' })),
+      configError(() =>
+        load({ ...WIKI, ...SECRET, SLUICE_STORES__FILES__TYPE: 'fs', SLUICE_STORES__FILES__ROOT: '/elsewhere', SLUICE_TRANSFORM__LOCAL_STORE: 'files' }),
+      ),
       /IMGPROXY_LOCAL_FILESYSTEM_ROOT .* store "files" with root "\/elsewhere"/,
     );
   });
 
   it('`sluice imgproxy-env` prints the equivalent YAML, warnings as comments', () => {
-    const text = ['# the wiki setup', ...Object.entries(WIKI).map(([k, v]) => `${k}=${v}`), 'export IMGPROXY_USE_ETAG="true"', "IMGPROXY_BOGUS='x'", 'PATH=/usr/bin'].join('\n');
+    const text = [
+      '# the wiki setup',
+      ...Object.entries(WIKI).map(([k, v]) => `${k}=${v}`),
+      'export IMGPROXY_USE_ETAG="true"',
+      "IMGPROXY_BOGUS='x'",
+      'PATH=/usr/bin',
+    ].join('\n');
     const yaml = imgproxyEnvYaml(text);
     assert.match(yaml, /^# warning: IMGPROXY_BOGUS is not supported/m);
     assert.match(yaml, /keys:\n\s+- "736563726574"/);
@@ -150,9 +212,18 @@ describe('SLUICE_* values typed by their schema field', () => {
 
   it('names the variable when a value has the wrong type', () => {
     const minimal = { SLUICE_STORES__DOCS__TYPE: 'fs', SLUICE_STORES__DOCS__ROOT: '/srv/docs' };
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_WORKER__CONCURRENCY: 'many' } })), /worker\.concurrency \(SLUICE_WORKER__CONCURRENCY\): .*number/);
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_TRANSFORM__ENABLED: 'yes' } })), /transform\.enabled \(SLUICE_TRANSFORM__ENABLED\): .*boolean/);
-    assert.match(configError(() => loadConfig({ env: { ...minimal, SLUICE_WORKER__SECRET: '12' } })), /worker\.secret \(SLUICE_WORKER__SECRET\): the worker secret must be at least 32/);
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_WORKER__CONCURRENCY: 'many' } })),
+      /worker\.concurrency \(SLUICE_WORKER__CONCURRENCY\): .*number/,
+    );
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_TRANSFORM__ENABLED: 'yes' } })),
+      /transform\.enabled \(SLUICE_TRANSFORM__ENABLED\): .*boolean/,
+    );
+    assert.match(
+      configError(() => loadConfig({ env: { ...minimal, SLUICE_WORKER__SECRET: '12' } })),
+      /worker\.secret \(SLUICE_WORKER__SECRET\): the worker secret must be at least 32/,
+    );
   });
 });
 

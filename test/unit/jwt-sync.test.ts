@@ -70,7 +70,13 @@ describe('synchronous JWT verification agrees with jose', () => {
     for (const withIssuer of [false, true]) {
       const extra = withIssuer ? { issuer: 'idp', audience: 'sluice' } : {};
       const auth = await createJwtAuthenticator(
-        authConfig([{ algorithms: ['HS256'], secret: SECRET }, { algorithms: ['ES256'], publicKey: ecPem }], extra),
+        authConfig(
+          [
+            { algorithms: ['HS256'], secret: SECRET },
+            { algorithms: ['ES256'], publicKey: ecPem },
+          ],
+          extra,
+        ),
       );
       for (const [name, claims] of CLAIM_SETS) {
         for (const [alg, signKey, verifyKey] of [

@@ -65,7 +65,11 @@ describe('key canonicalization', () => {
 
   it('refuses a raw "#" in a request-target (nginx ends $uri there); "%23" stays a name character', () => {
     for (const target of ['/files/d/a#', '/files/d/a#x', '/files/d/b.txt#?x', '/files/d/a/#/b?share=1']) {
-      assert.throws(() => rawPathOf(target), (error: unknown) => error instanceof PublicError && error.status === 400 && /raw #/.test(error.reason), target);
+      assert.throws(
+        () => rawPathOf(target),
+        (error: unknown) => error instanceof PublicError && error.status === 400 && /raw #/.test(error.reason),
+        target,
+      );
     }
     assert.equal(rawPathOf('/files/d/a%23b?x=#'), '/files/d/a%23b');
     assert.equal(canonicalizeKey('a%23b').value, 'a#b');
@@ -89,7 +93,7 @@ describe('key canonicalization', () => {
   });
 
   it('keeps fullwidth look-alikes as distinct names', () => {
-    assert.equal(canonicalizeKey(encodeURIComponent('．．') + '/x').segments[0], '．．');
+    assert.equal(canonicalizeKey(`${encodeURIComponent('．．')}/x`).segments[0], '．．');
   });
 
   it(`limits keys to ${MAX_KEY_BYTES} bytes`, () => {

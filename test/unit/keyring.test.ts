@@ -43,7 +43,10 @@ describe('keyring file', () => {
     assert.equal(second.id, 'k2');
     await addKey(file, 'pw', { id: 'spring-2027' });
     const ring = await openKeyring(file, 'pw');
-    assert.deepEqual(ring.keys.map((k) => k.id), ['k1', 'k2', 'spring-2027']);
+    assert.deepEqual(
+      ring.keys.map((k) => k.id),
+      ['k1', 'k2', 'spring-2027'],
+    );
     assert.equal(ring.current.id, 'spring-2027');
     assert.deepEqual(ring.get('k1')?.secret, first.secret);
     await assert.rejects(addKey(file, 'pw', { id: 'k2' }), /already holds a key "k2"/);
@@ -54,9 +57,15 @@ describe('keyring file', () => {
   it('a wrong password and a tampered file are the same error', async () => {
     const file = path.join(dir, 'c.json');
     await createKeyring(file, 'right', FAST);
-    await assert.rejects(openKeyring(file, 'wrong'), (e: unknown) => e instanceof KeyringError && e.message === 'wrong master password or damaged keyring file');
+    await assert.rejects(
+      openKeyring(file, 'wrong'),
+      (e: unknown) => e instanceof KeyringError && e.message === 'wrong master password or damaged keyring file',
+    );
     const sealed = JSON.parse(await readFile(file, 'utf8')) as { kdf: { N: number }; ciphertext: string };
-    for (const tamper of [{ ...sealed, kdf: { ...sealed.kdf, N: sealed.kdf.N * 2 } }, { ...sealed, ciphertext: `A${sealed.ciphertext.slice(1)}` }]) {
+    for (const tamper of [
+      { ...sealed, kdf: { ...sealed.kdf, N: sealed.kdf.N * 2 } },
+      { ...sealed, ciphertext: `A${sealed.ciphertext.slice(1)}` },
+    ]) {
       await writeFile(path.join(dir, 'c2.json'), JSON.stringify(tamper));
       await assert.rejects(openKeyring(path.join(dir, 'c2.json'), 'right'), KeyringError);
     }
@@ -87,7 +96,9 @@ describe('master password source', () => {
   it('an inherited descriptor (/dev/fd/N), as `sluice worker 3< <(…)` gives it', () => {
     // A child process reads its own fd 3 (a pipe here) through the real function.
     const script = `import('${path.resolve('src/crypto/password.ts').replace(/\\/g, '/')}').then(async (m) => process.stdout.write((await m.readPassword('/dev/fd/3', { allowRegularFile: false })).toString()))`;
-    const out = execFileSync('bash', ['-c', `"${process.execPath}" --import tsx -e "${script.replace(/"/g, '\\"')}" 3< <(printf 'fd secret\\r\\n')`], { encoding: 'utf8' });
+    const out = execFileSync('bash', ['-c', `"${process.execPath}" --import tsx -e "${script.replace(/"/g, '\\"')}" 3< <(printf 'fd secret\\r\\n')`], {
+      encoding: 'utf8',
+    });
     assert.equal(out, 'fd secret');
   });
 
@@ -120,7 +131,10 @@ describe('master password source', () => {
     assert.match(await failure({ keyringFile: file }), /encryption\.passwordFile \(SLUICE_ENCRYPTION__PASSWORD_FILE\): required/);
     assert.match(await failure({ keyringFile: path.join(dir, 'missing.json'), passwordFile: pwFile }), /encryption\.keyringFile .*sluice keys init/);
     assert.match(await failure({ keyringFile: file, passwordFile: pwFile }), /encryption\.passwordFile .*regular file/);
-    assert.match(await failure({ keyringFile: file, passwordFile: pwFile, allowRegularPasswordFile: true }), /encryption\.passwordFile \(SLUICE_ENCRYPTION__PASSWORD_FILE\): wrong master password or damaged keyring file/);
+    assert.match(
+      await failure({ keyringFile: file, passwordFile: pwFile, allowRegularPasswordFile: true }),
+      /encryption\.passwordFile \(SLUICE_ENCRYPTION__PASSWORD_FILE\): wrong master password or damaged keyring file/,
+    );
     await writeFile(pwFile, 'right');
     assert.equal((await loadKeyring(encryption({ keyringFile: file, passwordFile: pwFile, allowRegularPasswordFile: true }))).current.id, 'k1');
   });

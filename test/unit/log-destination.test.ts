@@ -40,7 +40,7 @@ describe('buffered log destination', () => {
     });
   });
 
-  it('writes a quiet process\'s lines on its timer', async () => {
+  it("writes a quiet process's lines on its timer", async () => {
     await withFile(async (file, fd) => {
       const d = new BufferedDestination(fd, { minLength: 1000, flushIntervalMs: 20 });
       try {
@@ -77,8 +77,14 @@ describe('buffered log destination', () => {
       const logger = createBufferedLogger('info', { fd, flushIntervalMs: 60_000 });
       for (let i = 0; i < 500; i++) logger.info({ audit: { n: i } }, 'access decision');
       await flushLogger(logger);
-      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { audit: { n: number } });
-      assert.deepEqual(lines.map((l) => l.audit.n), Array.from({ length: 500 }, (_, i) => i));
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { audit: { n: number } });
+      assert.deepEqual(
+        lines.map((l) => l.audit.n),
+        Array.from({ length: 500 }, (_, i) => i),
+      );
     });
   });
 });

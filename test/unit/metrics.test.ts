@@ -26,7 +26,13 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 const alice: Subject = { authenticated: true, id: 'alice', claims: { sub: 'alice' } };
 
 function authorizeOnce(policy: Policy, metrics = createMetrics()) {
-  const state = { requestId: 'r1', store: { name: 'media' } as Store, key: { segments: ['a.jpg'], value: 'a.jpg' }, action: 'read', subject: alice } as unknown as AccessState;
+  const state = {
+    requestId: 'r1',
+    store: { name: 'media' } as Store,
+    key: { segments: ['a.jpg'], value: 'a.jpg' },
+    action: 'read',
+    subject: alice,
+  } as unknown as AccessState;
   const run = authorize({ policy, logger: createLogger('silent'), metrics })({ state } as unknown as Context, async () => undefined);
   return { metrics, run };
 }
@@ -81,7 +87,11 @@ describe('app metrics', () => {
 });
 
 describe('route labels', () => {
-  const label = appRouteLabels({ prefix: '/files', transform: { imgproxyPrefix: '/img', nativePrefix: '/images' }, nginx: { internalPrefix: '/_sluice' } } as Parameters<typeof appRouteLabels>[0]);
+  const label = appRouteLabels({
+    prefix: '/files',
+    transform: { imgproxyPrefix: '/img', nativePrefix: '/images' },
+    nginx: { internalPrefix: '/_sluice' },
+  } as Parameters<typeof appRouteLabels>[0]);
 
   it('names every route family the app serves, never by the raw path', () => {
     assert.equal(label('/files/docs/report.pdf'), 'files');

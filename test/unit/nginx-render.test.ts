@@ -149,7 +149,8 @@ describe('nginx config rendering: review findings', () => {
     assert.doesNotMatch(s3, /\$http_range/);
     assert.match(renderHttpInclude(input), /map \$http_range \$sluice_single_range \{\n    default "";\n    "~\*\^bytes=[^"]+" \$http_range;\n\}/);
     const handled = new Set([...s3.matchAll(/error_page ([\d ]+) =/g)].flatMap(([, codes]) => (codes ?? '').trim().split(' ').map(Number)));
-    for (const status of [301, 302, 307, 400, 401, 403, 404, 405, 409, 412, 416, 429, 500, 501, 502, 503, 504]) assert.ok(handled.has(status), `storage status ${status} is intercepted`);
+    for (const status of [301, 302, 307, 400, 401, 403, 404, 405, 409, 412, 416, 429, 500, 501, 502, 503, 504])
+      assert.ok(handled.has(status), `storage status ${status} is intercepted`);
     assert.ok(!handled.has(304), '304 passes through');
     assert.match(s3, /error_page 412 = \/_sluice\/error\/412;/);
     assert.match(s3, /error_page 416 = \/_sluice\/error\/416;/);
@@ -157,7 +158,10 @@ describe('nginx config rendering: review findings', () => {
 
   it('the single-range map matches one range only', () => {
     // The same regex nginx evaluates (PCRE and JS agree on this subset).
-    const pattern = /"~\*(\^[^"]+)"/.exec(renderHttpInclude({ config: withProtected, appAddress: '127.0.0.1:3000', s3Origins: new Map([['minio', 'http://127.0.0.1:9000']]) }))?.[1] ?? '';
+    const pattern =
+      /"~\*(\^[^"]+)"/.exec(
+        renderHttpInclude({ config: withProtected, appAddress: '127.0.0.1:3000', s3Origins: new Map([['minio', 'http://127.0.0.1:9000']]) }),
+      )?.[1] ?? '';
     const single = new RegExp(pattern.replace(/\\\\/g, '\\'), 'i');
     for (const ok of ['bytes=0-99', 'bytes=100-', 'bytes=-500', 'Bytes= 5-6 ']) assert.ok(single.test(ok), ok);
     for (const no of ['bytes=0-0,2-2', 'bytes=0-1, 3-4', 'bytes=-', 'items=0-1', 'bytes=a-b', '']) assert.ok(!single.test(no), no);
@@ -170,7 +174,9 @@ describe('nginx config rendering: review findings', () => {
     const full = renderFullConfig({ ...input, runtimeDir: '/run/x', httpIncludePath: '/x/http.conf', serverIncludePath: '/x/server.conf' });
     assert.match(full, /listen 0\.0\.0\.0:8080;/);
     assert.doesNotMatch(full, /include mime\.types;/);
-    assert.match(renderFullConfig({ ...input, runtimeDir: '/run/x', httpIncludePath: '/x/http.conf', serverIncludePath: '/x/server.conf', mimeTypes: true }), /http \{\n    include mime\.types;/);
+    assert.match(
+      renderFullConfig({ ...input, runtimeDir: '/run/x', httpIncludePath: '/x/http.conf', serverIncludePath: '/x/server.conf', mimeTypes: true }),
+      /http \{\n    include mime\.types;/,
+    );
   });
 });
-

@@ -77,7 +77,11 @@ before(async () => {
   routes = captured.middleware
     .map((mw) => (mw as { router?: Router }).router)
     .filter((router): router is Router => router !== undefined)
-    .flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0).map((layer) => ({ path: String(layer.path), methods: layer.methods.map((m) => m.toLowerCase()) })));
+    .flatMap((router) =>
+      router.stack
+        .filter((layer) => layer.methods.length > 0)
+        .map((layer) => ({ path: String(layer.path), methods: layer.methods.map((m) => m.toLowerCase()) })),
+    );
 });
 
 after(async () => {
@@ -100,8 +104,20 @@ describe('openapi.yaml', () => {
         assert.ok((METHODS as readonly string[]).includes(method), `${p}: ${method}`);
         assert.ok(typeof (operation as { responses?: unknown }).responses === 'object', `${p} ${method}: responses`);
         // Every {param} in the path is declared (on the operation or the path item).
-        const declared = [...((item.parameters as { name: string }[] | undefined) ?? []), ...(((operation as { parameters?: { name: string; $ref?: string }[] }).parameters) ?? [])].map((param) =>
-          param.name ?? ((doc.components.parameters?.[String((param as { $ref?: string }).$ref).split('/').pop() as string] as { name: string } | undefined)?.name ?? ''),
+        const declared = [
+          ...((item.parameters as { name: string }[] | undefined) ?? []),
+          ...((operation as { parameters?: { name: string; $ref?: string }[] }).parameters ?? []),
+        ].map(
+          (param) =>
+            param.name ??
+            (
+              doc.components.parameters?.[
+                String((param as { $ref?: string }).$ref)
+                  .split('/')
+                  .pop() as string
+              ] as { name: string } | undefined
+            )?.name ??
+            '',
         );
         for (const [, name] of p.matchAll(/\{(\w+)\}/g)) assert.ok(declared.includes(name as string), `${p} ${method}: {${name}} not declared`);
       }
@@ -116,7 +132,10 @@ describe('openapi.yaml', () => {
       const documented = paths.filter((p) => matcher.test(samplePath(p)));
       assert.ok(documented.length > 0, `route ${route.path} is not in openapi.yaml`);
       for (const method of route.methods) {
-        assert.ok(documented.some((p) => doc.paths[p]?.[method] !== undefined || (method === 'head' && doc.paths[p]?.get !== undefined)), `${method.toUpperCase()} ${route.path} is not in openapi.yaml`);
+        assert.ok(
+          documented.some((p) => doc.paths[p]?.[method] !== undefined || (method === 'head' && doc.paths[p]?.get !== undefined)),
+          `${method.toUpperCase()} ${route.path} is not in openapi.yaml`,
+        );
       }
     }
   });

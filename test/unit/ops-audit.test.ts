@@ -9,7 +9,10 @@ const ALL_USERS = { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/
 const OWNER_ONLY = { Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'owner' }, Permission: 'FULL_CONTROL' }] };
 
 class ServiceError extends Error {
-  constructor(name: string, readonly $metadata: { httpStatusCode: number }) {
+  constructor(
+    name: string,
+    readonly $metadata: { httpStatusCode: number },
+  ) {
     super(name);
     this.name = name;
   }
@@ -41,9 +44,7 @@ function stubS3(options: { publicKeys: string[]; keys: string[]; policy?: string
           return { Contents: page.map((Key) => ({ Key })), IsTruncated: more, ...(more && { NextContinuationToken: String(start + 2) }) };
         }
         case 'GetObjectAclCommand':
-          return acls.get(input.Key as string) === 'public-read'
-            ? { Grants: [...OWNER_ONLY.Grants, { Grantee: ALL_USERS, Permission: 'READ' }] }
-            : OWNER_ONLY;
+          return acls.get(input.Key as string) === 'public-read' ? { Grants: [...OWNER_ONLY.Grants, { Grantee: ALL_USERS, Permission: 'READ' }] } : OWNER_ONLY;
         case 'PutObjectAclCommand':
           if (options.putAclFails) throw new ServiceError('NotImplemented', { httpStatusCode: 501 });
           acls.set(input.Key as string, input.ACL as string);
@@ -116,6 +117,14 @@ describe('public grants and statements', () => {
     const doc = (statement: unknown): string => JSON.stringify({ Statement: statement });
     assert.equal(publicStatements(doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject' })).length, 1);
     assert.equal(publicStatements(doc([{ Effect: 'Allow', Principal: { AWS: ['arn:x', '*'] } }])).length, 1);
-    assert.equal(publicStatements(doc([{ Effect: 'Deny', Principal: '*' }, { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' } }])).length, 0);
+    assert.equal(
+      publicStatements(
+        doc([
+          { Effect: 'Deny', Principal: '*' },
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' } },
+        ]),
+      ).length,
+      0,
+    );
   });
 });

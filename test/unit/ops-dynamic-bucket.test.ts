@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { bucketForPeriod, granularityOf, locateObject, nextPeriod, periodOf, suffixFor, templateProblems, writeTarget } from '../../src/config/dynamic-bucket.js';
+import {
+  bucketForPeriod,
+  granularityOf,
+  locateObject,
+  nextPeriod,
+  periodOf,
+  suffixFor,
+  templateProblems,
+  writeTarget,
+} from '../../src/config/dynamic-bucket.js';
 
 const SECRET = 'dynamic-bucket-secret-0123456789abcdef';
 const utc = (iso: string): Date => new Date(iso);
@@ -61,7 +70,10 @@ describe('locating objects', () => {
   const settings = { bucket: 'legacy', bucketTemplate: 'media-<year>-<month>-<suffix>', bucketSecret: SECRET };
 
   it('a leading period segment picks the bucket and is stripped', () => {
-    assert.deepEqual(locateObject(settings, '2026-11/scans/a.pdf'), { Bucket: bucketForPeriod(settings.bucketTemplate, SECRET, '2026-11'), Key: 'scans/a.pdf' });
+    assert.deepEqual(locateObject(settings, '2026-11/scans/a.pdf'), {
+      Bucket: bucketForPeriod(settings.bucketTemplate, SECRET, '2026-11'),
+      Key: 'scans/a.pdf',
+    });
   });
 
   it('anything else stays in the static bucket, unchanged', () => {
@@ -72,7 +84,10 @@ describe('locating objects', () => {
   });
 
   it('writes go to the current period', () => {
-    assert.deepEqual(writeTarget(settings, utc('2026-11-30T23:59:59Z')), { period: '2026-11', bucket: bucketForPeriod(settings.bucketTemplate, SECRET, '2026-11') });
+    assert.deepEqual(writeTarget(settings, utc('2026-11-30T23:59:59Z')), {
+      period: '2026-11',
+      bucket: bucketForPeriod(settings.bucketTemplate, SECRET, '2026-11'),
+    });
   });
 });
 
@@ -88,8 +103,14 @@ describe('configuration', () => {
   });
 
   it('names the key of a bad template, a short secret, or virtual-hosted addressing', () => {
-    assert.throws(() => validateConfig(store({ bucketTemplate: 'media-<year>', bucketSecret: SECRET })), (e: Error) => e instanceof ConfigError && e.message.includes('stores.media.bucketTemplate'));
-    assert.throws(() => validateConfig(store({ bucketTemplate: 'media-<year>-<suffix>', bucketSecret: 'short' })), (e: Error) => e instanceof ConfigError && e.message.includes('stores.media.bucketSecret'));
+    assert.throws(
+      () => validateConfig(store({ bucketTemplate: 'media-<year>', bucketSecret: SECRET })),
+      (e: Error) => e instanceof ConfigError && e.message.includes('stores.media.bucketTemplate'),
+    );
+    assert.throws(
+      () => validateConfig(store({ bucketTemplate: 'media-<year>-<suffix>', bucketSecret: 'short' })),
+      (e: Error) => e instanceof ConfigError && e.message.includes('stores.media.bucketSecret'),
+    );
     assert.throws(
       () => validateConfig(store({ bucketTemplate: 'media-<year>-<suffix>', bucketSecret: SECRET, forcePathStyle: false })),
       (e: Error) => e instanceof ConfigError && e.message.includes('stores.media.forcePathStyle'),

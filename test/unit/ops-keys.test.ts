@@ -28,7 +28,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(build: (write: (t: string) => void) => { parseAsync(argv: string[], o: { from: 'user' }): Promise<unknown> }, args: string[]): Promise<string> {
+async function run(
+  build: (write: (t: string) => void) => { parseAsync(argv: string[], o: { from: 'user' }): Promise<unknown> },
+  args: string[],
+): Promise<string> {
   let out = '';
   await build((t) => void (out += t)).parseAsync(args, { from: 'user' });
   return out;
@@ -45,9 +48,15 @@ describe('sluice keys', () => {
   it('rotate --kind share prints the new key first, then the old ones', async () => {
     const out = await run((w) => keysCommand(() => config, w), ['rotate', '--kind', 'share', '--kid', 'k2']);
     const keys = (parse(out) as { sharing: { keys: { kid: string; secret: string }[] } }).sharing.keys;
-    assert.deepEqual(keys.map((k) => k.kid), ['k2', 'k1']);
+    assert.deepEqual(
+      keys.map((k) => k.kid),
+      ['k2', 'k1'],
+    );
     assert.ok((keys[0]?.secret.length ?? 0) >= 32);
-    await assert.rejects(run((w) => keysCommand(() => config, w), ['rotate', '--kind', 'share', '--kid', 'k1']), /already/);
+    await assert.rejects(
+      run((w) => keysCommand(() => config, w), ['rotate', '--kind', 'share', '--kid', 'k1']),
+      /already/,
+    );
   });
 
   it('rotate --write updates the YAML file in place, keeping comments; the result validates', async () => {
@@ -75,7 +84,10 @@ describe('sluice keys', () => {
     assert.match(text, /# operator notes stay/);
     assert.match(text, /kid: k1 # the first key/);
     const rotated = validateConfig(parse(text));
-    assert.deepEqual(rotated.sharing.keys.map((k) => k.kid), ['k2', 'k1']);
+    assert.deepEqual(
+      rotated.sharing.keys.map((k) => k.kid),
+      ['k2', 'k1'],
+    );
     assert.equal(rotated.transform.keys.length, 2);
     assert.equal(rotated.transform.keys[1], KEY_HEX);
     assert.equal(rotated.transform.salts[1], SALT_HEX);
@@ -101,7 +113,13 @@ describe('sluice sign', () => {
   });
 
   it('share: refuses unknown stores and lifetimes over the maximum', async () => {
-    await assert.rejects(run((w) => signCommand(() => config, w), ['share', '--store', 'nope', '--key', 'a', '--expires-in', '60']), /no store/);
-    await assert.rejects(run((w) => signCommand(() => config, w), ['share', '--store', 'docs', '--key', 'a', '--expires-in', '99999999']), /at most/);
+    await assert.rejects(
+      run((w) => signCommand(() => config, w), ['share', '--store', 'nope', '--key', 'a', '--expires-in', '60']),
+      /no store/,
+    );
+    await assert.rejects(
+      run((w) => signCommand(() => config, w), ['share', '--store', 'docs', '--key', 'a', '--expires-in', '99999999']),
+      /at most/,
+    );
   });
 });

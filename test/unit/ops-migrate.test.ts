@@ -29,11 +29,14 @@ describe('migration source listing', () => {
     await symlink(path.join(dir, 'missing'), path.join(root, 'dangling'));
     await symlink(dir, path.join(root, 'parent-dir'));
     const listing = await listSource(root);
-    assert.deepEqual(listing.files.map((f) => [f.key, f.size]), [
-      ['a/b/file one.txt', 3],
-      ['alias.txt', 3],
-      ['top.txt', 3],
-    ]);
+    assert.deepEqual(
+      listing.files.map((f) => [f.key, f.size]),
+      [
+        ['a/b/file one.txt', 3],
+        ['alias.txt', 3],
+        ['top.txt', 3],
+      ],
+    );
     assert.deepEqual(listing.refused, [
       { key: 'a/escape.txt', reason: 'symlink leaves the store root' },
       { key: 'dangling', reason: 'dangling symlink' },
@@ -78,7 +81,10 @@ describe('migration progress figures', () => {
 
   it('small totals are shown in the unit that makes them visible, never as 0.0/0.0 MB', () => {
     assert.equal(progressLine('verify', { totalFiles: 4, totalBytes: 24, doneFiles: 2, doneBytes: 12 }, 1000), 'verify: 2/4 files, 12/24 B, 0.0 KB/s, ETA 1s');
-    assert.equal(progressLine('verify', { totalFiles: 4, totalBytes: 8 * 1024, doneFiles: 1, doneBytes: 3 * 1024 + 100 }, 1000), 'verify: 1/4 files, 3.1/8.0 KB, 3.1 KB/s, ETA 2s');
+    assert.equal(
+      progressLine('verify', { totalFiles: 4, totalBytes: 8 * 1024, doneFiles: 1, doneBytes: 3 * 1024 + 100 }, 1000),
+      'verify: 1/4 files, 3.1/8.0 KB, 3.1 KB/s, ETA 2s',
+    );
     assert.equal(progressFigures({ totalFiles: 1, totalBytes: 5 * 2 ** 30, doneFiles: 0, doneBytes: 2 ** 30 }, 4000).amount, '1.0/5.0 GB');
   });
 
@@ -105,7 +111,7 @@ describe('migration progress figures', () => {
 });
 
 describe('per-task abort signals', () => {
-  it('parallel tasks each get their own signal; the run\'s signal carries one listener, and aborting it reaches all', async () => {
+  it("parallel tasks each get their own signal; the run's signal carries one listener, and aborting it reaches all", async () => {
     const controller = new AbortController();
     const tasks = taskSignals(controller.signal);
     const seen: AbortSignal[] = [];

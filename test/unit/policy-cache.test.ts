@@ -62,7 +62,7 @@ describe('memory decision cache', () => {
     await cache.store('g', 'a', { effect: 'allow', ttlSeconds: 0 });
     await cache.store('g1', 'a', { effect: 'allow', ttlSeconds: 60 });
     assert.equal(await cache.lookup('g', ['a']), null);
-    assert.equal(await cache.lookup('g1', ['b', 'a']) !== null, true);
+    assert.equal((await cache.lookup('g1', ['b', 'a'])) !== null, true);
   });
 });
 
@@ -178,7 +178,10 @@ describe('concurrent misses', () => {
       { authority: 'webhook', cache: new MemoryDecisionCache(100), ttl: { defaultSeconds: 30, maxSeconds: 300 }, logger },
     );
     const results = await Promise.allSettled([cached(request('a/1'), alice, {}), cached(request('a/2'), alice, {})]);
-    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
     assert.equal(calls, 2);
     fail = false;
     assert.equal((await cached(request('a/1'), alice, {})).effect, 'allow');

@@ -17,7 +17,10 @@ function user(sub: string, claims: Record<string, unknown> = {}): Subject {
 }
 
 async function effectOf(rules: RuleConfig[], subject: Subject, options: RulePolicyOptions = {}, keyValue = 'docs/a.pdf'): Promise<Decision['effect']> {
-  const decision = await createRulePolicy(rules, options).decide({ store: 'docs', key: { segments: keyValue.split('/'), value: keyValue }, action: 'read' }, subject);
+  const decision = await createRulePolicy(rules, options).decide(
+    { store: 'docs', key: { segments: keyValue.split('/'), value: keyValue }, action: 'read' },
+    subject,
+  );
   return decision.effect;
 }
 
@@ -126,7 +129,10 @@ describe('time conditions', () => {
 
 describe('rule schema', () => {
   it('names the offending rule field for delegate/allow/deny mistakes', () => {
-    assert.match(configProblem({ rules: [{ key: 'a/*r' }, { effect: 'delegate', key: 'b/*r' }] }), /rules\.1\.to \(SLUICE_RULES__1__TO\).*delegate rule needs "to"/);
+    assert.match(
+      configProblem({ rules: [{ key: 'a/*r' }, { effect: 'delegate', key: 'b/*r' }] }),
+      /rules\.1\.to \(SLUICE_RULES__1__TO\).*delegate rule needs "to"/,
+    );
     assert.match(configProblem({ rules: [{ key: 'a/*r', to: 'webhook' }] }), /rules\.0\.to.*only for effect: delegate/);
     assert.match(configProblem({ rules: [{ effect: 'deny' }] }), /rules\.0\.key.*required/);
     assert.match(configProblem({ rules: [{ key: 'a/*r', effect: 'deny', limitRate: '1m' }] }), /rules\.0\.limitRate/);

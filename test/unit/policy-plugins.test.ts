@@ -78,9 +78,20 @@ describe('delegate rules and plugins', () => {
   });
 
   it('allow and deny decide; the decision names rule, plugin and source', async () => {
-    const policy = await engine([{ id: 'media', effect: 'delegate', to: 'counting' }], counting({ 'media/p1/a': { effect: 'allow', ttlSeconds: 0 }, '*': { effect: 'deny', reason: 'not yours', ttlSeconds: 0 } }));
+    const policy = await engine(
+      [{ id: 'media', effect: 'delegate', to: 'counting' }],
+      counting({ 'media/p1/a': { effect: 'allow', ttlSeconds: 0 }, '*': { effect: 'deny', reason: 'not yours', ttlSeconds: 0 } }),
+    );
     const allowed = await decide(policy, 'media/p1/a', alice);
-    assert.deepEqual(allowed, { effect: 'allow', ruleId: 'media', reason: 'plugin "counting" allowed (rule "media")', source: 'plugin', plugin: 'counting', cacheHit: false, ttlSeconds: 0 });
+    assert.deepEqual(allowed, {
+      effect: 'allow',
+      ruleId: 'media',
+      reason: 'plugin "counting" allowed (rule "media")',
+      source: 'plugin',
+      plugin: 'counting',
+      cacheHit: false,
+      ttlSeconds: 0,
+    });
     const denied = await decide(policy, 'media/p1/b', alice);
     assert.equal(denied.reason, 'plugin "counting" denied: not yours (rule "media")');
     assert.deepEqual(calls().at(-1), { key: 'media/p1/b', params: { pkg: 'p1', rest: 'b' }, subject: 'alice' });
@@ -88,7 +99,10 @@ describe('delegate rules and plugins', () => {
 
   it('abstain falls through to later rules; with none left the default deny holds', async () => {
     const policy = await engine(
-      [{ effect: 'delegate', to: 'counting' }, { id: 'public', key: 'media/public/*rest', when: [{ public: true }] }],
+      [
+        { effect: 'delegate', to: 'counting' },
+        { id: 'public', key: 'media/public/*rest', when: [{ public: true }] },
+      ],
       counting({ '*': { effect: 'abstain' } }),
     );
     assert.equal((await decide(policy, 'media/public/logo.png', ANONYMOUS)).ruleId, 'public');
@@ -99,7 +113,10 @@ describe('delegate rules and plugins', () => {
   it('an explicit deny placed before a delegate rule wins without asking the plugin', async () => {
     const before = calls().length;
     const policy = await engine(
-      [{ id: 'no-drafts', key: 'media/:pkg/drafts/*rest', effect: 'deny' }, { effect: 'delegate', to: 'counting' }],
+      [
+        { id: 'no-drafts', key: 'media/:pkg/drafts/*rest', effect: 'deny' },
+        { effect: 'delegate', to: 'counting' },
+      ],
       counting({ '*': { effect: 'allow' } }),
     );
     assert.equal((await decide(policy, 'media/p1/drafts/x', alice)).ruleId, 'no-drafts');
@@ -134,7 +151,10 @@ describe('delegate rules and plugins', () => {
   });
 
   it('the limitRate of a delegate rule applies when its authority allows', async () => {
-    const policy = await engine([{ effect: 'delegate', to: 'counting', limitRate: '1m' }], counting({ 'media/p1/slow': { effect: 'allow' }, '*': { effect: 'deny' } }));
+    const policy = await engine(
+      [{ effect: 'delegate', to: 'counting', limitRate: '1m' }],
+      counting({ 'media/p1/slow': { effect: 'allow' }, '*': { effect: 'deny' } }),
+    );
     assert.equal((await decide(policy, 'media/p1/slow', alice)).limitRate, 1048576);
     assert.equal((await decide(policy, 'media/p1/other', alice)).limitRate, undefined);
   });
@@ -142,20 +162,30 @@ describe('delegate rules and plugins', () => {
   it('fails closed with 503 when a plugin throws or answers nonsense', async () => {
     for (const answer of ['throw', { effect: 'maybe' }, { allow: true }, null, { effect: 'allow', ttlSeconds: -1 }]) {
       const policy = await engine([{ effect: 'delegate', to: 'counting' }, { key: '*rest' }], counting({ '*': answer }));
-      await assert.rejects(decide(policy, 'media/p1/a', alice), (error: unknown) => {
-        assert.ok(error instanceof PublicError);
-        assert.deepEqual([error.status, error.reason], [503, 'authorization unavailable']);
-        assert.match(String((error.cause as Error).message), /plugin "counting"/);
-        return true;
-      }, JSON.stringify(answer));
+      await assert.rejects(
+        decide(policy, 'media/p1/a', alice),
+        (error: unknown) => {
+          assert.ok(error instanceof PublicError);
+          assert.deepEqual([error.status, error.reason], [503, 'authorization unavailable']);
+          assert.match(String((error.cause as Error).message), /plugin "counting"/);
+          return true;
+        },
+        JSON.stringify(answer),
+      );
     }
   });
 });
 
 describe('plugin loading', () => {
   it('names the plugin key when the module is missing, broken or not a plugin', async () => {
-    assert.match(await configError(engine([], { plugins: [{ module: './missing.mjs' }] })), /policy\.plugins\.0\.module \(SLUICE_POLICY__PLUGINS__0__MODULE\): cannot load plugin "\.\/missing\.mjs"/);
-    assert.match(await configError(engine([], { plugins: [{ module: 'sluice-plugin-that-does-not-exist' }] })), /policy\.plugins\.0\.module.*cannot load plugin "sluice-plugin-that-does-not-exist"/);
+    assert.match(
+      await configError(engine([], { plugins: [{ module: './missing.mjs' }] })),
+      /policy\.plugins\.0\.module \(SLUICE_POLICY__PLUGINS__0__MODULE\): cannot load plugin "\.\/missing\.mjs"/,
+    );
+    assert.match(
+      await configError(engine([], { plugins: [{ module: 'sluice-plugin-that-does-not-exist' }] })),
+      /policy\.plugins\.0\.module.*cannot load plugin "sluice-plugin-that-does-not-exist"/,
+    );
     const broken = await plugin('broken.mjs', 'export default {{;');
     assert.match(await configError(engine([], { plugins: [{ module: broken }] })), /cannot load plugin "\.\/broken\.mjs"/);
     assert.match(await configError(engine([], { plugins: [{ module: 'yaml' }] })), /"yaml" does not export a plugin/);
@@ -166,15 +196,26 @@ describe('plugin loading', () => {
   });
 
   it('accepts named exports and a package-less absolute path', async () => {
-    const named = await plugin('named.mjs', "export const name = 'named'; export const patterns = ['n/*r']; export function authorize() { return { effect: 'allow', ttlSeconds: 0 }; }");
+    const named = await plugin(
+      'named.mjs',
+      "export const name = 'named'; export const patterns = ['n/*r']; export function authorize() { return { effect: 'allow', ttlSeconds: 0 }; }",
+    );
     const policy = await engine([{ effect: 'delegate', to: 'named' }], { plugins: [{ module: path.join(dir, named) }] });
     assert.equal((await decide(policy, 'n/x', alice)).effect, 'allow');
   });
 
   it('refuses bad names, duplicates and invalid patterns, naming the plugin', async () => {
-    assert.match(await configError(engine([], { plugins: [{ module: './counting.mjs', options: { answers: {}, name: 'webhook' } }] })), /"webhook" is reserved/);
+    assert.match(
+      await configError(engine([], { plugins: [{ module: './counting.mjs', options: { answers: {}, name: 'webhook' } }] })),
+      /"webhook" is reserved/,
+    );
     assert.match(await configError(engine([], { plugins: [{ module: './counting.mjs', options: { answers: {}, name: 'Bad Name' } }] })), /name: lowercase/);
-    const twice = { plugins: [{ module: './counting.mjs', options: { answers: {} } }, { module: './counting.mjs', options: { answers: {} } }] };
+    const twice = {
+      plugins: [
+        { module: './counting.mjs', options: { answers: {} } },
+        { module: './counting.mjs', options: { answers: {} } },
+      ],
+    };
     assert.match(await configError(engine([], twice)), /policy\.plugins\.1\.module.*"counting" is already loaded/);
     const badPattern = { plugins: [{ module: './counting.mjs', options: { answers: {}, patterns: ['ok/*r', 'media/(:pkg)'] } }] };
     assert.match(await configError(engine([], badPattern)), /policy\.plugins\[0\] \("counting"\)\.patterns\[1\]: invalid key pattern "media\/\(:pkg\)"/);
@@ -189,7 +230,10 @@ describe('plugin loading', () => {
 
 describe('example plugin: tenant isolation', () => {
   const module = './examples/plugins/tenant-isolation.ts';
-  const rules = [{ id: 'tenants', effect: 'delegate', to: 'tenant-isolation' }, { id: 'public', key: 'tenants/:t/public/*rest', when: [{ public: true }] }];
+  const rules = [
+    { id: 'tenants', effect: 'delegate', to: 'tenant-isolation' },
+    { id: 'public', key: 'tenants/:t/public/*rest', when: [{ public: true }] },
+  ];
 
   it('allows the own tenant, denies others and subjects without a tenant', async () => {
     const policy = await engine(rules, { plugins: [{ module }] }, REPO);
@@ -211,7 +255,10 @@ describe('example plugin: tenant isolation', () => {
     const policy = await engine(rules, { plugins: [{ module, options: { claim: 'org.tenant', prefix: 'orgs' } }] }, REPO);
     assert.equal((await decide(policy, 'orgs/acme/x', alice)).effect, 'allow');
     assert.equal((await decide(policy, 'tenants/acme/x', alice)).source, 'default');
-    assert.match(await configError(engine(rules, { plugins: [{ module, options: { prefix: 'a/b' } }] }, REPO)), /failed to initialize: tenant-isolation: prefix/);
+    assert.match(
+      await configError(engine(rules, { plugins: [{ module, options: { prefix: 'a/b' } }] }, REPO)),
+      /failed to initialize: tenant-isolation: prefix/,
+    );
     assert.match(await configError(engine(rules, { plugins: [{ module, options: { claim: 7 } }] }, REPO)), /option claim/);
   });
 });

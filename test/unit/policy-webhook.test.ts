@@ -18,15 +18,20 @@ const received: { headers: http.IncomingHttpHeaders; body: unknown; method: stri
 let server: http.Server;
 let url: string;
 
-const json = (status: number, body: unknown): Reply => (res) => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
+const json =
+  (status: number, body: unknown): Reply =>
+  (res) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
 
 const alice: Subject = { authenticated: true, id: 'alice', claims: { sub: 'alice', roles: ['viewer'] } };
 
 async function webhookPolicy(webhook: Record<string, unknown> = {}): Promise<Policy> {
   return createPolicyEngine(
-    { rules: [ruleSchema.parse({ id: 'host', effect: 'delegate', to: 'webhook' })], policy: policySchema.parse({ webhook: { url, ...webhook }, cache: { maxEntries: 0 } }) },
+    {
+      rules: [ruleSchema.parse({ id: 'host', effect: 'delegate', to: 'webhook' })],
+      policy: policySchema.parse({ webhook: { url, ...webhook }, cache: { maxEntries: 0 } }),
+    },
     { logger: createLogger('silent') },
   );
 }

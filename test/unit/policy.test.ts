@@ -81,7 +81,10 @@ describe('rule policy: per-user folders', () => {
 
 describe('rule policy: claim conditions', () => {
   it('group claim contains (array or single string)', async () => {
-    const policy = createRulePolicy([rule({ key: 'staff/*path', when: [{ claim: 'groups', contains: 'staff' }] }), rule({ key: 'finance/*path', when: [{ claim: 'groups', contains: 'finance' }] })]);
+    const policy = createRulePolicy([
+      rule({ key: 'staff/*path', when: [{ claim: 'groups', contains: 'staff' }] }),
+      rule({ key: 'finance/*path', when: [{ claim: 'groups', contains: 'finance' }] }),
+    ]);
     await assertAllowed(policy, 'docs', 'staff/handbook.pdf', alice);
     await assertDenied(policy, 'docs', 'staff/handbook.pdf', bob);
     await assertAllowed(policy, 'docs', 'finance/q1.xlsx', bob);
@@ -159,10 +162,7 @@ describe('rule policy: ordering, scoping and defaults', () => {
   });
 
   it('the first applying rule decides: a deny placed first wins', async () => {
-    const policy = createRulePolicy([
-      rule({ key: 'users/:owner/secret/*rest', effect: 'deny' }),
-      ownerRule,
-    ]);
+    const policy = createRulePolicy([rule({ key: 'users/:owner/secret/*rest', effect: 'deny' }), ownerRule]);
     const denied = await assertDenied(policy, 'docs', 'users/alice/secret/x', alice);
     assert.deepEqual(denied, { effect: 'deny', ruleId: '#0', reason: 'rule #0 denied', source: 'rule' });
     await assertAllowed(policy, 'docs', 'users/alice/public/x', alice);
@@ -232,7 +232,13 @@ describe('rule policy: ordering, scoping and defaults', () => {
 describe('key patterns', () => {
   it('matches keys containing "%", ";", spaces and unicode literally', async () => {
     const policy = createRulePolicy([ownerRule, rule({ key: 'shared/100%/*rest' }), rule({ key: 'Bücher/:title;v=:version' })]);
-    for (const keyValue of ['users/alice/a%20b.txt', 'users/alice/x;y=1', 'users/alice/my file (1).pdf', 'users/alice/ünï/📄 report.pdf', 'users/alice/%2e%2e/x']) {
+    for (const keyValue of [
+      'users/alice/a%20b.txt',
+      'users/alice/x;y=1',
+      'users/alice/my file (1).pdf',
+      'users/alice/ünï/📄 report.pdf',
+      'users/alice/%2e%2e/x',
+    ]) {
       await assertAllowed(policy, 'docs', keyValue, alice);
     }
     await assertAllowed(policy, 'docs', 'users/Zoë/x', user('Zoë'));
@@ -270,7 +276,8 @@ describe('key patterns', () => {
   it('rejects an invalid pattern at start-up, naming the rule and the pattern', () => {
     assert.throws(
       () => createRulePolicy([ownerRule, rule({ id: 'broken', key: 'users/(:owner)' })]),
-      (error: unknown) => error instanceof Error && /rules\[1\]/.test(error.message) && /"broken"/.test(error.message) && error.message.includes('"users/(:owner)"'),
+      (error: unknown) =>
+        error instanceof Error && /rules\[1\]/.test(error.message) && /"broken"/.test(error.message) && error.message.includes('"users/(:owner)"'),
     );
     assert.throws(() => createRulePolicy([rule({ key: 'users/:' })]), /rules\[0\].*"users\/:"/s);
     assert.throws(() => createRulePolicy([rule({ key: 'a/{b' })]), /rules\[0\].*"a\/\{b"/s);

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Context } from 'koa';
 import type { Subject } from '../../src/auth/types.js';
-import { PublicError } from '../../src/errors.js';
+import type { PublicError } from '../../src/errors.js';
 import { clientAddress, rateLimit, rateLimitKey } from '../../src/http/middleware/rate-limit.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMemoryRateLimiter, takeToken, type Bucket } from '../../src/ratelimit/token-bucket.js';
@@ -24,13 +24,19 @@ describe('token bucket', () => {
       bucket = result.bucket;
       return result.decision;
     };
-    assert.deepEqual([take(0), take(0), take(0)].map((d) => d.allowed), [true, true, true]);
+    assert.deepEqual(
+      [take(0), take(0), take(0)].map((d) => d.allowed),
+      [true, true, true],
+    );
     assert.deepEqual(take(0), { allowed: false, retryAfterSeconds: 1 });
     assert.equal(take(500).allowed, false);
     assert.equal(take(1000).allowed, true);
     assert.equal(take(1000).allowed, false);
     // A long pause refills to the burst, never beyond it.
-    assert.deepEqual([take(60_000), take(60_000), take(60_000), take(60_000)].map((d) => d.allowed), [true, true, true, false]);
+    assert.deepEqual(
+      [take(60_000), take(60_000), take(60_000), take(60_000)].map((d) => d.allowed),
+      [true, true, true, false],
+    );
   });
 
   it('rounds Retry-After up to whole seconds at slow rates', () => {
@@ -54,7 +60,13 @@ describe('token bucket', () => {
 describe('rate limit keys', () => {
   it('uses the subject, the share link, or the address nginx saw', () => {
     assert.equal(rateLimitKey(fakeContext({}, { authenticated: true, id: 'alice', claims: {} })), 'sub:alice');
-    const link: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'L1', store: 'd', key: 'k', expiresAt: 0, creator: { authenticated: true, id: 'alice', claims: {} } } };
+    const link: Subject = {
+      authenticated: false,
+      id: null,
+      claims: {},
+      via: 'share-link',
+      share: { linkId: 'L1', store: 'd', key: 'k', expiresAt: 0, creator: { authenticated: true, id: 'alice', claims: {} } },
+    };
     assert.equal(rateLimitKey(fakeContext({}, link)), 'link:L1');
     assert.equal(rateLimitKey(fakeContext({ 'X-Forwarded-For': '1.1.1.1' }, { authenticated: true, id: null, claims: {} })), 'ip:1.1.1.1');
   });
@@ -68,14 +80,25 @@ describe('rate limit keys', () => {
 
 describe('rate limit middleware', () => {
   const lines: string[] = [];
-  const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write: (chunk: Buffer, _e, done) => {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
 
   it('answers 429 with Retry-After when the bucket is empty', async () => {
     const middleware = rateLimit(createMemoryRateLimiter({ requestsPerSecond: 0.5, burst: 1 }), logger);
     const ctx = fakeContext({ 'X-Forwarded-For': '192.0.2.1' });
     let passed = 0;
     await middleware(ctx, async () => void passed++);
-    await assert.rejects(middleware(ctx, async () => void passed++), (e: PublicError) => e.status === 429 && e.headers['Retry-After'] === '2');
+    await assert.rejects(
+      middleware(ctx, async () => void passed++),
+      (e: PublicError) => e.status === 429 && e.headers['Retry-After'] === '2',
+    );
     assert.equal(passed, 1);
   });
 

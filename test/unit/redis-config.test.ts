@@ -12,28 +12,53 @@ const env = { SLUICE_STORES__DOCS__TYPE: 'fs', SLUICE_STORES__DOCS__ROOT: '/srv/
 describe('redis settings', () => {
   it('redisUrl stays the shorthand for one server', () => {
     const config = validateConfig({ stores, redisUrl: 'redis://127.0.0.1:6379/2' });
-    assert.deepEqual(redisSettings(config), { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379/2' }, commandTimeoutMs: 1000, waitForReplicas: 'auto', waitTimeoutMs: 250 });
+    assert.deepEqual(redisSettings(config), {
+      topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379/2' },
+      commandTimeoutMs: 1000,
+      waitForReplicas: 'auto',
+      waitTimeoutMs: 250,
+    });
     assert.equal(hasSharedState(validateConfig({ stores })), false);
   });
 
   it('takes each of the three shapes', () => {
-    assert.deepEqual(redisSettings(validateConfig({ stores, redis: { url: 'rediss://cache:6380' } }))?.topology, { kind: 'standalone', url: 'rediss://cache:6380' });
+    assert.deepEqual(redisSettings(validateConfig({ stores, redis: { url: 'rediss://cache:6380' } }))?.topology, {
+      kind: 'standalone',
+      url: 'rediss://cache:6380',
+    });
     const sentinel = validateConfig({ stores, redis: { sentinels: ['10.0.0.1:26379', '[::1]:26380'], name: 'mymaster', sentinelPassword: 'sp', db: 3 } });
     assert.deepEqual(redisSettings(sentinel)?.topology, {
       kind: 'sentinel',
-      sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }],
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
       name: 'mymaster',
       password: undefined,
       sentinelPassword: 'sp',
       db: 3,
     });
     const cluster = validateConfig({ stores, redis: { nodes: ['a:7000', 'b:7001'], password: 'pw', waitForReplicas: 0 } });
-    assert.deepEqual(redisSettings(cluster), { topology: { kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }], password: 'pw' }, commandTimeoutMs: 1000, waitForReplicas: 0, waitTimeoutMs: 250 });
+    assert.deepEqual(redisSettings(cluster), {
+      topology: {
+        kind: 'cluster',
+        nodes: [
+          { host: 'a', port: 7000 },
+          { host: 'b', port: 7001 },
+        ],
+        password: 'pw',
+      },
+      commandTimeoutMs: 1000,
+      waitForReplicas: 0,
+      waitTimeoutMs: 250,
+    });
     assert.equal(hasSharedState(cluster), true);
   });
 
   it('reads lists from comma-separated environment variables', () => {
-    const config = loadConfig({ env: { ...env, SLUICE_REDIS__SENTINELS: 's1:26379, s2:26379,s3:26379', SLUICE_REDIS__NAME: 'mymaster', SLUICE_REDIS__WAIT_FOR_REPLICAS: '2' } });
+    const config = loadConfig({
+      env: { ...env, SLUICE_REDIS__SENTINELS: 's1:26379, s2:26379,s3:26379', SLUICE_REDIS__NAME: 'mymaster', SLUICE_REDIS__WAIT_FOR_REPLICAS: '2' },
+    });
     assert.deepEqual(config.redis?.sentinels, ['s1:26379', 's2:26379', 's3:26379']);
     assert.equal(config.redis?.waitForReplicas, 2);
     assert.deepEqual(loadConfig({ env: { ...env, SLUICE_REDIS__NODES: '["n1:7000","n2:7000"]' } }).redis?.nodes, ['n1:7000', 'n2:7000']);

@@ -67,7 +67,10 @@ describe('render settings digest', () => {
   });
 
   it('ignores key order and settings that only refuse requests', () => {
-    assert.equal(renderSettingsDigest({ ...SETTINGS, defaultQuality: { jpeg: 70, png: 90 } }), renderSettingsDigest({ ...SETTINGS, defaultQuality: { png: 90, jpeg: 70 } }));
+    assert.equal(
+      renderSettingsDigest({ ...SETTINGS, defaultQuality: { jpeg: 70, png: 90 } }),
+      renderSettingsDigest({ ...SETTINGS, defaultQuality: { png: 90, jpeg: 70 } }),
+    );
     const worker = validateConfig({ stores: { a: { type: 'fs', root: '/tmp' } } }).worker;
     const refusingOnly = { ...worker.limits, maxInputPixels: 1000, maxBlurSigma: 5 };
     assert.equal(renderSettingsDigest(worker), renderSettingsDigest({ ...worker, limits: refusingOnly }));
@@ -86,7 +89,14 @@ describe('render settings digest', () => {
 
 describe('ticket with a stored-result reference', () => {
   const SECRET = 'worker-secret-0123456789abcdef0123456789';
-  const ticket = { plan: base.plan, source: { kind: 'url' as const, url: 'http://s3/x' }, format: 'png' as const, cacheKey: 'f'.repeat(64), expires: Math.floor(Date.now() / 1000) + 60, client: 'sub:a' };
+  const ticket = {
+    plan: base.plan,
+    source: { kind: 'url' as const, url: 'http://s3/x' },
+    format: 'png' as const,
+    cacheKey: 'f'.repeat(64),
+    expires: Math.floor(Date.now() / 1000) + 60,
+    client: 'sub:a',
+  };
 
   it('round-trips the result key and settings; a malformed key is refused', () => {
     const result = { key: resultKey(base), settings: digest };
@@ -111,13 +121,34 @@ describe('transform.resultStore settings', () => {
   });
 
   it('refuses an unknown, encrypted or source store, a rule naming it, and a bad prefix — naming the setting', () => {
-    assert.match(configError(() => config({ resultStore: { store: 'nope' } })), /transform\.resultStore\.store.*"nope" is not a configured store/);
-    assert.match(configError(() => config({ resultStore: { store: 'vault' } })), /transform\.resultStore\.store.*encrypted/);
-    assert.match(configError(() => config({ resultStore: { store: 'local' }, localStore: 'local' })), /transform\.resultStore\.store.*localStore/);
-    assert.match(configError(() => config({ resultStore: { store: 'results' } }, [{ store: 'results', key: '*rest', actions: ['read'] }])), /rules\.0\.store.*result store/);
-    assert.match(configError(() => config({ resultStore: { store: 'results', prefix: '../up/' } })), /transform\.resultStore\.prefix/);
-    assert.match(configError(() => config({ resultStore: { store: 'results', prefix: '/abs/' } })), /transform\.resultStore\.prefix/);
-    assert.match(configError(() => config({ resultStore: { store: 'results', prefix: 'no-slash' } })), /transform\.resultStore\.prefix/);
+    assert.match(
+      configError(() => config({ resultStore: { store: 'nope' } })),
+      /transform\.resultStore\.store.*"nope" is not a configured store/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'vault' } })),
+      /transform\.resultStore\.store.*encrypted/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'local' }, localStore: 'local' })),
+      /transform\.resultStore\.store.*localStore/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'results' } }, [{ store: 'results', key: '*rest', actions: ['read'] }])),
+      /rules\.0\.store.*result store/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'results', prefix: '../up/' } })),
+      /transform\.resultStore\.prefix/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'results', prefix: '/abs/' } })),
+      /transform\.resultStore\.prefix/,
+    );
+    assert.match(
+      configError(() => config({ resultStore: { store: 'results', prefix: 'no-slash' } })),
+      /transform\.resultStore\.prefix/,
+    );
   });
 
   it('warns (does not refuse) when rules for every store exist', () => {
@@ -126,9 +157,12 @@ describe('transform.resultStore settings', () => {
     assert.deepEqual(resultStoreWarnings(config({ resultStore: { store: 'results' } }, [{ store: 'media', key: '*rest', actions: ['read'] }])), []);
   });
 
-  it('renders the result locations; without the setting nginx ignores the worker\'s X-Accel-Redirect as before', async () => {
+  it("renders the result locations; without the setting nginx ignores the worker's X-Accel-Redirect as before", async () => {
     const withStore = renderServerInclude(await renderInput(config({ resultStore: { store: 'results' } }), '127.0.0.1:3000'));
-    assert.match(withStore, /location = \/_sluice\/img-result \{[^}]*proxy_pass http:\/\/sluice_s3_results\$sluice_img_result_path;[^}]*proxy_cache_key \$sluice_img_key;/);
+    assert.match(
+      withStore,
+      /location = \/_sluice\/img-result \{[^}]*proxy_pass http:\/\/sluice_s3_results\$sluice_img_result_path;[^}]*proxy_cache_key \$sluice_img_key;/,
+    );
     const workerLocation = withStore.slice(withStore.indexOf('location = /_sluice/img {'), withStore.indexOf('location = /_sluice/img-result {'));
     assert.match(workerLocation, /proxy_ignore_headers /);
     assert.doesNotMatch(workerLocation, /proxy_ignore_headers[^;]*X-Accel-Redirect/);

@@ -21,7 +21,6 @@ import { statusOf } from '../helpers/public-error.js';
 const KEY = { kid: 'k1', secret: 'unit-access-secret-0123456789abcdef' };
 const T0 = Date.UTC(2030, 0, 1);
 
-
 /** Bearer "user:<sub>[:<jti>]" stands for a verified token; anything else is rejected. */
 const tokens: Authenticator = {
   async authenticate(credentials: Credentials): Promise<Subject> {
@@ -35,7 +34,8 @@ const tokens: Authenticator = {
 
 describe('memory sharing state', () => {
   const record = { createdBy: 'alice', expiresAt: T0 / 1000 + 10 };
-  const standing = async (state: ReturnType<typeof createMemorySharingState>, link: { id: string; createdBy?: string; issuedAt: number }) => (await state.linkStanding(link)).status;
+  const standing = async (state: ReturnType<typeof createMemorySharingState>, link: { id: string; createdBy?: string; issuedAt: number }) =>
+    (await state.linkStanding(link)).status;
 
   it('forgets revocations when what they are about has expired', async () => {
     let now = T0;
@@ -166,7 +166,13 @@ describe('sharing authenticator', () => {
 describe('counted links', () => {
   it('are refused without shared state, before anything is delivered', async () => {
     const middleware = countShareLinkUse(createMemorySharingState());
-    const subject: Subject = { authenticated: false, id: null, claims: {}, via: 'share-link', share: { linkId: 'l', store: 'docs', key: 'a', maxDownloads: 1, expiresAt: T0 / 1000, creator: { authenticated: true, id: 'alice', claims: {} } } };
+    const subject: Subject = {
+      authenticated: false,
+      id: null,
+      claims: {},
+      via: 'share-link',
+      share: { linkId: 'l', store: 'docs', key: 'a', maxDownloads: 1, expiresAt: T0 / 1000, creator: { authenticated: true, id: 'alice', claims: {} } },
+    };
     let delivered = false;
     const ctx = { state: { subject, action: 'read' } } as unknown as Context;
     assert.equal(await statusOf(middleware(ctx, async () => void (delivered = true))), 503);
@@ -212,7 +218,10 @@ describe('access control start-up', () => {
   });
 
   it('refuses bad settings at start-up, naming them', async () => {
-    await assert.rejects(start({ ...base, sharing: { authRequest: { locations: { '/protected': 'nope' } } } }), /sharing\.authRequest\.locations\.\/protected.*unknown store "nope"/);
+    await assert.rejects(
+      start({ ...base, sharing: { authRequest: { locations: { '/protected': 'nope' } } } }),
+      /sharing\.authRequest\.locations\.\/protected.*unknown store "nope"/,
+    );
     await assert.rejects(start({ ...base, sharing: { authRequest: { locations: { '/files/x': 'docs' } } } }), /overlaps \/files/);
     await assert.rejects(start({ ...base, sharing: { authRequest: { locations: { '/_sluice': 'docs' } } } }), /overlaps \/_sluice/);
     await assert.rejects(

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mintToken } from '../../src/auth/mint.js';
 import type { Subject } from '../../src/auth/types.js';
-import { ConfigError } from '../../src/config/errors.js';
+import type { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/load.js';
-import { PublicError } from '../../src/errors.js';
+import type { PublicError } from '../../src/errors.js';
 import type { Policy } from '../../src/policy/types.js';
 import { createRulePolicy } from '../../src/policy/rule-policy.js';
 import { grantCovers, withShareLinks } from '../../src/sharing/link-policy.js';
@@ -17,7 +17,6 @@ const K1 = { kid: 'k1', secret: 'unit-link-secret-one-0123456789abcdef' };
 const K2 = { kid: 'k2', secret: 'unit-link-secret-two-0123456789abcdef' };
 const T0 = Date.UTC(2030, 0, 1);
 const LINK: NewLink = { store: 'docs', key: 'reports/q1.pdf', expiresAt: T0 / 1000 + 60, maxDownloads: 1, boundTo: 'bob', createdBy: 'alice' };
-
 
 function decodePart(token: string, index: number): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -35,7 +34,10 @@ describe('sharing config', () => {
   });
 
   it('names the setting that is wrong', () => {
-    assert.throws(() => validateConfig({ ...base, sharing: { keys: [K1, { ...K2, kid: 'k1' }] } }), (e: ConfigError) => /sharing\.keys \(SLUICE_SHARING__KEYS\): kids must be unique/.test(e.message));
+    assert.throws(
+      () => validateConfig({ ...base, sharing: { keys: [K1, { ...K2, kid: 'k1' }] } }),
+      (e: ConfigError) => /sharing\.keys \(SLUICE_SHARING__KEYS\): kids must be unique/.test(e.message),
+    );
     assert.throws(() => validateConfig({ ...base, sharing: { keys: [{ kid: 'k', secret: 'short' }] } }), /sharing\.keys\.0\.secret/);
     assert.throws(() => validateConfig({ ...base, sharing: { rateLimit: { requestsPerSecond: 0 } } }), /sharing\.rateLimit\.requestsPerSecond/);
     assert.throws(() => validateConfig({ ...base, sharing: { authRequest: { locations: { 'protected/': 'docs' } } } }), /sharing\.authRequest\.locations/);
@@ -188,14 +190,21 @@ describe('mint requests', () => {
       [{ store: 'docs', key: 'a', expiresIn: 60, extra: 1 }, /extra|Unrecognized/],
       ['not an object', /body|expected/],
     ] as const) {
-      assert.throws(() => parseMintRequest(body, 3600), (e: PublicError) => e.status === 400 && reason.test(e.reason));
+      assert.throws(
+        () => parseMintRequest(body, 3600),
+        (e: PublicError) => e.status === 400 && reason.test(e.reason),
+      );
     }
   });
 
   it('holds keys to the download rules', () => {
     assert.equal(keyFromText('reports/2024 q1 ü.pdf').value, 'reports/2024 q1 ü.pdf');
     for (const bad of ['a/../b', 'a//b', '/a', 'a/./b', 'a\\b', 'a/\u0000']) {
-      assert.throws(() => keyFromText(bad), (e: PublicError) => e.status === 400, bad);
+      assert.throws(
+        () => keyFromText(bad),
+        (e: PublicError) => e.status === 400,
+        bad,
+      );
     }
   });
 

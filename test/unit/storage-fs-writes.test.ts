@@ -22,7 +22,8 @@ const create: PutOptions = { contentType: 'text/plain', mode: 'create' };
 const key = (value: string): CanonicalKey => canonicalizeKey(value);
 /** Keys no request could produce, as a listing or a record could hand them over. */
 const handBuilt = (...segments: string[]): CanonicalKey => ({ segments, value: segments.join('/') });
-const refusedWith = (status: number, reason?: string) => (error: unknown) => error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
+const refusedWith = (status: number, reason?: string) => (error: unknown) =>
+  error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
 const putTempFiles = async (): Promise<string[]> => (await readdir(path.join(root, UPLOAD_TMP_DIR))).filter((name) => name.startsWith(PUT_TMP_PREFIX));
 
 before(async () => {
@@ -82,7 +83,14 @@ describe('fs store put, head, delete', () => {
 
 describe('fs store writes are confined to the root', () => {
   it('refuses "..", empty (absolute) and separator-carrying segments with 400, writing nothing', async () => {
-    for (const bad of [handBuilt('..', 'x.txt'), handBuilt('a', '..', '..', 'x.txt'), handBuilt('', 'etc', 'x.txt'), handBuilt(`${outside}/x.txt`), handBuilt('a\\..\\x.txt'), handBuilt(UPLOAD_TMP_DIR, 'x')]) {
+    for (const bad of [
+      handBuilt('..', 'x.txt'),
+      handBuilt('a', '..', '..', 'x.txt'),
+      handBuilt('', 'etc', 'x.txt'),
+      handBuilt(`${outside}/x.txt`),
+      handBuilt('a\\..\\x.txt'),
+      handBuilt(UPLOAD_TMP_DIR, 'x'),
+    ]) {
       await assert.rejects(store.put(bad, Buffer.from('x'), replace), refusedWith(400), bad.value);
       await assert.rejects(store.delete(bad), refusedWith(400), bad.value);
     }

@@ -313,11 +313,7 @@ describe('s3 store against a fake S3 endpoint', () => {
 
   it('stat failures other than 404 become a short 502', async () => {
     for (const name of ['forbidden.txt', 'broken.txt']) {
-      await assert.rejects(
-        store().stat(key(name)),
-        (e) => e instanceof PublicError && e.status === 502 && e.reason === 'storage unavailable',
-        name,
-      );
+      await assert.rejects(store().stat(key(name)), (e) => e instanceof PublicError && e.status === 502 && e.reason === 'storage unavailable', name);
     }
   });
 

@@ -123,7 +123,7 @@ describe('stream delivery', () => {
       req.end();
     });
 
-  it('GET sends the whole file with validators and the caller\'s Content-Type', async () => {
+  it("GET sends the whole file with validators and the caller's Content-Type", async () => {
     const res = await get();
     assert.equal(res.status, 200);
     assert.equal(res.body, CONTENT);
@@ -247,7 +247,10 @@ describe('stream delivery', () => {
     assert.deepEqual(JSON.parse(res.body), { error: 'not found' });
   });
 
-  for (const [name, route] of [['fails mid-stream', 'broken'], ['is shorter than announced', 'short']]) {
+  for (const [name, route] of [
+    ['fails mid-stream', 'broken'],
+    ['is shorter than announced', 'short'],
+  ]) {
     it(`a body that ${name} cuts the connection instead of hanging`, async () => {
       const res = await fetch(`${base}/${route}`, { signal: AbortSignal.timeout(5_000) });
       assert.equal(res.status, 200);

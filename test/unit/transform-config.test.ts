@@ -43,7 +43,13 @@ describe('transform configuration', () => {
     const { transform } = loadConfig({
       env: { ...minimal, SLUICE_TRANSFORM__ENABLED: 'true', SLUICE_TRANSFORM__KEYS: '736563726574,AABB', SLUICE_TRANSFORM__SALTS: '["68656C6C6F","ccdd"]' },
     });
-    assert.deepEqual([transform.keys, transform.salts], [['736563726574', 'AABB'], ['68656C6C6F', 'ccdd']]);
+    assert.deepEqual(
+      [transform.keys, transform.salts],
+      [
+        ['736563726574', 'AABB'],
+        ['68656C6C6F', 'ccdd'],
+      ],
+    );
     const quoted = loadConfig({ env: { ...minimal, SLUICE_TRANSFORM__KEYS: '"736563726574"', SLUICE_TRANSFORM__SALTS: 'aa' } }).transform;
     assert.deepEqual(quoted.keys, ['736563726574']);
     // typed by the schema, never by its look: digit-only hex stays text, unquoted
@@ -52,8 +58,14 @@ describe('transform configuration', () => {
   });
 
   it('names the key of bad hex and of unpaired salts', () => {
-    assert.match(problems({ SLUICE_TRANSFORM__KEYS: '["abc"]', SLUICE_TRANSFORM__SALTS: '["aa"]' }), /transform\.keys\.0 \(SLUICE_TRANSFORM__KEYS__0\): must be a non-empty hex string/);
-    assert.match(problems({ SLUICE_TRANSFORM__KEYS: 'aa,bb', SLUICE_TRANSFORM__SALTS: 'cc' }), /transform\.salts \(SLUICE_TRANSFORM__SALTS\): one salt per key is required \(2 keys, 1 salts\)/);
+    assert.match(
+      problems({ SLUICE_TRANSFORM__KEYS: '["abc"]', SLUICE_TRANSFORM__SALTS: '["aa"]' }),
+      /transform\.keys\.0 \(SLUICE_TRANSFORM__KEYS__0\): must be a non-empty hex string/,
+    );
+    assert.match(
+      problems({ SLUICE_TRANSFORM__KEYS: 'aa,bb', SLUICE_TRANSFORM__SALTS: 'cc' }),
+      /transform\.salts \(SLUICE_TRANSFORM__SALTS\): one salt per key is required \(2 keys, 1 salts\)/,
+    );
     assert.match(problems({ SLUICE_TRANSFORM__SIGNATURE_SIZE: '33' }), /transform\.signatureSize/);
   });
 

@@ -21,13 +21,23 @@ interface Fixtures {
 const fx = {} as Fixtures;
 
 before(async () => {
-  const half = (background: string) => sharp({ create: { width: 100, height: 100, channels: 3, background } }).png().toBuffer();
+  const half = (background: string) =>
+    sharp({ create: { width: 100, height: 100, channels: 3, background } })
+      .png()
+      .toBuffer();
   fx.halves = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#000' } })
-    .composite([{ input: await half('#ff0000'), left: 0, top: 0 }, { input: await half('#0000ff'), left: 100, top: 0 }])
+    .composite([
+      { input: await half('#ff0000'), left: 0, top: 0 },
+      { input: await half('#0000ff'), left: 100, top: 0 },
+    ])
     .png()
     .toBuffer();
-  fx.grey = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#808080' } }).png().toBuffer();
-  fx.mark = await sharp({ create: { width: 20, height: 20, channels: 4, background: '#ff0000' } }).png().toBuffer();
+  fx.grey = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
+  fx.mark = await sharp({ create: { width: 20, height: 20, channels: 4, background: '#ff0000' } })
+    .png()
+    .toBuffer();
   fx.photo = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
     .jpeg({ quality: 95 })
     .withExif({ IFD0: { Copyright: 'ACME Photo 2024', Artist: 'Bob Example' } })
@@ -67,9 +77,17 @@ describe('pipeline: resize, crop, rotate', () => {
   });
 
   it('picks the interesting part with smart gravity, in fill and in crop', async () => {
-    const patch = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#ff00c0' } }).png().toBuffer();
-    const scene = await sharp({ create: { width: 400, height: 100, channels: 3, background: '#777777' } }).composite([{ input: patch, left: 320, top: 30 }]).png().toBuffer();
-    for (const plan of [{ resizingType: 'fill' as const, width: 100, height: 100, gravity: g('sm') }, { crop: { width: 100, height: 100, gravity: g('sm') } }]) {
+    const patch = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#ff00c0' } })
+      .png()
+      .toBuffer();
+    const scene = await sharp({ create: { width: 400, height: 100, channels: 3, background: '#777777' } })
+      .composite([{ input: patch, left: 320, top: 30 }])
+      .png()
+      .toBuffer();
+    for (const plan of [
+      { resizingType: 'fill' as const, width: 100, height: 100, gravity: g('sm') },
+      { crop: { width: 100, height: 100, gravity: g('sm') } },
+    ]) {
       const { data, info } = await pixels((await render(scene, plan)).data);
       assert.deepEqual([info.width, info.height], [100, 100]);
       let magenta = 0;
@@ -106,7 +124,9 @@ describe('pipeline: resize, crop, rotate', () => {
   });
 
   it('trims borders, in the displayed orientation', async () => {
-    const box = await sharp({ create: { width: 30, height: 10, channels: 3, background: '#000' } }).png().toBuffer();
+    const box = await sharp({ create: { width: 30, height: 10, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
     const framed = sharp({ create: { width: 100, height: 80, channels: 3, background: '#fff' } }).composite([{ input: box, left: 10, top: 20 }]);
     const trim = { threshold: 10, color: null, equalHorizontal: false, equalVertical: false };
     const plain = await render(await framed.clone().png().toBuffer(), { trim });
@@ -122,7 +142,9 @@ describe('pipeline: canvas and background', () => {
   const extend = { width: 200, height: 200, extend: { enabled: true, gravity: null } };
   let small: Buffer;
   before(async () => {
-    small = await sharp({ create: { width: 100, height: 50, channels: 3, background: '#ff0000' } }).png().toBuffer();
+    small = await sharp({ create: { width: 100, height: 50, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
   });
 
   it('extends to the requested size: transparent, white for JPEG, or the background', async () => {
@@ -152,7 +174,9 @@ describe('pipeline: canvas and background', () => {
 });
 
 describe('pipeline: watermark', () => {
-  const mark = (opacity: number, position: NonNullable<TransformPlan['watermark']>['position'], x = 0, y = 0, scale = 0) => ({ watermark: { opacity, position, x, y, scale } });
+  const mark = (opacity: number, position: NonNullable<TransformPlan['watermark']>['position'], x = 0, y = 0, scale = 0) => ({
+    watermark: { opacity, position, x, y, scale },
+  });
 
   it('places the watermark by position and opacity', async () => {
     const corner = await render(fx.grey, mark(1, 'soea'), 'png', fx.mark);
@@ -168,8 +192,17 @@ describe('pipeline: watermark', () => {
     near(await pixel(scaled.data, 60, 60), RED, 2);
     near(await pixel(scaled.data, 40, 40), GREY, 2);
     const tiled = await render(fx.grey, mark(1, 're', 20, 20), 'png', fx.mark);
-    for (const [x, y] of [[20, 20], [60, 60], [180, 100]] as const) near(await pixel(tiled.data, x, y), RED, 2, `tile at ${x},${y}:`);
-    for (const [x, y] of [[2, 2], [40, 40]] as const) near(await pixel(tiled.data, x, y), GREY, 2, `gap at ${x},${y}:`);
+    for (const [x, y] of [
+      [20, 20],
+      [60, 60],
+      [180, 100],
+    ] as const)
+      near(await pixel(tiled.data, x, y), RED, 2, `tile at ${x},${y}:`);
+    for (const [x, y] of [
+      [2, 2],
+      [40, 40],
+    ] as const)
+      near(await pixel(tiled.data, x, y), GREY, 2, `gap at ${x},${y}:`);
   });
 
   it('is ignored when no watermark image is configured', async () => {
@@ -189,7 +222,14 @@ describe('pipeline: filters', () => {
 
     const blocks = await pixels((await render(fx.photo, { pixelate: 10 })).data);
     const at = (x: number, y: number) => [...blocks.data.subarray((y * 300 + x) * 3, (y * 300 + x) * 3 + 3)];
-    for (const [x, y] of [[0, 0], [9, 0], [0, 9], [9, 9], [5, 5]]) assert.deepEqual(at(x as number, y as number), at(0, 0), 'one colour per block');
+    for (const [x, y] of [
+      [0, 0],
+      [9, 0],
+      [0, 9],
+      [9, 9],
+      [5, 5],
+    ])
+      assert.deepEqual(at(x as number, y as number), at(0, 0), 'one colour per block');
     assert.notDeepEqual(at(10, 0), at(0, 0));
   });
 });

@@ -10,7 +10,12 @@ const jpeg: SourceFacts = { format: 'jpeg', animated: false, hasAlpha: false };
 const source = (format: string, more: Partial<SourceFacts> = {}): SourceFacts => ({ format, animated: false, hasAlpha: false, ...more });
 
 /** Both steps, as the app and then the worker run them. */
-function finalFormat(plan = DEFAULT_PLAN, facts: SourceFacts = jpeg, accept: string | undefined = undefined, options: Parameters<typeof requestFormat>[2] = on): { format: OutputFormat; varyAccept: boolean } {
+function finalFormat(
+  plan = DEFAULT_PLAN,
+  facts: SourceFacts = jpeg,
+  accept: string | undefined = undefined,
+  options: Parameters<typeof requestFormat>[2] = on,
+): { format: OutputFormat; varyAccept: boolean } {
   const request: FormatRequest = requestFormat(plan, accept, options);
   return { format: decideFormat(plan, request, facts), varyAccept: request.varyAccept };
 }
@@ -58,7 +63,11 @@ describe('output format choice', () => {
 
   it('never consults Accept when negotiation is off, nor for raw', () => {
     assert.deepEqual(finalFormat(DEFAULT_PLAN, jpeg, CHROME, { negotiate: false, preferAvif: true }), { format: 'jpeg', varyAccept: false });
-    assert.deepEqual(requestFormat({ ...DEFAULT_PLAN, raw: true, format: 'png' }, CHROME, { ...on, enforceAvif: true }), { fixed: null, negotiable: [], varyAccept: false });
+    assert.deepEqual(requestFormat({ ...DEFAULT_PLAN, raw: true, format: 'png' }, CHROME, { ...on, enforceAvif: true }), {
+      fixed: null,
+      negotiable: [],
+      varyAccept: false,
+    });
   });
 
   it('skips processing only for listed source formats that the URL does not convert', () => {

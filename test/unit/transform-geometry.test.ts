@@ -77,9 +77,28 @@ describe('placement', () => {
   // EXIF orientation n = "rotate clockwise by angle, then mirror if flop": the same transform
   // as the URL's rotate + horizontal flip.
   const ORIENTATIONS: [number, 0 | 90 | 180 | 270, boolean][] = [
-    [1, 0, false], [2, 0, true], [3, 180, false], [4, 180, true], [5, 90, true], [6, 90, false], [7, 270, true], [8, 270, false],
+    [1, 0, false],
+    [2, 0, true],
+    [3, 180, false],
+    [4, 180, true],
+    [5, 90, true],
+    [6, 90, false],
+    [7, 270, true],
+    [8, 270, false],
   ];
-  const GRAVITIES = [g('ce'), g('ce', 7, 3), g('no', 4, 2), g('so', 0.1, 3), g('ea', 5, -4), g('we', 2, 6), g('noea', 3, 4), g('nowe', 1, 2), g('soea', 6, 1), g('sowe', 0.05, 0.1), g('fp', 0.2, 0.7)];
+  const GRAVITIES = [
+    g('ce'),
+    g('ce', 7, 3),
+    g('no', 4, 2),
+    g('so', 0.1, 3),
+    g('ea', 5, -4),
+    g('we', 2, 6),
+    g('noea', 3, 4),
+    g('nowe', 1, 2),
+    g('soea', 6, 1),
+    g('sowe', 0.05, 0.1),
+    g('fp', 0.2, 0.7),
+  ];
 
   it('maps a crop gravity back through rotation and flips: cropping then turning = turning then cropping', () => {
     const [W, H] = [100, 60];

@@ -22,7 +22,11 @@ describe('imgproxy URL semantics', () => {
     assert.equal(parse(`/fn:${Buffer.from('Übersicht Foto').toString('base64url')}:1/plain/local:///a/file1`).plan.filename, 'Übersicht Foto');
     assert.equal(parse('/fn:a+b/plain/local:///a/file1').plan.filename, 'a+b', '+ stays a plus, as in Go');
     for (const bad of ['/fn:%ZZ/plain/local:///a', '/fn:%C3/plain/local:///a', '/fn:a%2Fb/plain/local:///a', '/fn:%0Aevil/plain/local:///a']) {
-      assert.throws(() => parse(bad), (e: unknown) => e instanceof PublicError && e.status === 404, bad);
+      assert.throws(
+        () => parse(bad),
+        (e: unknown) => e instanceof PublicError && e.status === 404,
+        bad,
+      );
     }
   });
 
@@ -37,7 +41,11 @@ describe('imgproxy URL semantics', () => {
     assert.equal(parse('/plain/local:///public/a.jpg', config).source.kind, 'local');
     assert.equal(parse('/plain/s3://media/2024/thumbs/a.jpg', config).source.kind, 's3');
     for (const source of ['local:///private/a.jpg', 's3://media/2024/x/thumbs/a.jpg', 's3://other/a.jpg']) {
-      assert.throws(() => parse(`/plain/${source}`, config), (e: unknown) => e instanceof PublicError && e.status === 404 && e.reason === 'source not allowed', source);
+      assert.throws(
+        () => parse(`/plain/${source}`, config),
+        (e: unknown) => e instanceof PublicError && e.status === 404 && e.reason === 'source not allowed',
+        source,
+      );
     }
   });
 });
@@ -51,6 +59,9 @@ describe('raw pass-through typing', () => {
     const html = sniffRaw(Buffer.from('<!doctype html><script>alert(1)</script>'));
     assert.deepEqual([html.contentType, html.extension, html.attachmentOnly], ['application/octet-stream', null, true]);
     assert.equal(dispositionFor({ stem: 'page', attachment: false }, html), 'attachment; filename="page"');
-    assert.equal(dispositionFor({ stem: 'Übersicht "x"', attachment: false }, png), `inline; filename="Ubersicht _x_.png"; filename*=UTF-8''%C3%9Cbersicht%20_x_.png`);
+    assert.equal(
+      dispositionFor({ stem: 'Übersicht "x"', attachment: false }, png),
+      `inline; filename="Ubersicht _x_.png"; filename*=UTF-8''%C3%9Cbersicht%20_x_.png`,
+    );
   });
 });

@@ -56,11 +56,17 @@ describe('requested results (checked by the app before signing)', () => {
   const limits = { maxResultDimension: 8192, maxResultPixels: 16_777_216, maxBlurSigma: 100 };
 
   it('refuses a result area beyond the limit with 400 naming the limit, even when each side is allowed', () => {
-    assert.throws(() => assertRequestWithinLimits(plan({ width: 8192, height: 8192, enlarge: true, extend: { enabled: true, gravity: null } }), limits), status(400, /requested result above the limit of 16777216 pixels/));
+    assert.throws(
+      () => assertRequestWithinLimits(plan({ width: 8192, height: 8192, enlarge: true, extend: { enabled: true, gravity: null } }), limits),
+      status(400, /requested result above the limit of 16777216 pixels/),
+    );
     // dpr and zoom multiply the request; padding adds to it
     assert.throws(() => assertRequestWithinLimits(plan({ width: 3000, height: 3000, dpr: 2 }), limits), status(400, /requested result/));
     assert.throws(() => assertRequestWithinLimits(plan({ width: 4000, height: 4000, zoomX: 1.5, zoomY: 1.5 }), limits), status(400, /requested result/));
-    assert.throws(() => assertRequestWithinLimits(plan({ width: 4000, height: 4000, padding: { top: 100, right: 100, bottom: 100, left: 100 } }), limits), status(400, /requested result/));
+    assert.throws(
+      () => assertRequestWithinLimits(plan({ width: 4000, height: 4000, padding: { top: 100, right: 100, bottom: 100, left: 100 } }), limits),
+      status(400, /requested result/),
+    );
     assertRequestWithinLimits(plan({ width: 4096, height: 4096 }), limits);
   });
 
@@ -81,7 +87,12 @@ describe('result area in the pipeline (results that grow from the source are sca
   const huge = { width: 8192, height: 8192, enlarge: true, extend: { enabled: true, gravity: null } } as const;
 
   it('computeGeometry fits enlarge + extend, padding and dpr into the area', () => {
-    for (const overrides of [huge, { width: 8000, enlarge: true }, { width: 3000, height: 3000, dpr: 2, enlarge: true }, { width: 5000, height: 5000, enlarge: true, padding: { top: 500, right: 500, bottom: 500, left: 500 } }]) {
+    for (const overrides of [
+      huge,
+      { width: 8000, enlarge: true },
+      { width: 3000, height: 3000, dpr: 2, enlarge: true },
+      { width: 5000, height: 5000, enlarge: true, padding: { top: 500, right: 500, bottom: 500, left: 500 } },
+    ]) {
       const p = plan(overrides);
       const size = outputSize(computeGeometry({ width: 64, height: 48 }, p, 8192, 16_777_216), p);
       assert.ok(size.width * size.height <= 16_777_216, `${JSON.stringify(overrides)} → ${size.width}×${size.height}`);
@@ -90,7 +101,9 @@ describe('result area in the pipeline (results that grow from the source are sca
   });
 
   it('renders a 3 KB source asked for 8192² at no more than the limit, AVIF and GIF at their own', async () => {
-    const source = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#48c' } }).jpeg().toBuffer();
+    const source = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#48c' } })
+      .jpeg()
+      .toBuffer();
     const jpeg = await render(source, huge, 'jpeg', { maxResultPixels: 1_000_000 });
     assert.ok(jpeg.width * jpeg.height <= 1_000_000 && jpeg.width * jpeg.height > 900_000, `${jpeg.width}×${jpeg.height}`);
     const avif = await render(source, huge, 'avif', { maxResultPixels: 1_000_000, formatMaxResultPixels: { avif: 250_000 } });
@@ -115,7 +128,9 @@ describe('filter strengths', () => {
   });
 
   it('a pixelate block beyond the image gives the same picture as one block the size of the image', async () => {
-    const source = await sharp({ create: { width: 50, height: 10, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    const source = await sharp({ create: { width: 50, height: 10, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+      .png()
+      .toBuffer();
     const side = await render(source, { pixelate: 50 }, 'png');
     const enormous = await render(source, { pixelate: 1_000_000_000 }, 'png');
     assert.equal(enormous.width, 50);
@@ -125,7 +140,9 @@ describe('filter strengths', () => {
 
 describe('render deadline', () => {
   it('stops libvips itself: a blur worth ~a minute of CPU ends with 503 soon after the deadline', async () => {
-    const source = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    const source = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+      .png()
+      .toBuffer();
     const before = cpuMs();
     await assert.rejects(render(source, { blur: 1000 }, 'png', { maxBlurSigma: 1000 }, Date.now() + 1000), status(503, /^processing timed out$/));
     const spent = cpuMs() - before;
@@ -135,7 +152,9 @@ describe('render deadline', () => {
   });
 
   it('does not start a render whose time is already up', async () => {
-    const source = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+    const source = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     await assert.rejects(render(source, { width: 4 }, 'png', {}, Date.now() - 1), status(503));
     const ok = await render(source, { width: 4 }, 'png', {}, Date.now() + 10_000);
     assert.equal(ok.width, 4);
@@ -145,7 +164,14 @@ describe('render deadline', () => {
 describe('per-client queueing', () => {
   it('bounds each client’s running and waiting jobs (429 client_busy) while others still get slots', async () => {
     const refused: RefusalReason[] = [];
-    const limiter = createLimiter({ concurrency: 2, queueSize: 10, retryAfterSeconds: 2, clientConcurrency: 1, clientQueueSize: 1, onRefused: (r) => refused.push(r) });
+    const limiter = createLimiter({
+      concurrency: 2,
+      queueSize: 10,
+      retryAfterSeconds: 2,
+      clientConcurrency: 1,
+      clientQueueSize: 1,
+      onRefused: (r) => refused.push(r),
+    });
     const gate = deferred();
     const job = (): Promise<string> => gate.promise.then(() => 'done');
     const first = limiter.run(job, undefined, 'sub:mallory');
@@ -196,7 +222,10 @@ describe('per-client queueing', () => {
     const controller = new AbortController();
     const running = limiter.run(() => gate.promise, controller.signal, 'x');
     controller.abort(); // the client left / the deadline answered 503
-    await assert.rejects(limiter.run(async () => 1, undefined, 'y'), status(429));
+    await assert.rejects(
+      limiter.run(async () => 1, undefined, 'y'),
+      status(429),
+    );
     gate.resolve();
     await running;
     assert.equal(await limiter.run(async () => 1, undefined, 'y'), 1);
@@ -207,7 +236,11 @@ describe('per-client render budget', () => {
   it('spends one token per render, refuses with 429 + Retry-After when empty, per client, and refills', async () => {
     let now = 1_000_000;
     let exhausted = 0;
-    const budget = createRenderBudget(createMemoryRateLimiter({ requestsPerSecond: 0.5, burst: 3 }, () => now), silent, () => (exhausted += 1));
+    const budget = createRenderBudget(
+      createMemoryRateLimiter({ requestsPerSecond: 0.5, burst: 3 }, () => now),
+      silent,
+      () => (exhausted += 1),
+    );
     for (let i = 0; i < 3; i++) await budget.spend('sub:mallory');
     await assert.rejects(budget.spend('sub:mallory'), (error: unknown) => {
       assert.ok(error instanceof PublicError && error.status === 429);
@@ -229,7 +262,13 @@ describe('per-client render budget', () => {
 
 describe('worker ticket client', () => {
   const secret = 'worker-secret-0123456789abcdef0123456789';
-  const base = { plan: DEFAULT_PLAN, source: { kind: 'store', store: 'p', segments: ['a.jpg'] }, format: 'webp', cacheKey: 'a'.repeat(64), expires: Date.now() / 1000 + 60 } as const;
+  const base = {
+    plan: DEFAULT_PLAN,
+    source: { kind: 'store', store: 'p', segments: ['a.jpg'] },
+    format: 'webp',
+    cacheKey: 'a'.repeat(64),
+    expires: Date.now() / 1000 + 60,
+  } as const;
 
   it('carries the signed client; a ticket without one shares the "unknown" bucket', () => {
     assert.equal(verifyTicket(signTicket({ ...base, client: 'sub:alice' }, secret), secret)?.client, 'sub:alice');

@@ -17,7 +17,8 @@ function plan(options: string, settings: TransformConfig = UNSIGNED): TransformP
 function refused(options: string, reason: string | RegExp, settings: TransformConfig = UNSIGNED): void {
   assert.throws(
     () => plan(options, settings),
-    (error: unknown) => error instanceof PublicError && error.status === 404 && (typeof reason === 'string' ? error.reason === reason : reason.test(error.reason)),
+    (error: unknown) =>
+      error instanceof PublicError && error.status === 404 && (typeof reason === 'string' ? error.reason === reason : reason.test(error.reason)),
     `expected ${options} to be refused with ${String(reason)}`,
   );
 }
@@ -144,7 +145,10 @@ describe('imgproxy options: more accept and reject cases', () => {
   it('reads output options', () => {
     const p = plan('q:70/fq:jpeg:60:webp:50/mb:10000/f:jpg/sm:0/kcr:0/scp:0/cb:v2/att:1/fn:photo');
     assert.deepEqual([p.quality, p.formatQuality, p.maxBytes, p.format], [70, { jpeg: 60, webp: 50 }, 10000, 'jpeg']);
-    assert.deepEqual([p.stripMetadata, p.keepCopyright, p.stripColorProfile, p.cacheBuster, p.returnAttachment, p.filename], [false, false, false, 'v2', true, 'photo']);
+    assert.deepEqual(
+      [p.stripMetadata, p.keepCopyright, p.stripColorProfile, p.cacheBuster, p.returnAttachment, p.filename],
+      [false, false, false, 'v2', true, 'photo'],
+    );
   });
 
   it('lists skip_processing formats once, sorted, and tolerates imgproxy-only formats', () => {

@@ -12,7 +12,11 @@ const BLUE = [0, 0, 255];
 const WHITE = [255, 255, 255];
 
 function render(source: Buffer, plan: Partial<TransformPlan> = {}, format: OutputFormat = 'png', limits: Partial<RenderLimits> = {}) {
-  return renderImage(source, { ...DEFAULT_PLAN, ...plan }, { format, limits: { ...DEFAULT_RENDER_LIMITS, ...limits }, defaultQuality: {}, avifEffort: 0, watermark: null });
+  return renderImage(
+    source,
+    { ...DEFAULT_PLAN, ...plan },
+    { format, limits: { ...DEFAULT_RENDER_LIMITS, ...limits }, defaultQuality: {}, avifEffort: 0, watermark: null },
+  );
 }
 
 async function pixel(image: Buffer, x: number, y: number): Promise<number[]> {
@@ -65,7 +69,10 @@ async function orientedFixture(n: number): Promise<Buffer> {
       Buffer.from(displayColor(x, y)).copy(stored, (v * sw + u) * 3);
     }
   }
-  return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: n }).toBuffer();
+  return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .withMetadata({ orientation: n })
+    .toBuffer();
 }
 
 /** A PNG whose IHDR claims width × height, with almost no data. */
@@ -88,7 +95,9 @@ function pngBomb(width: number, height: number): Buffer {
 
 /** A real 8×8 JPEG whose SOF0 header is patched to claim width × height. */
 async function jpegBomb(width: number, height: number): Promise<Buffer> {
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+    .jpeg()
+    .toBuffer();
   const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
   jpeg.writeUInt16BE(height, sof + 5);
   jpeg.writeUInt16BE(width, sof + 7);
@@ -97,7 +106,9 @@ async function jpegBomb(width: number, height: number): Promise<Buffer> {
 
 /** An HEVC-coded HEIC header: a sharp AVIF with its codec boxes swapped for HEVC ones. */
 async function hevcHeic(): Promise<Buffer> {
-  const avif = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#f00' } }).avif().toBuffer();
+  const avif = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#f00' } })
+    .avif()
+    .toBuffer();
   const hvcC = Buffer.alloc(31);
   hvcC.writeUInt32BE(31, 0);
   hvcC.write('hvcC', 4, 'latin1');
@@ -115,7 +126,9 @@ async function hevcHeic(): Promise<Buffer> {
 }
 
 describe('pipeline: formats', () => {
-  const photo = sharp({ create: { width: 640, height: 480, channels: 3, background: '#4080c0', noise: { type: 'gaussian', mean: 128, sigma: 20 } } }).jpeg().toBuffer();
+  const photo = sharp({ create: { width: 640, height: 480, channels: 3, background: '#4080c0', noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
+    .jpeg()
+    .toBuffer();
   const MAGIC: Record<OutputFormat, (data: Buffer) => boolean> = {
     jpeg: (d) => d.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff])),
     png: (d) => d.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
@@ -136,7 +149,9 @@ describe('pipeline: formats', () => {
 
   it('probes format, size and frames from the header', async () => {
     assert.deepEqual(await probeImage(await photo), { format: 'jpeg', width: 640, height: 480, pages: 1 });
-    const avif = await sharp({ create: { width: 30, height: 20, channels: 3, background: '#fff' } }).avif().toBuffer();
+    const avif = await sharp({ create: { width: 30, height: 20, channels: 3, background: '#fff' } })
+      .avif()
+      .toBuffer();
     assert.equal((await probeImage(avif)).format, 'avif');
   });
 });
@@ -146,7 +161,13 @@ describe('pipeline: orientation and colour', () => {
     it(`applies EXIF orientation ${n}`, async () => {
       const result = await render(await orientedFixture(n));
       assert.deepEqual([result.width, result.height], [DISPLAY.width, DISPLAY.height]);
-      for (const [x, y] of [[10, 6], [30, 6], [10, 18], [30, 18]] as const) near(await pixel(result.data, x, y), displayColor(x, y), 40, `orientation ${n} at ${x},${y}:`);
+      for (const [x, y] of [
+        [10, 6],
+        [30, 6],
+        [10, 18],
+        [30, 18],
+      ] as const)
+        near(await pixel(result.data, x, y), displayColor(x, y), 40, `orientation ${n} at ${x},${y}:`);
     });
   }
 
@@ -156,7 +177,10 @@ describe('pipeline: orientation and colour', () => {
   });
 
   it('converts CMYK without an embedded profile to sRGB', async () => {
-    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ff0000' } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ff0000' } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     const meta = await sharp(cmyk).metadata();
     assert.deepEqual([meta.space, meta.icc], ['cmyk', undefined], 'fixture: CMYK, no profile');
     const result = await render(cmyk, {}, 'jpeg');
@@ -165,7 +189,10 @@ describe('pipeline: orientation and colour', () => {
   });
 
   it('reduces 16-bit sources to 8-bit sRGB', async () => {
-    const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 100, b: 50 } } }).toColourspace('rgb16').png().toBuffer();
+    const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     assert.equal((await sharp(deep).metadata()).depth, 'ushort', 'fixture: 16-bit');
     const result = await render(deep);
     assert.equal((await sharp(result.data).metadata()).depth, 'uchar');
@@ -173,11 +200,18 @@ describe('pipeline: orientation and colour', () => {
   });
 
   it('keeps alpha where the format has it and flattens it for JPEG', async () => {
-    const translucent = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const translucent = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     near(await pixel((await render(translucent, {}, 'png')).data, 4, 4), [255, 0, 0, 128], 2);
     near(await pixel((await render(translucent, {}, 'webp')).data, 4, 4), [255, 0, 0, 128], 8);
     near(await pixel((await render(translucent, {}, 'jpeg')).data, 4, 4), [255, 128, 128], 12, 'white under JPEG:');
-    near(await pixel((await render(translucent, { background: { r: 0, g: 0, b: 255 } }, 'png')).data, 4, 4), [128, 0, 128], 3, 'background flattens any format:');
+    near(
+      await pixel((await render(translucent, { background: { r: 0, g: 0, b: 255 } }, 'png')).data, 4, 4),
+      [128, 0, 128],
+      3,
+      'background flattens any format:',
+    );
   });
 });
 
@@ -196,8 +230,16 @@ describe('pipeline: limits and refusals', () => {
   });
 
   it('renders the first frame by default; up to maxFrames frames as an animation, each counted in the pixel limit', async () => {
-    const frames = await Promise.all(['#f00', '#0f0', '#00f'].map((background) => sharp({ create: { width: 100, height: 100, channels: 3, background } }).png().toBuffer()));
-    const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [100, 200, 300] }).toBuffer();
+    const frames = await Promise.all(
+      ['#f00', '#0f0', '#00f'].map((background) =>
+        sharp({ create: { width: 100, height: 100, channels: 3, background } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = await sharp(frames, { join: { animated: true } })
+      .gif({ delay: [100, 200, 300] })
+      .toBuffer();
     const probe = await probeImage(gif);
     assert.equal(probe.pages, 3);
     // imgproxy's rule: frames beyond max_animation_frames are dropped; decoded frames × area is the resolution
@@ -227,8 +269,16 @@ describe('pipeline: limits and refusals', () => {
   });
 
   it('keeps every frame of an animation within the result area limit', async () => {
-    const frames = await Promise.all(['#f00', '#0f0', '#00f', '#fff'].map((background) => sharp({ create: { width: 400, height: 400, channels: 3, background } }).png().toBuffer()));
-    const gif = await sharp(frames, { join: { animated: true } }).gif().toBuffer();
+    const frames = await Promise.all(
+      ['#f00', '#0f0', '#00f', '#fff'].map((background) =>
+        sharp({ create: { width: 400, height: 400, channels: 3, background } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = await sharp(frames, { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const result = await render(gif, {}, 'webp', { maxFrames: 4, maxResultPixels: 40_000 });
     const meta = await sharp(result.data).metadata();
     assert.equal(meta.pages, 4);
@@ -238,7 +288,11 @@ describe('pipeline: limits and refusals', () => {
   it('refuses bytes that are not an image, and SVG', async () => {
     await refusal(render(Buffer.from('%PDF-1.4 not an image at all')), 422, 'unsupported image format');
     await refusal(render(Buffer.alloc(0)), 422, 'unsupported image format');
-    const truncated = (await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } }).png().toBuffer()).subarray(0, 40);
+    const truncated = (
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } })
+        .png()
+        .toBuffer()
+    ).subarray(0, 40);
     await refusal(render(truncated), 422, 'unsupported image format');
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>');
     await refusal(probeImage(svg), 422, 'unsupported image format (SVG)');
@@ -252,7 +306,9 @@ describe('pipeline: limits and refusals', () => {
   });
 
   it('scales results down to the maximum result dimension', async () => {
-    const wide = await sharp({ create: { width: 3000, height: 100, channels: 3, background: '#fff' } }).png().toBuffer();
+    const wide = await sharp({ create: { width: 3000, height: 100, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     const result = await render(wide, {}, 'png', { maxResultDimension: 1000 });
     assert.deepEqual([result.width, result.height], [1000, 33]);
   });

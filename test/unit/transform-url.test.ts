@@ -9,7 +9,12 @@ import { parseImgproxyPath, parseNativeOptions } from '../../src/transform/url.j
 const KEY = '736563726574';
 const SALT = '68656C6C6F';
 const NOW = Date.UTC(2030, 0, 1);
-const SIGNED: TransformConfig = transformSchema.parse({ enabled: true, keys: [KEY], salts: [SALT], presets: { thumb: 'rs:fill:200:200/q:70', mark: 'wm:0.3:sowe' } });
+const SIGNED: TransformConfig = transformSchema.parse({
+  enabled: true,
+  keys: [KEY],
+  salts: [SALT],
+  presets: { thumb: 'rs:fill:200:200/q:70', mark: 'wm:0.3:sowe' },
+});
 const UNSIGNED: TransformConfig = transformSchema.parse({ enabled: true, unsafeUnsigned: true });
 
 const signed = (path: string, settings = SIGNED): string => `/${signPath(path, KEY, SALT, settings.signatureSize)}${path}`;
@@ -89,19 +94,37 @@ describe('imgproxy URLs: sources', () => {
   });
 
   it('percent-decodes plain sources, then decodes the URL path once', () => {
-    assert.deepEqual(parse(signed('/plain/local%3A%2F%2F%2Fphotos%2Fcaf%25C3%25A9%20au%20lait.jpg')).source, { kind: 'local', path: 'photos/café au lait.jpg' });
+    assert.deepEqual(parse(signed('/plain/local%3A%2F%2F%2Fphotos%2Fcaf%25C3%25A9%20au%20lait.jpg')).source, {
+      kind: 'local',
+      path: 'photos/café au lait.jpg',
+    });
     assert.deepEqual(parse(signed('/plain/local:///photos/caf%C3%A9.jpg@png')).source, { kind: 'local', path: 'photos/café.jpg' });
     assert.deepEqual(parse(signed('/plain/s3://my-bucket/a/b%20c.png')).source, { kind: 's3', bucket: 'my-bucket', key: 'a/b c.png' });
   });
 
   it('refuses traversal and unclean paths, however they are encoded', () => {
-    for (const source of ['local:///../etc/passwd', 'local:///a/%2E%2E/b', 'local:///a/%252E%252E/b', 'local:///a//b', 'local:///a/%2500', 'local:///a%252Fb', 'local:///']) {
+    for (const source of [
+      'local:///../etc/passwd',
+      'local:///a/%2E%2E/b',
+      'local:///a/%252E%252E/b',
+      'local:///a//b',
+      'local:///a/%2500',
+      'local:///a%252Fb',
+      'local:///',
+    ]) {
       refused(signed(`/plain/${source}`), 404, 'invalid URL');
     }
   });
 
   it('refuses sources that are neither local:/// nor s3://', () => {
-    for (const source of ['http://example.com/a.jpg', 'https://example.com/a.jpg', 'file:///etc/passwd', 'local://host/a.jpg', 's3://bucket-only', 'ftp://x/y']) {
+    for (const source of [
+      'http://example.com/a.jpg',
+      'https://example.com/a.jpg',
+      'file:///etc/passwd',
+      'local://host/a.jpg',
+      's3://bucket-only',
+      'ftp://x/y',
+    ]) {
       refused(signed(`/plain/${source}`), 404, 'source not allowed');
     }
   });

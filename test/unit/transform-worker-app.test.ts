@@ -122,7 +122,7 @@ beforeEach(() => {
 
 describe('transform worker', () => {
   it('refuses requests without a valid ticket (403), before any work', async () => {
-    for (const ticket of [undefined, 'garbage', ticketFor(local('dir', 'small.jpg')).slice(0, -3) + 'AAA']) {
+    for (const ticket of [undefined, 'garbage', `${ticketFor(local('dir', 'small.jpg')).slice(0, -3)}AAA`]) {
       const res = await request(workerPort, '/render', { headers: ticket === undefined ? {} : { [TICKET_HEADER]: ticket } });
       assert.equal(res.status, 403);
       assert.deepEqual(res.json(), { error: 'forbidden' });
@@ -227,7 +227,9 @@ describe('transform worker with the shared result store', () => {
   before(async () => {
     resultsRoot = path.join(base, 'results');
     await mkdir(resultsRoot);
-    png = await sharp({ create: { width: 4, height: 3, channels: 3, background: '#36a' } }).png().toBuffer();
+    png = await sharp({ create: { width: 4, height: 3, channels: 3, background: '#36a' } })
+      .png()
+      .toBuffer();
     const config = validateConfig({
       stores: { photos: { type: 'fs', root: path.join(base, 'store') }, results: { type: 'fs', root: resultsRoot } },
       transform: { enabled: true, keys: ['736563726574'], salts: ['68656c6c6f'], localStore: 'photos', resultStore: { store: 'results', prefix: 'kept/' } },
@@ -235,7 +237,12 @@ describe('transform worker with the shared result store', () => {
     });
     store = (await createResultStore(config)) as ResultStore;
     const storeLimiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 2 });
-    const stores = new Map([['photos', createFsStore('photos', { type: 'fs', root: path.join(base, 'store'), delivery: 'nginx', cacheControl: 'private', encrypted: false }, '/_sluice')]]);
+    const stores = new Map([
+      [
+        'photos',
+        createFsStore('photos', { type: 'fs', root: path.join(base, 'store'), delivery: 'nginx', cacheControl: 'private', encrypted: false }, '/_sluice'),
+      ],
+    ]);
     const app = createWorkerApp({
       secret: SECRET,
       requestTimeoutMs: 400,
@@ -260,7 +267,9 @@ describe('transform worker with the shared result store', () => {
   });
 
   const stored = (headers: Record<string, string> = {}): Promise<RawResponse> =>
-    request(port, '/render', { headers: { [TICKET_HEADER]: ticketFor(local('dir', 'small.jpg'), { format: 'png', result: { key: RESULT_KEY, settings: 'same-settings' } }), ...headers } });
+    request(port, '/render', {
+      headers: { [TICKET_HEADER]: ticketFor(local('dir', 'small.jpg'), { format: 'png', result: { key: RESULT_KEY, settings: 'same-settings' } }), ...headers },
+    });
 
   it("answers a kept render with the stored copy's ETag, and If-None-Match with it from the store lookup alone (304, no render, no redirect)", async () => {
     const first = await stored();

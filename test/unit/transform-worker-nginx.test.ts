@@ -51,7 +51,7 @@ describe('nginx config for transforms', () => {
     }
   });
 
-  it('sends only the ticket to the worker and keys the cache on the app\'s key', async () => {
+  it("sends only the ticket to the worker and keys the cache on the app's key", async () => {
     const { server } = await render(enabled());
     const start = server.indexOf('location = /_sluice/img {');
     const block = server.slice(start, server.indexOf('\n}', start));
@@ -98,7 +98,17 @@ describe('worker settings', () => {
 
   it('refuses bad values, naming the setting and its variable', () => {
     const message = configError(() =>
-      validateConfig({ stores, worker: { host: 'evil; include /etc', upstream: 'worker', secret: 'short', queueSize: -1, cache: { maxSize: 'lots', dir: '/tmp/a b' }, defaultQuality: { jpeg: 101 } } }),
+      validateConfig({
+        stores,
+        worker: {
+          host: 'evil; include /etc',
+          upstream: 'worker',
+          secret: 'short',
+          queueSize: -1,
+          cache: { maxSize: 'lots', dir: '/tmp/a b' },
+          defaultQuality: { jpeg: 101 },
+        },
+      }),
     );
     assert.match(message, /worker\.host \(SLUICE_WORKER__HOST\): a host name or IP address/);
     assert.match(message, /worker\.upstream \(SLUICE_WORKER__UPSTREAM\): host:port, such as worker:3001/);
@@ -109,12 +119,15 @@ describe('worker settings', () => {
     assert.match(message, /worker\.defaultQuality\.jpeg/);
   });
 
-  it('listens beyond loopback when asked (containers), with nginx\'s address apart', () => {
+  it("listens beyond loopback when asked (containers), with nginx's address apart", () => {
     const { worker } = validateConfig({ stores, worker: { host: '0.0.0.0', upstream: 'worker:3001' } });
     assert.equal(worker.host, '0.0.0.0');
     assert.equal(workerUpstream(worker), 'worker:3001');
     assert.equal(workerUpstream(validateConfig({ stores }).worker), '127.0.0.1:3001', 'default: the loopback listen address');
-    assert.match(configError(() => validateConfig({ stores, worker: { upstream: 'worker:70000' } })), /worker\.upstream .*a port between 1 and 65535/);
+    assert.match(
+      configError(() => validateConfig({ stores, worker: { upstream: 'worker:70000' } })),
+      /worker\.upstream .*a port between 1 and 65535/,
+    );
   });
 
   it('warns at start-up, naming worker.host and its variable, only off loopback', () => {
@@ -127,6 +140,9 @@ describe('worker settings', () => {
 
   it('requires the app↔worker secret when transforms are on', () => {
     const { worker } = validateConfig({ ...enabled(), worker: { port: 3999 } });
-    assert.match(configError(() => assertWorkerSecret(worker)), /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms and encrypted stores \(app and worker share it\)/);
+    assert.match(
+      configError(() => assertWorkerSecret(worker)),
+      /worker\.secret \(SLUICE_WORKER__SECRET\): required for image transforms and encrypted stores \(app and worker share it\)/,
+    );
   });
 });

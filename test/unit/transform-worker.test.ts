@@ -102,7 +102,10 @@ describe('worker queue', () => {
 
   it('frees the slot when a task fails', async () => {
     const limiter = createLimiter({ concurrency: 1, queueSize: 0, retryAfterSeconds: 1 });
-    await assert.rejects(limiter.run(() => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      limiter.run(() => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await limiter.run(() => Promise.resolve(7)), 7);
   });
 

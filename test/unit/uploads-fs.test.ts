@@ -39,10 +39,16 @@ async function body(name: string, content: string): Promise<string> {
   return file;
 }
 
-const fsStore = (storeRoot: string, encrypted = false) => createFsStore('docs', validateConfig({ stores: { docs: { type: 'fs', root: storeRoot, encrypted } }, worker: { secret: 's'.repeat(40) } }).stores.docs as FsStoreConfig, '/_sluice');
+const fsStore = (storeRoot: string, encrypted = false) =>
+  createFsStore(
+    'docs',
+    validateConfig({ stores: { docs: { type: 'fs', root: storeRoot, encrypted } }, worker: { secret: 's'.repeat(40) } }).stores.docs as FsStoreConfig,
+    '/_sluice',
+  );
 const finalizeFsUpload = (storeRoot: string, key: CanonicalKey, bodyFile: string, maxBytes: number) => finalize(fsStore(storeRoot), key, bodyFile, maxBytes);
 
-const refusedWith = (status: number, reason?: string) => (error: unknown) => error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
+const refusedWith = (status: number, reason?: string) => (error: unknown) =>
+  error instanceof PublicError && error.status === status && (reason === undefined || error.reason === reason);
 
 describe('finalizeFsUpload', () => {
   it('links the temp file into place, creating directories, and never overwrites', async () => {
@@ -73,21 +79,32 @@ describe('finalizeFsUpload', () => {
 
   it('answers keys the tree cannot hold with 4xx: parent is a file (409), key is a directory (409), long segment (400)', async () => {
     await writeFile(path.join(root, 'file.txt'), 'a file');
-    await assert.rejects(finalizeFsUpload(root, canonicalizeKey('file.txt/child.txt'), await body('0007', 'x'), 100), refusedWith(409, 'a parent of this key is a file'));
+    await assert.rejects(
+      finalizeFsUpload(root, canonicalizeKey('file.txt/child.txt'), await body('0007', 'x'), 100),
+      refusedWith(409, 'a parent of this key is a file'),
+    );
     await mkdir(path.join(root, 'dir/sub'), { recursive: true });
     await assert.rejects(finalizeFsUpload(root, canonicalizeKey('dir'), await body('0008', 'x'), 100), refusedWith(409, 'key is a directory of other keys'));
     const long = 'l'.repeat(300);
-    await assert.rejects(finalizeFsUpload(root, canonicalizeKey(`${long}/x.txt`), await body('0009', 'x'), 100), refusedWith(400, 'key segment too long for this store'));
-    await assert.rejects(finalizeFsUpload(root, canonicalizeKey(`short/${long}`), await body('0010', 'x'), 100), refusedWith(400, 'key segment too long for this store'));
+    await assert.rejects(
+      finalizeFsUpload(root, canonicalizeKey(`${long}/x.txt`), await body('0009', 'x'), 100),
+      refusedWith(400, 'key segment too long for this store'),
+    );
+    await assert.rejects(
+      finalizeFsUpload(root, canonicalizeKey(`short/${long}`), await body('0010', 'x'), 100),
+      refusedWith(400, 'key segment too long for this store'),
+    );
     assert.equal(await readFile(path.join(root, 'file.txt'), 'utf8'), 'a file');
   });
 });
 
-describe('the worker\'s fs writer (encrypted stores)', () => {
+describe("the worker's fs writer (encrypted stores)", () => {
   const writerFor = (storeRoot: string) => ({
-    writeOnce: (key: CanonicalKey, body: Readable, signal: AbortSignal) => fsStore(storeRoot, true).put(key, body, { contentType: 'application/octet-stream', mode: 'create', signal }),
+    writeOnce: (key: CanonicalKey, body: Readable, signal: AbortSignal) =>
+      fsStore(storeRoot, true).put(key, body, { contentType: 'application/octet-stream', mode: 'create', signal }),
   });
-  const write = (key: string, content: string) => writerFor(root).writeOnce(canonicalizeKey(key), Readable.from([Buffer.from(content)]), new AbortController().signal);
+  const write = (key: string, content: string) =>
+    writerFor(root).writeOnce(canonicalizeKey(key), Readable.from([Buffer.from(content)]), new AbortController().signal);
 
   it('writes once, creating parents inside the root', async () => {
     await write('w/a/b.bin', 'sealed');
@@ -101,7 +118,10 @@ describe('the worker\'s fs writer (encrypted stores)', () => {
     await assert.rejects(write(`w/${'l'.repeat(300)}/x.bin`, 'x'), refusedWith(400, 'key segment too long for this store'));
     await assert.rejects(write('escape/made/x.bin', 'x'), refusedWith(403, 'key path crosses a symlink'));
     assert.deepEqual(await readdir(outside), []);
-    assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith(PUT_TMP_PREFIX)), []);
+    assert.deepEqual(
+      (await readdir(tmp)).filter((name) => name.startsWith(PUT_TMP_PREFIX)),
+      [],
+    );
   });
 
   it('refuses a temp dir that is a symlink (an operator error, not a 4xx)', async () => {
@@ -110,7 +130,10 @@ describe('the worker\'s fs writer (encrypted stores)', () => {
     try {
       await symlink(elsewhere, path.join(other, UPLOAD_TMP_DIR));
       const writer = writerFor(other);
-      await assert.rejects(writer.writeOnce(canonicalizeKey('x.bin'), Readable.from([Buffer.from('x')]), new AbortController().signal), (error: unknown) => !(error instanceof PublicError));
+      await assert.rejects(
+        writer.writeOnce(canonicalizeKey('x.bin'), Readable.from([Buffer.from('x')]), new AbortController().signal),
+        (error: unknown) => !(error instanceof PublicError),
+      );
       assert.deepEqual(await readdir(elsewhere), []);
     } finally {
       await rm(other, { recursive: true, force: true });

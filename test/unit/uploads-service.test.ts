@@ -9,7 +9,13 @@ import { createMemoryReservations } from '../../src/uploads/reservations.js';
 import { createUploadService, type UploadTarget } from '../../src/uploads/service.js';
 
 const MIB = 1024 * 1024;
-const config = uploadsSchema.parse({ enabled: true, maxBytes: 100 * MIB, allowedContentTypes: ['text/plain'], multipartThresholdBytes: 8 * MIB, partSizeBytes: 5 * MIB });
+const config = uploadsSchema.parse({
+  enabled: true,
+  maxBytes: 100 * MIB,
+  allowedContentTypes: ['text/plain'],
+  multipartThresholdBytes: 8 * MIB,
+  partSizeBytes: 5 * MIB,
+});
 
 const status = (fn: () => unknown): number | undefined => {
   try {
@@ -28,19 +34,44 @@ describe('parseUploadRequest', () => {
   });
 
   it('refuses bad bodies (400), large sizes (413) and other types (415)', () => {
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: 'a', size: -1 }, config)), 400);
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, extra: 1 }, config)), 400);
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: '../a', size: 1, contentType: 'text/plain' }, config)), 400);
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: 'a', size: 100 * MIB + 1, contentType: 'text/plain' }, config)), 413);
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, contentType: 'image/png' }, config)), 415);
-    assert.equal(status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, contentType: 'text/plain; charset=x' }, config)), 415);
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: 'a', size: -1 }, config)),
+      400,
+    );
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, extra: 1 }, config)),
+      400,
+    );
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: '../a', size: 1, contentType: 'text/plain' }, config)),
+      400,
+    );
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: 'a', size: 100 * MIB + 1, contentType: 'text/plain' }, config)),
+      413,
+    );
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, contentType: 'image/png' }, config)),
+      415,
+    );
+    assert.equal(
+      status(() => parseUploadRequest({ store: 's', key: 'a', size: 1, contentType: 'text/plain; charset=x' }, config)),
+      415,
+    );
   });
 });
 
 describe('planParts', () => {
   it('cuts full parts and a shorter last one', () => {
-    assert.deepEqual(planParts(12, 5), [{ partNumber: 1, size: 5 }, { partNumber: 2, size: 5 }, { partNumber: 3, size: 2 }]);
-    assert.deepEqual(planParts(10, 5).map((p) => p.size), [5, 5]);
+    assert.deepEqual(planParts(12, 5), [
+      { partNumber: 1, size: 5 },
+      { partNumber: 2, size: 5 },
+      { partNumber: 3, size: 2 },
+    ]);
+    assert.deepEqual(
+      planParts(10, 5).map((p) => p.size),
+      [5, 5],
+    );
   });
 });
 
@@ -107,7 +138,10 @@ describe('multipart completion', () => {
     const plan = await service.plan(request, uploader, 'alice');
     assert.ok('uploadId' in plan && plan.parts.length === 3);
     const parts = plan.parts.map((p) => ({ partNumber: p.partNumber, etag: `"e${p.partNumber}"` }));
-    await assert.rejects(service.complete(plan.uploadId, parts, 'alice', () => uploader), (error: PublicError) => error.status === 422);
+    await assert.rejects(
+      service.complete(plan.uploadId, parts, 'alice', () => uploader),
+      (error: PublicError) => error.status === 422,
+    );
     assert.deepEqual(removed, ['big.bin']);
     assert.ok('uploadId' in (await service.plan(request, stubUploader(null, []), 'alice')));
   });
@@ -118,8 +152,14 @@ describe('multipart completion', () => {
     const plan = await service.plan(request, uploader, 'alice');
     assert.ok('uploadId' in plan);
     const parts = plan.parts.map((p) => ({ partNumber: p.partNumber, etag: 'x' }));
-    await assert.rejects(service.complete(plan.uploadId, parts.slice(1), 'alice', () => uploader), (error: PublicError) => error.status === 422);
-    await assert.rejects(service.complete(plan.uploadId, parts, 'bob', () => uploader), (error: PublicError) => error.status === 404);
+    await assert.rejects(
+      service.complete(plan.uploadId, parts.slice(1), 'alice', () => uploader),
+      (error: PublicError) => error.status === 422,
+    );
+    await assert.rejects(
+      service.complete(plan.uploadId, parts, 'bob', () => uploader),
+      (error: PublicError) => error.status === 404,
+    );
     assert.deepEqual(await service.complete(plan.uploadId, parts, 'alice', () => uploader), { store: 'media', key: 'big.bin', size: 12 * MIB });
     await assert.rejects(service.plan(request, stubUploader(null, []), 'alice'), (error: PublicError) => error.status === 409);
   });

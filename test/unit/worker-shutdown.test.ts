@@ -55,7 +55,13 @@ after(async () => {
 describe('worker shutdown', () => {
   it('lets a render in flight finish, then refuses new connections', async () => {
     const ticket = signTicket(
-      { plan: DEFAULT_PLAN, source: { kind: 'store', store: 'photos', segments: ['a.jpg'] }, format: 'webp', cacheKey: 'b'.repeat(64), expires: Date.now() / 1000 + 60 },
+      {
+        plan: DEFAULT_PLAN,
+        source: { kind: 'store', store: 'photos', segments: ['a.jpg'] },
+        format: 'webp',
+        cacheKey: 'b'.repeat(64),
+        expires: Date.now() / 1000 + 60,
+      },
       SECRET,
     );
     const inFlight = request(worker.port, '/render', { headers: { [TICKET_HEADER]: ticket } });

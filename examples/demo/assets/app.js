@@ -1,7 +1,6 @@
 // The demo's page script (plain browser JavaScript, no build step): local times, copy buttons,
 // uploads with progress (fs and vault through nginx, S3 presigned and multipart), the "under the
 // hood" panel and the rate-limit button. Every request goes to Sluice with the session cookie.
-'use strict';
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const encodeKey = (key) => key.split('/').map(encodeURIComponent).join('/');
@@ -65,13 +64,20 @@ function put(url, body, headers, onProgress) {
 }
 
 async function uploadS3(store, key, file, progress) {
-  const planned = await fetch('/files/_uploads', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ store, key, size: file.size, contentType: file.type || 'application/octet-stream' }) });
+  const planned = await fetch('/files/_uploads', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ store, key, size: file.size, contentType: file.type || 'application/octet-stream' }),
+  });
   const text = await planned.text();
   if (planned.status !== 201) return { status: planned.status, body: text };
   const plan = JSON.parse(text);
   // The presigned URL names the bucket's endpoint; the page keeps its path (nginx, or a bucket
   // with CORS, answers it on this origin).
-  const local = (u) => { const url = new URL(u); return `${url.pathname}${url.search}`; };
+  const local = (u) => {
+    const url = new URL(u);
+    return `${url.pathname}${url.search}`;
+  };
   if (plan.url !== undefined) {
     const headers = Object.fromEntries(Object.entries(plan.headers ?? {}).filter(([h]) => !/^(content-length|host)$/i.test(h)));
     const res = await put(local(plan.url), file, headers, (n) => progress(n, 'single PUT'));
@@ -85,12 +91,19 @@ async function uploadS3(store, key, file, progress) {
     offset += part.size;
     const res = await put(local(part.url), slice, {}, (n) => {
       done[part.partNumber - 1] = n;
-      progress(done.reduce((a, b) => a + b, 0), `multipart: part ${part.partNumber} of ${plan.parts.length}`);
+      progress(
+        done.reduce((a, b) => a + b, 0),
+        `multipart: part ${part.partNumber} of ${plan.parts.length}`,
+      );
     });
     if (res.status !== 200) return res;
     etags.push({ partNumber: part.partNumber, etag: res.etag });
   }
-  const completed = await fetch(`/files/_uploads/${encodeURIComponent(plan.uploadId)}/complete`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ parts: etags }) });
+  const completed = await fetch(`/files/_uploads/${encodeURIComponent(plan.uploadId)}/complete`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ parts: etags }),
+  });
   return { status: completed.status === 200 ? 201 : completed.status, body: await completed.text() };
 }
 
@@ -112,14 +125,21 @@ async function uploadOne(file, store, kind, user, list) {
   try {
     let res;
     if (kind === 's3') res = await uploadS3(store, key, file, progress);
-    else res = await put(`/files/_uploads/${kind === 'encrypted' ? 'encrypted' : 'fs'}/${store}/${encodeKey(key)}`, file, {}, (n) => progress(n, kind === 'encrypted' ? 'encrypting in the worker' : 'nginx writes it'));
+    else
+      res = await put(`/files/_uploads/${kind === 'encrypted' ? 'encrypted' : 'fs'}/${store}/${encodeKey(key)}`, file, {}, (n) =>
+        progress(n, kind === 'encrypted' ? 'encrypting in the worker' : 'nginx writes it'),
+      );
     if (res.status !== 201) {
       state.textContent = await problem(res.status, res.body);
       state.className = 'state error';
       item.dataset.status = String(res.status);
       return false;
     }
-    const registered = await fetch('/app/files', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ store, key }) });
+    const registered = await fetch('/app/files', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ store, key }),
+    });
     bar.value = bar.max;
     state.textContent = registered.ok ? 'Uploaded ✓' : 'Uploaded, but the library could not confirm it';
     state.className = 'state done';
@@ -154,12 +174,24 @@ function uploads() {
     list.dataset.finished = String(Number(list.dataset.finished ?? 0) + files.length);
   };
   input.addEventListener('change', () => start([...input.files]));
-  for (const event of ['dragenter', 'dragover']) drop.addEventListener(event, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  for (const event of ['dragenter', 'dragover'])
+    drop.addEventListener(event, (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    });
   for (const event of ['dragleave', 'drop']) drop.addEventListener(event, () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => { e.preventDefault(); start([...e.dataTransfer.files]); });
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    start([...e.dataTransfer.files]);
+  });
   // The label opens the picker on click; make Enter/Space do the same for keyboard users.
   drop.tabIndex = 0;
-  drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } });
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
 }
 
 // --- under the hood --------------------------------------------------------------------------
@@ -231,7 +263,9 @@ function rateLimit() {
     const first = document.querySelector('.file[data-store][data-key]');
     const url = `/files/${first.dataset.store}/${encodeKey(first.dataset.key)}`;
     button.disabled = true;
-    const statuses = await Promise.all(Array.from({ length: 80 }, () => fetch(url, { method: 'HEAD', cache: 'no-store' }).then((r) => [r.status, r.headers.get('Retry-After')])));
+    const statuses = await Promise.all(
+      Array.from({ length: 80 }, () => fetch(url, { method: 'HEAD', cache: 'no-store' }).then((r) => [r.status, r.headers.get('Retry-After')])),
+    );
     button.disabled = false;
     const ok = statuses.filter(([s]) => s === 200).length;
     const limited = statuses.filter(([s]) => s === 429);

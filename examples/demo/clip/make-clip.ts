@@ -25,7 +25,11 @@ export async function makeClip(): Promise<Buffer> {
     // WebCodecs needs a secure context: localhost, served by the route below (no server).
     const script = await readFile(path.join(HERE, 'encode-page.js'), 'utf8');
     await page.route('http://localhost/**', (route) =>
-      route.fulfill(route.request().url().endsWith('.js') ? { contentType: 'text/javascript', body: script } : { contentType: 'text/html', body: '<!doctype html><script src="/encode-page.js"></script>' }),
+      route.fulfill(
+        route.request().url().endsWith('.js')
+          ? { contentType: 'text/javascript', body: script }
+          : { contentType: 'text/html', body: '<!doctype html><script src="/encode-page.js"></script>' },
+      ),
     );
     await page.goto('http://localhost/');
     const raw = (await page.evaluate(`encodeClip(${JSON.stringify({ width: WIDTH, height: HEIGHT, fps: FPS, seconds: SECONDS })})`)) as RawChunk[];

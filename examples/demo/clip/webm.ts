@@ -16,11 +16,35 @@ export interface WebmTrack {
 }
 
 const ID = {
-  EBML: 0x1a45dfa3, Segment: 0x18538067, SeekHead: 0x114d9b74, Seek: 0x4dbb, SeekID: 0x53ab, SeekPosition: 0x53ac,
-  Info: 0x1549a966, TimecodeScale: 0x2ad7b1, Duration: 0x4489, MuxingApp: 0x4d80, WritingApp: 0x5741,
-  Tracks: 0x1654ae6b, TrackEntry: 0xae, TrackNumber: 0xd7, TrackUID: 0x73c5, TrackType: 0x83, CodecID: 0x86,
-  Video: 0xe0, PixelWidth: 0xb0, PixelHeight: 0xba, Cluster: 0x1f43b675, Timecode: 0xe7, SimpleBlock: 0xa3,
-  Cues: 0x1c53bb6b, CuePoint: 0xbb, CueTime: 0xb3, CueTrackPositions: 0xb7, CueTrack: 0xf7, CueClusterPosition: 0xf1,
+  EBML: 0x1a45dfa3,
+  Segment: 0x18538067,
+  SeekHead: 0x114d9b74,
+  Seek: 0x4dbb,
+  SeekID: 0x53ab,
+  SeekPosition: 0x53ac,
+  Info: 0x1549a966,
+  TimecodeScale: 0x2ad7b1,
+  Duration: 0x4489,
+  MuxingApp: 0x4d80,
+  WritingApp: 0x5741,
+  Tracks: 0x1654ae6b,
+  TrackEntry: 0xae,
+  TrackNumber: 0xd7,
+  TrackUID: 0x73c5,
+  TrackType: 0x83,
+  CodecID: 0x86,
+  Video: 0xe0,
+  PixelWidth: 0xb0,
+  PixelHeight: 0xba,
+  Cluster: 0x1f43b675,
+  Timecode: 0xe7,
+  SimpleBlock: 0xa3,
+  Cues: 0x1c53bb6b,
+  CuePoint: 0xbb,
+  CueTime: 0xb3,
+  CueTrackPositions: 0xb7,
+  CueTrack: 0xf7,
+  CueClusterPosition: 0xf1,
 } as const;
 
 function idBytes(id: number): Buffer {
@@ -68,10 +92,23 @@ function simpleBlock(frame: EncodedFrame, clusterMs: number): Buffer {
 export function muxWebm(track: WebmTrack, frames: readonly EncodedFrame[]): Buffer {
   if (frames[0]?.keyFrame !== true) throw new Error('the first frame must be a keyframe');
   const header = element(ID.EBML, uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8), text(0x4282, 'webm'), uint(0x4287, 2), uint(0x4285, 2));
-  const info = element(ID.Info, uint(ID.TimecodeScale, 1_000_000), float(ID.Duration, track.durationMs), text(ID.MuxingApp, 'sluice-demo'), text(ID.WritingApp, 'sluice-demo'));
+  const info = element(
+    ID.Info,
+    uint(ID.TimecodeScale, 1_000_000),
+    float(ID.Duration, track.durationMs),
+    text(ID.MuxingApp, 'sluice-demo'),
+    text(ID.WritingApp, 'sluice-demo'),
+  );
   const tracks = element(
     ID.Tracks,
-    element(ID.TrackEntry, uint(ID.TrackNumber, 1), uint(ID.TrackUID, 1), uint(ID.TrackType, 1), text(ID.CodecID, 'V_VP8'), element(ID.Video, uint(ID.PixelWidth, track.width), uint(ID.PixelHeight, track.height))),
+    element(
+      ID.TrackEntry,
+      uint(ID.TrackNumber, 1),
+      uint(ID.TrackUID, 1),
+      uint(ID.TrackType, 1),
+      text(ID.CodecID, 'V_VP8'),
+      element(ID.Video, uint(ID.PixelWidth, track.width), uint(ID.PixelHeight, track.height)),
+    ),
   );
   const groups: EncodedFrame[][] = [];
   for (const frame of frames) {
@@ -86,12 +123,22 @@ export function muxWebm(track: WebmTrack, frames: readonly EncodedFrame[]): Buff
   const seekHead = (infoAt: number, tracksAt: number, cuesAt: number): Buffer =>
     element(
       ID.SeekHead,
-      ...([[ID.Info, infoAt], [ID.Tracks, tracksAt], [ID.Cues, cuesAt]] as const).map(([id, at]) => element(ID.Seek, element(ID.SeekID, idBytes(id)), uint(ID.SeekPosition, at, 8))),
+      ...(
+        [
+          [ID.Info, infoAt],
+          [ID.Tracks, tracksAt],
+          [ID.Cues, cuesAt],
+        ] as const
+      ).map(([id, at]) => element(ID.Seek, element(ID.SeekID, idBytes(id)), uint(ID.SeekPosition, at, 8))),
     );
   const seekSize = seekHead(0, 0, 0).length;
   let offset = seekSize + info.length + tracks.length;
   const cuePoints = clusters.map((cluster) => {
-    const point = element(ID.CuePoint, uint(ID.CueTime, cluster.start), element(ID.CueTrackPositions, uint(ID.CueTrack, 1), uint(ID.CueClusterPosition, offset, 8)));
+    const point = element(
+      ID.CuePoint,
+      uint(ID.CueTime, cluster.start),
+      element(ID.CueTrackPositions, uint(ID.CueTrack, 1), uint(ID.CueClusterPosition, offset, 8)),
+    );
     offset += cluster.bytes.length;
     return point;
   });

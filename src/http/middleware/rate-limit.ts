@@ -5,13 +5,13 @@
 import type { Context, Next } from 'koa';
 import { PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { RateLimiter } from '../../ratelimit/types.js';
+import type { RateDecision, RateLimiter } from '../../ratelimit/types.js';
 import type { AccessState } from './access-state.js';
 
 export function rateLimit(limiter: RateLimiter, logger: Logger) {
   let degraded = false;
   return async function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
-    let decision;
+    let decision: RateDecision;
     try {
       decision = await limiter.take(rateLimitKey(ctx));
       if (degraded) logger.info('rate limiter recovered');

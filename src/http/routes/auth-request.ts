@@ -11,7 +11,7 @@ import { PublicError } from '../../errors.js';
 import { authRequestLocation } from '../../contract/nginx-locations.js';
 import { canonicalizeKey } from '../../storage/key.js';
 import type { Store } from '../../storage/types.js';
-import { type AccessPipelineDeps, type AccessState } from '../middleware/access-state.js';
+import type { AccessPipelineDeps, AccessState } from '../middleware/access-state.js';
 import { authenticate, shareTokenOf, tokenCredentials } from '../middleware/authenticate.js';
 import { rawPathOf } from '../request-target.js';
 import { authorize } from '../middleware/authorize.js';
@@ -65,7 +65,7 @@ export function originalQuery(ctx: Context): string {
 }
 
 /** 400 (bad key), 404, 405, 410, 429 … all become 403: to auth_request anything else is an error. */
-async function onlyAuthRequestStatuses(ctx: Context, next: Next): Promise<void> {
+async function onlyAuthRequestStatuses(_ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (error) {

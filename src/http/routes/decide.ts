@@ -34,7 +34,6 @@ export interface DecideRouteDeps extends AccessPipelineDeps {
   readonly now?: () => number;
 }
 
-
 export function decideRoutes(deps: DecideRouteDeps): Router {
   const { config } = deps;
   // `<prefix>/<store>` → store, so the shared originalTarget resolves the raw path as files.ts does.

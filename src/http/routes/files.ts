@@ -20,19 +20,27 @@ export interface FileRouteDeps extends AccessPipelineDeps {
 export function fileRoutes(deps: FileRouteDeps): Router {
   const router = new Router();
   // @koa/router answers HEAD with the GET route.
-  router.get(`${deps.prefix}/{*rest}`, resolveTarget(deps), authenticate(deps.authenticator), ...optional(deps.rateLimit), authorize(deps), ...optional(deps.shareLinkUse), async (ctx: Context) => {
-    const { store, key, decision } = ctx.state as AccessState;
-    ctx.set(
-      downloadHeaders({
-        fileName: key.segments[key.segments.length - 1] as string,
-        attachment: ctx.query.download === '1',
-        cacheControl: store.cacheControl,
-      }),
-    );
-    // Bandwidth of the rule that allowed this; nginx applies it (also across X-Accel-Redirect) and never forwards it.
-    if (decision.limitRate !== undefined) ctx.set('X-Accel-Limit-Rate', String(decision.limitRate));
-    await deliver(ctx, store, key);
-  });
+  router.get(
+    `${deps.prefix}/{*rest}`,
+    resolveTarget(deps),
+    authenticate(deps.authenticator),
+    ...optional(deps.rateLimit),
+    authorize(deps),
+    ...optional(deps.shareLinkUse),
+    async (ctx: Context) => {
+      const { store, key, decision } = ctx.state as AccessState;
+      ctx.set(
+        downloadHeaders({
+          fileName: key.segments[key.segments.length - 1] as string,
+          attachment: ctx.query.download === '1',
+          cacheControl: store.cacheControl,
+        }),
+      );
+      // Bandwidth of the rule that allowed this; nginx applies it (also across X-Accel-Redirect) and never forwards it.
+      if (decision.limitRate !== undefined) ctx.set('X-Accel-Limit-Rate', String(decision.limitRate));
+      await deliver(ctx, store, key);
+    },
+  );
   return router;
 }
 

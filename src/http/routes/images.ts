@@ -75,7 +75,13 @@ export function imageRoutes(deps: ImageRouteDeps): Router {
   if (imageDecisionCacheOn(deps.config)) {
     // The decisions nginx caches (auth_request targets, internal): every answer is a 204.
     const internal = deps.config.nginx.internalPrefix;
-    router.get(imageDecideLocation(internal, 'imgproxy'), carriedAnswers(deps), originalMethod, resolveSigned(deps, imgproxyPrefix, ORIGINAL_REQUEST), decided(deps, prepare, 'imgproxy'));
+    router.get(
+      imageDecideLocation(internal, 'imgproxy'),
+      carriedAnswers(deps),
+      originalMethod,
+      resolveSigned(deps, imgproxyPrefix, ORIGINAL_REQUEST),
+      decided(deps, prepare, 'imgproxy'),
+    );
     router.get(
       imageDecideLocation(internal, 'native'),
       carriedAnswers(deps),
@@ -208,16 +214,23 @@ function prepareTransform(deps: ImageRouteDeps, secret: string) {
     const resultKey = cacheKey({ plan, store: store.name, key: key.value, validator, format: fixed, negotiable, download, settings });
     // Results of encrypted sources never leave the worker tier in plaintext; raw is the source itself.
     const stored = transform.resultStore !== undefined && !store.encrypted && !plan.raw;
-    const result = stored ? { key: storedResultKey({ plan, store: store.name, key: key.value, version: validator, format: fixed, negotiable, settings }), settings } : undefined;
+    const result = stored
+      ? { key: storedResultKey({ plan, store: store.name, key: key.value, version: validator, format: fixed, negotiable, settings }), settings }
+      : undefined;
     // Encrypted sources are read (and decrypted) by the worker itself, never through a URL.
     const presigned = store.kind === 's3' && !store.encrypted;
-    const source: SourceLocator = presigned ? { kind: 'url', url: await store.presignedUrl(key, 'GET') } : { kind: 'store', store: store.name, segments: key.segments };
+    const source: SourceLocator = presigned
+      ? { kind: 'url', url: await store.presignedUrl(key, 'GET') }
+      : { kind: 'store', store: store.name, segments: key.segments };
     // The worker's per-client concurrency and render budget are kept per token subject (or share
     // link). Signed imgproxy URLs carry no subject, and their key is shared by every user of the
     // host app: the client's address is what tells one user from another there.
     const client = rateLimitKey(ctx);
     const ticketExpires = Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS;
-    const ticket = signTicket({ plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: ticketExpires, client, ...(result !== undefined && { result }) }, secret);
+    const ticket = signTicket(
+      { plan, source, format: fixed, negotiable, download, cacheKey: resultKey, expires: ticketExpires, client, ...(result !== undefined && { result }) },
+      secret,
+    );
     const presignSeconds = presigned ? presignTtlOf(deps.config, store.name) : undefined;
     return {
       ticket,
@@ -269,7 +282,10 @@ function decided(deps: ImageRouteDeps, prepare: ReturnType<typeof prepareTransfo
   const facts = new Map<string, RuleFacts>();
   const factsOf = (store: string): RuleFacts => {
     let result = facts.get(store);
-    if (result === undefined) facts.set(store, (result = new RuleFacts(config.rules, store)));
+    if (result === undefined) {
+      result = new RuleFacts(config.rules, store);
+      facts.set(store, result);
+    }
     return result;
   };
   return async (ctx: Context): Promise<void> => {
@@ -325,7 +341,12 @@ function decided(deps: ImageRouteDeps, prepare: ReturnType<typeof prepareTransfo
  * the URL has left (`expires:`), `private` unless `transform.publicCache`. Without it: the
  * source store's cacheControl.
  */
-export function resultCacheControl(transform: Pick<TransformConfig, 'ttl' | 'publicCache'>, plan: Pick<TransformPlan, 'expires'>, storeCacheControl: string, now: number = Date.now()): string {
+export function resultCacheControl(
+  transform: Pick<TransformConfig, 'ttl' | 'publicCache'>,
+  plan: Pick<TransformPlan, 'expires'>,
+  storeCacheControl: string,
+  now: number = Date.now(),
+): string {
   if (transform.ttl === undefined) return storeCacheControl;
   const left = plan.expires === null ? Number.POSITIVE_INFINITY : plan.expires - Math.floor(now / 1000);
   const maxAge = Math.max(0, Math.min(transform.ttl, left));

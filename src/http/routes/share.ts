@@ -46,7 +46,8 @@ export function shareRoutes(deps: ShareRouteDeps): Router {
   router.post(base, ...caller, requireSubject, parseMint(deps), authorize(deps), async (ctx: Context) => {
     const { mint, subject } = ctx.state as MintState;
     const { token, claims } = await mintLink({ ring: deps.ring, state: deps.state, now }, mint.request, mint.scope, subject);
-    const url = mint.scope.key === undefined ? undefined : `${deps.prefix}/${claims.store}/${mint.scope.key.segments.map(encodeURIComponent).join('/')}?share=${token}`;
+    const url =
+      mint.scope.key === undefined ? undefined : `${deps.prefix}/${claims.store}/${mint.scope.key.segments.map(encodeURIComponent).join('/')}?share=${token}`;
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { id: claims.id, token, ...(url === undefined ? {} : { url }), expiresAt: new Date(claims.expiresAt * 1000).toISOString() };

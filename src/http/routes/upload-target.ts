@@ -30,7 +30,7 @@ export function resolveUploadTarget(routes: ReadonlyMap<string, ReadonlyMap<stri
 }
 
 /** auth_request knows only 2xx, 401 and 403: every other refusal the client caused becomes 403. */
-export async function onlyAuthRequestStatuses(ctx: Context, next: Next): Promise<void> {
+export async function onlyAuthRequestStatuses(_ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (error) {

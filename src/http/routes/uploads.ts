@@ -40,7 +40,10 @@ export interface UploadRouteDeps extends AccessPipelineDeps {
 const MAX_BODY_BYTES = 256 * 1024;
 
 const completeSchema = z.strictObject({
-  parts: z.array(z.strictObject({ partNumber: z.number().int().min(1), etag: z.string().min(1).max(200) })).min(1).max(10_000),
+  parts: z
+    .array(z.strictObject({ partNumber: z.number().int().min(1), etag: z.string().min(1).max(200) }))
+    .min(1)
+    .max(10_000),
 });
 
 export function uploadRoutes(deps: UploadRouteDeps): Router {
@@ -62,25 +65,31 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
   const caller = [authenticate(deps.authenticator, tokenCredentials), requireToken, ...optional(deps.rateLimit)];
   const router = new Router();
 
-  router.post(base, ...caller, async (ctx: Context, next: Next) => {
-    const request = parseUploadRequest(await readJsonBody(ctx, MAX_BODY_BYTES), settings);
-    const store = deps.stores.get(request.store);
-    if (fsStores.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
-    if (encrypted.has(request.store)) throw badRequest(`encrypted stores take PUT ${base}/encrypted/<store>/<key>`);
-    if (store === undefined || !presigned.has(request.store)) throw notFound('unknown store');
-    const state = ctx.state as UploadState;
-    state.store = store;
-    state.key = request.key;
-    state.action = 'write';
-    state.upload = request;
-    await next();
-  }, authorize(deps), async (ctx: Context) => {
-    const state = ctx.state as UploadState;
-    const plan = await service.plan(state.upload, uploaderFor(state.store.name), state.subject.id as string);
-    ctx.status = 201;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = plan;
-  });
+  router.post(
+    base,
+    ...caller,
+    async (ctx: Context, next: Next) => {
+      const request = parseUploadRequest(await readJsonBody(ctx, MAX_BODY_BYTES), settings);
+      const store = deps.stores.get(request.store);
+      if (fsStores.has(request.store)) throw badRequest(`fs stores take PUT ${base}/fs/<store>/<key>`);
+      if (encrypted.has(request.store)) throw badRequest(`encrypted stores take PUT ${base}/encrypted/<store>/<key>`);
+      if (store === undefined || !presigned.has(request.store)) throw notFound('unknown store');
+      const state = ctx.state as UploadState;
+      state.store = store;
+      state.key = request.key;
+      state.action = 'write';
+      state.upload = request;
+      await next();
+    },
+    authorize(deps),
+    async (ctx: Context) => {
+      const state = ctx.state as UploadState;
+      const plan = await service.plan(state.upload, uploaderFor(state.store.name), state.subject.id as string);
+      ctx.status = 201;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = plan;
+    },
+  );
 
   router.post(`${base}/:id/complete`, ...caller, async (ctx: Context) => {
     const parsed = completeSchema.safeParse(await readJsonBody(ctx, MAX_BODY_BYTES));
@@ -95,31 +104,44 @@ export function uploadRoutes(deps: UploadRouteDeps): Router {
     ctx.status = 204;
     ctx.set('Cache-Control', 'no-store');
   });
-  router.put(`${deps.config.prefix}/_uploads/fs/{*rest}`, resolveUploadTarget(fsTarget, (ctx) => ctx.req.url ?? ''), ...caller, authorize(deps), async (ctx: Context) => {
-    const { store, key } = ctx.state as AccessState;
-    const bodyFile = ctx.get(BODY_FILE_HEADER);
-    if (bodyFile === '') throw new PublicError(400, 'missing request body');
-    const size = await finalizeFsUpload(store, key, bodyFile, settings.maxBytes);
-    ctx.status = 201;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { store: store.name, key: key.value, size };
-  });
+  router.put(
+    `${deps.config.prefix}/_uploads/fs/{*rest}`,
+    resolveUploadTarget(fsTarget, (ctx) => ctx.req.url ?? ''),
+    ...caller,
+    authorize(deps),
+    async (ctx: Context) => {
+      const { store, key } = ctx.state as AccessState;
+      const bodyFile = ctx.get(BODY_FILE_HEADER);
+      if (bodyFile === '') throw new PublicError(400, 'missing request body');
+      const size = await finalizeFsUpload(store, key, bodyFile, settings.maxBytes);
+      ctx.status = 201;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { store: store.name, key: key.value, size };
+    },
+  );
 
   // nginx's auth_request subrequest: the client's raw request line arrives in X-Original-URI.
-  router.get(uploadAuthLocation(deps.config.nginx.internalPrefix), onlyAuthRequestStatuses, resolveUploadTarget(anyTarget, (ctx) => ctx.get('X-Original-URI')), ...caller, authorize(deps), async (ctx: Context) => {
-    if (ctx.get('X-Original-Method') !== 'PUT') throw new PublicError(403, 'forbidden');
-    const { store, key, subject } = ctx.state as AccessState;
-    if (store.encrypted) {
-      // fs: the worker's link() is write-once by itself. s3: hold the key while the upload runs;
-      // the worker refuses a key that already exists (409).
-      if (store.kind === 's3' && !(await reservations.reserve(`key:${store.name}/${key.value}`, subject.id as string, pendingReservationSeconds(settings)))) {
-        throw new PublicError(409, 'key already written');
+  router.get(
+    uploadAuthLocation(deps.config.nginx.internalPrefix),
+    onlyAuthRequestStatuses,
+    resolveUploadTarget(anyTarget, (ctx) => ctx.get('X-Original-URI')),
+    ...caller,
+    authorize(deps),
+    async (ctx: Context) => {
+      if (ctx.get('X-Original-Method') !== 'PUT') throw new PublicError(403, 'forbidden');
+      const { store, key, subject } = ctx.state as AccessState;
+      if (store.encrypted) {
+        // fs: the worker's link() is write-once by itself. s3: hold the key while the upload runs;
+        // the worker refuses a key that already exists (409).
+        if (store.kind === 's3' && !(await reservations.reserve(`key:${store.name}/${key.value}`, subject.id as string, pendingReservationSeconds(settings)))) {
+          throw new PublicError(409, 'key already written');
+        }
+        ctx.set(CRYPT_TICKET_HEADER, signCryptTicket({ op: 'write', store: store.name, segments: key.segments }, workerSecret));
       }
-      ctx.set(CRYPT_TICKET_HEADER, signCryptTicket({ op: 'write', store: store.name, segments: key.segments }, workerSecret));
-    }
-    ctx.status = 204;
-    ctx.set('Cache-Control', 'no-store');
-  });
+      ctx.status = 204;
+      ctx.set('Cache-Control', 'no-store');
+    },
+  );
   return router;
 }
 
@@ -129,7 +151,10 @@ interface UploadState extends AccessState {
 
 /** The stores that accept uploads (uploads.stores, default: every store), by how their bytes
  * arrive: presigned URLs, a body file nginx wrote, or through the worker (encrypted stores). */
-function uploadStores(config: SluiceConfig, stores: ReadonlyMap<string, Store>): { presigned: Map<string, Store>; nginxBody: Map<string, Store>; encrypted: Set<string> } {
+function uploadStores(
+  config: SluiceConfig,
+  stores: ReadonlyMap<string, Store>,
+): { presigned: Map<string, Store>; nginxBody: Map<string, Store>; encrypted: Set<string> } {
   const presigned = new Map<string, Store>();
   const nginxBody = new Map<string, Store>();
   const encrypted = new Set<string>();

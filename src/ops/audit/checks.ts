@@ -55,7 +55,11 @@ export async function checkPublicAccessBlock(client: AuditClient, bucket: string
       // (Swift s3api: a bucket listing) that parses to an empty configuration.
       if (flags.every((f) => f === undefined)) return unsupported('public-access-block', 'the server answered without a PublicAccessBlockConfiguration');
       const missing = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'].filter((_, i) => flags[i] !== true);
-      return result('public-access-block', missing.map((m) => `${m} is off`), 'public-access block present');
+      return result(
+        'public-access-block',
+        missing.map((m) => `${m} is off`),
+        'public-access block present',
+      );
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchPublicAccessBlockConfiguration') {
         return result('public-access-block', ['no public-access block configured'], 'missing');

@@ -62,7 +62,10 @@ export async function verifyMigration(options: VerifyOptions): Promise<VerifyRep
                 if (stored !== entry.sha256) throw new Error(`content mismatch: object hashes to ${stored}, manifest says ${entry.sha256}`);
               }
               const sourcePath = path.join(options.root, ...entry.key.split('/'));
-              const exists = await fsp.access(sourcePath).then(() => true, () => false);
+              const exists = await fsp.access(sourcePath).then(
+                () => true,
+                () => false,
+              );
               if (exists && (await hashFile(sourcePath, taskSignal)) !== entry.sha256) throw new Error('source changed since it was migrated');
             } catch (error) {
               if (signal.aborted) return;

@@ -30,7 +30,12 @@ export async function extendCanvas(frame: Frame, plan: TransformPlan, geometry: 
   }
   const pad = plan.padding;
   if (pad === null) return result;
-  const sides = { top: scaled(pad.top, geometry.dprScale), right: scaled(pad.right, geometry.dprScale), bottom: scaled(pad.bottom, geometry.dprScale), left: scaled(pad.left, geometry.dprScale) };
+  const sides = {
+    top: scaled(pad.top, geometry.dprScale),
+    right: scaled(pad.right, geometry.dprScale),
+    bottom: scaled(pad.bottom, geometry.dprScale),
+    left: scaled(pad.left, geometry.dprScale),
+  };
   if (sides.top + sides.right + sides.bottom + sides.left === 0) return result;
   return toFrame(fromFrame(result).extend({ ...sides, background: TRANSPARENT }));
 }

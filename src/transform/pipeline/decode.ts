@@ -70,7 +70,12 @@ export async function smartCropRect(reader: SourceReader, within: Rect, width: n
   const h = Math.min(height, within.height);
   // extract() after autoOrient() makes sharp orient first, so `within` is in the oriented frame
   const { info } = await decoding(() =>
-    open(reader).extract(within).resize(w, h, { fit: 'cover', position: 'attention', withoutReduction: true }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true }),
+    open(reader)
+      .extract(within)
+      .resize(w, h, { fit: 'cover', position: 'attention', withoutReduction: true })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
   );
   return { left: within.left + Math.abs(info.cropOffsetLeft ?? 0), top: within.top + Math.abs(info.cropOffsetTop ?? 0), width: w, height: h };
 }

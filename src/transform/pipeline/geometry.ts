@@ -51,7 +51,7 @@ function calcScale(srcW: number, srcH: number, plan: TransformPlan): Scales {
 
   if (wshrink !== 1 || hshrink !== 1) {
     let type = plan.resizingType;
-    if (type === 'auto') type = (srcW >= srcH) === (dstW >= dstH) ? 'fill' : 'fit'; // same orientation: fill
+    if (type === 'auto') type = srcW >= srcH === dstW >= dstH ? 'fill' : 'fit'; // same orientation: fill
     if (plan.width === 0 && type !== 'force') wshrink = hshrink;
     else if (plan.height === 0 && type !== 'force') hshrink = wshrink;
     else if (type === 'fit') wshrink = hshrink = Math.max(wshrink, hshrink);

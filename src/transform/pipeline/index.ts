@@ -45,7 +45,8 @@ async function renderSteps(source: Buffer, plan: TransformPlan, options: RenderO
   const info = await inspectSource(source);
   const frames = options.frames ?? framesToRender(info, options.limits, writesAnimation(options.format));
   assertWithinLimits(info, options.limits, frames);
-  const readers = frames > 1 ? await frameReaders(source, info, frames, options) : [{ source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate }];
+  const readers =
+    frames > 1 ? await frameReaders(source, info, frames, options) : [{ source, info, input: decodeOptions(options.limits), autoRotate: plan.autoRotate }];
   const reader = readers[0] as SourceReader;
 
   const trimmed = plan.trim === null ? null : await trimRect(reader, plan.trim);
@@ -53,7 +54,9 @@ async function renderSteps(source: Buffer, plan: TransformPlan, options: RenderO
   const quarterTurn = plan.rotate % 180 === 90;
   const maxSide = Math.min(options.limits.maxResultDimension, FORMAT_MAX_DIMENSION[options.format]);
   // Every frame of an animation is a result: frames × area stays within the result limits
-  const maxPixels = Math.floor(Math.min(options.limits.maxResultPixels, options.limits.formatMaxResultPixels[options.format] ?? Number.POSITIVE_INFINITY) / frames);
+  const maxPixels = Math.floor(
+    Math.min(options.limits.maxResultPixels, options.limits.formatMaxResultPixels[options.format] ?? Number.POSITIVE_INFINITY) / frames,
+  );
   const geometry = computeGeometry(quarterTurn ? swap(base) : base, plan, maxSide, maxPixels);
   assertResultWithin(outputSize(geometry, plan), maxSide, maxPixels);
 

@@ -40,7 +40,11 @@ export function exifTextTags(exif: Buffer | null): Record<string, string> {
     const at = length <= 4 ? entry + 8 : u32(entry + 8);
     if (at + length > tiff.length) continue;
     // NUL ends a value; Copyright may hold two (photographer, editor)
-    const value = tiff.toString('utf8', at, at + length).split('\0').filter((part) => part.trim() !== '').join('; ');
+    const value = tiff
+      .toString('utf8', at, at + length)
+      .split('\0')
+      .filter((part) => part.trim() !== '')
+      .join('; ');
     if (value !== '') tags[name] = value;
   }
   return tags;

@@ -26,7 +26,15 @@ function offset(value: number, dimension: number, scale: number): number {
  * the named edge; `fp` centres the box on the focus point. With `allowOverflow` the box may hang
  * over the edges (watermarks); otherwise it is kept inside.
  */
-export function calcPosition(width: number, height: number, innerWidth: number, innerHeight: number, gravity: Gravity, offsetScale: number, allowOverflow: boolean): { left: number; top: number } {
+export function calcPosition(
+  width: number,
+  height: number,
+  innerWidth: number,
+  innerHeight: number,
+  gravity: Gravity,
+  offsetScale: number,
+  allowOverflow: boolean,
+): { left: number; top: number } {
   let left: number;
   let top: number;
   if (gravity.type === 'fp') {
@@ -67,7 +75,7 @@ function anchor(type: GravityType): { point: Vector; signs: Vector } {
 function compassAt([x, y]: Vector): GravityType {
   const vertical = y === 0 ? 'no' : y === 1 ? 'so' : '';
   const horizontal = x === 1 ? 'ea' : x === 0 ? 'we' : '';
-  return ((vertical + horizontal) || 'ce') as GravityType;
+  return (vertical + horizontal || 'ce') as GravityType;
 }
 
 /**

@@ -20,7 +20,9 @@ export async function applyWatermark(frame: Frame, watermark: Watermark | null, 
   if (watermark === null || image === null) return frame;
   const mark = await prepareMark(frame, watermark, image);
   const layer: Layer | null =
-    watermark.position === 're' ? { mark: await spaced(mark, watermark, frame, dprScale), left: 0, top: 0, tile: true } : placed(frame, mark, watermark, dprScale);
+    watermark.position === 're'
+      ? { mark: await spaced(mark, watermark, frame, dprScale), left: 0, top: 0, tile: true }
+      : placed(frame, mark, watermark, dprScale);
   if (layer === null) return frame;
   const { data, width, height, channels } = layer.mark;
   return toFrame(fromFrame(frame).composite([{ input: data, raw: { width, height, channels }, left: layer.left, top: layer.top, tile: layer.tile }]));
@@ -31,7 +33,9 @@ export async function applyWatermark(frame: Frame, watermark: Watermark | null, 
  * above 1 is read as 1: a mark larger than the result would only be cropped, at any cost.
  */
 async function prepareMark(frame: Frame, watermark: Watermark, image: Buffer): Promise<Frame> {
-  let loaded = bounded(sharp(image, { limitInputPixels: MAX_WATERMARK_PIXELS })).toColourspace('srgb').ensureAlpha();
+  let loaded = bounded(sharp(image, { limitInputPixels: MAX_WATERMARK_PIXELS }))
+    .toColourspace('srgb')
+    .ensureAlpha();
   if (watermark.scale > 0) {
     const scale = Math.min(watermark.scale, 1);
     const width = Math.max(1, Math.round(frame.width * scale));
@@ -58,14 +62,21 @@ function placed(frame: Frame, mark: Frame, watermark: Watermark, dprScale: numbe
 async function spaced(mark: Frame, watermark: Watermark, frame: Frame, dprScale: number): Promise<Frame> {
   // Beyond twice the image a gap already pushes every other copy out of it: capped there, the
   // picture is the same and the padded tile stays small.
-  const gap = (value: number, dimension: number): number => Math.min(2 * dimension, Math.max(0, Math.abs(value) >= 1 ? Math.round(value * dprScale) : Math.round(dimension * value)));
+  const gap = (value: number, dimension: number): number =>
+    Math.min(2 * dimension, Math.max(0, Math.abs(value) >= 1 ? Math.round(value * dprScale) : Math.round(dimension * value)));
   const x = gap(watermark.x, frame.width);
   const y = gap(watermark.y, frame.height);
   const padded =
     x + y === 0
       ? mark
       : await toFrame(
-          fromFrame(mark).extend({ left: Math.floor(x / 2), right: x - Math.floor(x / 2), top: Math.floor(y / 2), bottom: y - Math.floor(y / 2), background: { r: 0, g: 0, b: 0, alpha: 0 } }),
+          fromFrame(mark).extend({
+            left: Math.floor(x / 2),
+            right: x - Math.floor(x / 2),
+            top: Math.floor(y / 2),
+            bottom: y - Math.floor(y / 2),
+            background: { r: 0, g: 0, b: 0, alpha: 0 },
+          }),
         );
   // a tile may not exceed the image it covers
   return cropFrame(padded, 0, 0, Math.min(padded.width, frame.width), Math.min(padded.height, frame.height));

@@ -28,7 +28,8 @@ export async function cryptRead(ctx: Context, deps: CryptReadDeps): Promise<void
   const plaintext = decryptingStore(store, deps.keys, {
     perRequest: true,
     // Damage found after the headers went out only cuts the connection: this is its one log line.
-    onIntegrityFailure: (failure) => deps.integrity(failure, { requestId: ctx.state.requestId as string | undefined, use: 'read', afterHeaders: ctx.res.headersSent }),
+    onIntegrityFailure: (failure) =>
+      deps.integrity(failure, { requestId: ctx.state.requestId as string | undefined, use: 'read', afterHeaders: ctx.res.headersSent }),
   });
   try {
     await deliverStream(ctx, plaintext, key);

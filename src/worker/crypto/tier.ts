@@ -35,14 +35,27 @@ export async function createCryptTier(
   const keys = (id: string): DataKey | undefined => keyring.get(id);
   const uploadStores = new Set(config.uploads.enabled ? (config.uploads.stores ?? Object.keys(config.stores)) : []);
   const writers = new Map([...stores].filter(([name, store]) => store.encrypted && uploadStores.has(name)));
-  initIntegrityCounter(observers.integrityFailures, encrypted.map(([name]) => name));
+  initIntegrityCounter(
+    observers.integrityFailures,
+    encrypted.map(([name]) => name),
+  );
   const integrity = createIntegrityReporter(observers.logger, observers.integrityFailures);
-  const routes = cryptRoutes({ secret, stores, keys, integrity, writers, currentKey: () => keyring.current, chunkSize: config.encryption.chunkSize, maxBytes: config.uploads.maxBytes });
+  const routes = cryptRoutes({
+    secret,
+    stores,
+    keys,
+    integrity,
+    writers,
+    currentKey: () => keyring.current,
+    chunkSize: config.encryption.chunkSize,
+    maxBytes: config.uploads.maxBytes,
+  });
   // A fresh view per fetch: the source's stat and read then share one header fetch.
   const sourceStore: SourceStoreLookup = (name) => {
     const store = stores.get(name);
-    return store?.encrypted ? decryptingStore(store, keys, { perRequest: true, onIntegrityFailure: (failure) => integrity(failure, { use: 'transform-source' }) }) : store;
+    return store?.encrypted
+      ? decryptingStore(store, keys, { perRequest: true, onIntegrityFailure: (failure) => integrity(failure, { use: 'transform-source' }) })
+      : store;
   };
   return { routes, sourceStore };
 }
-

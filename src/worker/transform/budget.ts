@@ -4,7 +4,7 @@
 // inventing new URLs (a fresh `cb:` each time) runs dry and gets 429 with Retry-After.
 import { PublicError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { RateLimiter } from '../../ratelimit/types.js';
+import type { RateDecision, RateLimiter } from '../../ratelimit/types.js';
 
 export interface RenderBudget {
   /** Spends one render of `client`'s budget; throws PublicError(429) when there is none left. */
@@ -22,7 +22,7 @@ export function createRenderBudget(limiter: RateLimiter, logger: Logger, onExhau
   let degraded = false;
   return {
     async spend(client: string): Promise<void> {
-      let decision;
+      let decision: RateDecision;
       try {
         decision = await limiter.take(KEY_PREFIX + client);
         if (degraded) logger.info('render budget store recovered');

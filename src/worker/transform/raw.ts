@@ -23,7 +23,10 @@ const RASTER: readonly Signature[] = [
 
 /** SVG is recognized so it gets its name and type, and is never shown inline (scripts). */
 function isSvg(head: Buffer): boolean {
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(text);
 }
 

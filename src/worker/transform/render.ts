@@ -19,7 +19,11 @@ export function createRenderer(config: WorkerConfig, watermark: Buffer | null): 
       return { data: source, format: probe.format };
     }
     const animated = probe.pages > 1 && config.limits.maxFrames > 1;
-    const format = decideFormat(ticket.plan, { fixed: ticket.format, negotiable: ticket.negotiable ?? [] }, { format: probe.format, animated, hasAlpha: probe.hasAlpha });
+    const format = decideFormat(
+      ticket.plan,
+      { fixed: ticket.format, negotiable: ticket.negotiable ?? [] },
+      { format: probe.format, animated, hasAlpha: probe.hasAlpha },
+    );
     const frames = framesToRender(probe, config.limits, writesAnimation(format));
     assertWithinLimits(probe, config.limits, frames);
     const result = await renderImage(source, ticket.plan, {

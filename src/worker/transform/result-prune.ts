@@ -30,14 +30,18 @@ export async function pruneS3Results(client: S3Client, store: S3StoreConfig, set
   let batch: string[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0 || options.dryRun) return;
-    const answer = await client.send(withContentMd5(new DeleteObjectsCommand({ Bucket: store.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+    const answer = await client.send(
+      withContentMd5(new DeleteObjectsCommand({ Bucket: store.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+    );
     const failed = answer.Errors ?? [];
     if (failed.length > 0) throw new Error(`${failed.length} results could not be deleted (first: ${failed[0]?.Key ?? '?'}: ${failed[0]?.Code ?? 'error'})`);
     batch = [];
   };
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: settings.prefix, ...(token !== undefined && { ContinuationToken: token }) }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: store.bucket, Prefix: settings.prefix, ...(token !== undefined && { ContinuationToken: token }) }),
+    );
     for (const object of page.Contents ?? []) {
       if (object.Key === undefined || object.LastModified === undefined || object.LastModified >= options.olderThan) continue;
       options.onResult({ name: object.Key, lastModified: object.LastModified });

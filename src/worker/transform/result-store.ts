@@ -84,13 +84,19 @@ async function s3ResultStore(store: S3StoreConfig, settings: ResultStoreConfig, 
     async keep(key, result) {
       // One PutObject: S3's ETag is the MD5 of the bytes (or what SSE makes of it), and whatever it
       // is, the PUT's answer names the ETag every later GET of the object carries.
-      const put = await client.send(new PutObjectCommand({ ...at(key), Body: result.data, ContentType: result.contentType, Metadata: { [FORMAT_META]: result.format } }));
+      const put = await client.send(
+        new PutObjectCommand({ ...at(key), Body: result.data, ContentType: result.contentType, Metadata: { [FORMAT_META]: result.format } }),
+      );
       return put.ETag;
     },
     async redirect(key, found, disposition) {
       // Type and name are signed into the URL: S3 answers with exactly these, and nginx keeps them
       // with the body when it caches the answer.
-      const command = new GetObjectCommand({ ...at(key), ResponseContentType: found.contentType, ...(disposition !== undefined && { ResponseContentDisposition: disposition }) });
+      const command = new GetObjectCommand({
+        ...at(key),
+        ResponseContentType: found.contentType,
+        ...(disposition !== undefined && { ResponseContentDisposition: disposition }),
+      });
       const url = await getSignedUrl(client, command, { expiresIn: store.presignTtlSeconds });
       return { location: imageResultLocation(internal), headers: { [RESULT_PATH_HEADER]: splitPresignedUrl(url, origin) } };
     },
@@ -139,7 +145,10 @@ function fsResultStore(store: FsStoreConfig, settings: ResultStoreConfig, intern
     async redirect(key, found, disposition) {
       const name = resultObjectName('', key);
       // nginx's static handler keeps a Content-Type the redirecting answer set; the name too.
-      return { location: `${imageResultFsLocation(internal)}${name}`, headers: { 'Content-Type': found.contentType, ...(disposition !== undefined && { 'Content-Disposition': disposition }) } };
+      return {
+        location: `${imageResultFsLocation(internal)}${name}`,
+        headers: { 'Content-Type': found.contentType, ...(disposition !== undefined && { 'Content-Disposition': disposition }) },
+      };
     },
   };
 }

@@ -31,7 +31,9 @@ export function createSourceFetcher(storeFor: SourceStoreLookup, allowedOrigins:
       const timeout = AbortSignal.timeout(limits.timeoutMs);
       const signal = clientSignal === undefined ? timeout : AbortSignal.any([timeout, clientSignal]);
       try {
-        return source.kind === 'store' ? await fromStore(storeFor, source, limits.maxBytes, signal) : await fromUrl(allowedOrigins, source.url, limits.maxBytes, signal);
+        return source.kind === 'store'
+          ? await fromStore(storeFor, source, limits.maxBytes, signal)
+          : await fromUrl(allowedOrigins, source.url, limits.maxBytes, signal);
       } catch (error) {
         if (!signal.aborted || error instanceof PublicError) throw error;
         throw timeout.aborted ? timedOut() : new PublicError(499, 'client closed request');
@@ -40,7 +42,12 @@ export function createSourceFetcher(storeFor: SourceStoreLookup, allowedOrigins:
   };
 }
 
-async function fromStore(storeFor: SourceStoreLookup, source: Extract<SourceLocator, { kind: 'store' }>, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+async function fromStore(
+  storeFor: SourceStoreLookup,
+  source: Extract<SourceLocator, { kind: 'store' }>,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
   const store = storeFor(source.store);
   if (store === undefined) throw notFound('source not allowed');
   const key = { segments: source.segments, value: source.segments.join('/') };
