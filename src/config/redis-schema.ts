@@ -1,21 +1,12 @@
 // Where shared state lives: one Redis, a Sentinel-watched primary, or a Redis Cluster. `redisUrl`
 // (schema.ts) stays as the shorthand for `redis: { url }`; src/state/settings.ts reads both.
 import { z } from 'zod';
+import { commaList } from './comma-list.js';
 
 const hostPort = z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'a host:port address such as 10.0.0.5:26379');
 
 /** One address, comma-separated addresses (the environment's form) or a list. */
-const hostList = z
-  .union([z.string(), z.array(z.unknown())], { error: 'host:port addresses, comma-separated or a list' })
-  .transform((value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((v) => v.trim())
-          .filter((v) => v !== '')
-      : value,
-  )
-  .pipe(z.array(hostPort).min(1, 'list at least one host:port address'));
+const hostList = commaList(hostPort, 'host:port addresses, comma-separated or a list').refine((list) => list.length > 0, 'list at least one host:port address');
 
 const SHAPES = 'exactly one of `url`, `sentinels` (with `name`) or `nodes`';
 

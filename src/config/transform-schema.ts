@@ -2,22 +2,13 @@
 import { z } from 'zod';
 import { resolveOptionName } from '../transform/options/table.js';
 import { presetProblems } from '../transform/presets.js';
+import { commaList } from './comma-list.js';
 import { decisionCacheSchema } from './decision-cache-schema.js';
 
 const hexString = z.string({ error: 'a hex string' }).regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be a non-empty hex string with an even number of digits');
 
 /** One value, a comma-separated list (imgproxy's IMGPROXY_KEYS style) or an array. */
-const hexList = z
-  .union([z.string(), z.array(z.unknown())], { error: 'a hex string or a list of them' })
-  .transform((value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((v) => v.trim())
-          .filter((v) => v !== '')
-      : value,
-  )
-  .pipe(z.array(hexString));
+const hexList = commaList(hexString, 'a hex string or a list of them');
 
 const urlPrefix = z.string().regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'a URL prefix such as /img');
 

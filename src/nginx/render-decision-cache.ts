@@ -252,36 +252,20 @@ function imageMaps(): string[] {
   ];
 }
 
+/** A map over the Cookie header with fixed entries. */
+function cookieMap(variable: string, entries: readonly string[]): string[] {
+  return [`map $http_cookie ${variable} {`, ...entries.map((entry) => `    ${entry};`), '}'];
+}
+
 /** The session cookie: cacheable only when it appears once, unquoted, as a plain JWS. */
 function cookieMaps(cookie: string | undefined): string[] {
   if (cookie === undefined) {
     // The app reads no cookie: none is part of the decision.
-    return [
-      `map $http_cookie ${V.cookieSkip} {`,
-      '    default 0;',
-      '}',
-      `map $http_cookie ${V.cookieToken} {`,
-      '    default "";',
-      '}',
-      `map $http_cookie ${V.cookieSig} {`,
-      '    default "";',
-      '}',
-    ];
+    return [...cookieMap(V.cookieSkip, ['default 0']), ...cookieMap(V.cookieToken, ['default ""']), ...cookieMap(V.cookieSig, ['default ""'])];
   }
   if (!/^[A-Za-z0-9_-]+$/.test(cookie)) {
     // A name the maps cannot match safely: any request with cookies is decided by the app.
-    return [
-      `map $http_cookie ${V.cookieSkip} {`,
-      '    "" 0;',
-      '    default 1;',
-      '}',
-      `map $http_cookie ${V.cookieToken} {`,
-      '    default "";',
-      '}',
-      `map $http_cookie ${V.cookieSig} {`,
-      '    default "";',
-      '}',
-    ];
+    return [...cookieMap(V.cookieSkip, ['"" 0', 'default 1']), ...cookieMap(V.cookieToken, ['default ""']), ...cookieMap(V.cookieSig, ['default ""'])];
   }
   const once = `(?:^|;\\s*)${cookie}=(${JWS})\\s*(?:;|$)`;
   return [

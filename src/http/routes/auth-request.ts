@@ -7,6 +7,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Credentials } from '../../auth/types.js';
+import { onlyAuthRequestStatuses } from '../middleware/auth-request-statuses.js';
 import { PublicError } from '../../errors.js';
 import { authRequestLocation } from '../../contract/nginx-locations.js';
 import { canonicalizeKey } from '../../storage/key.js';
@@ -62,18 +63,6 @@ export function originalQuery(ctx: Context): string {
   const uri = ctx.get('X-Original-URI');
   const query = uri.indexOf('?');
   return query < 0 ? '' : uri.slice(query + 1);
-}
-
-/** 400 (bad key), 404, 405, 410, 429 … all become 403: to auth_request anything else is an error. */
-async function onlyAuthRequestStatuses(_ctx: Context, next: Next): Promise<void> {
-  try {
-    await next();
-  } catch (error) {
-    if (error instanceof PublicError && error.status !== 401 && error.status < 500) {
-      throw new PublicError(403, 'forbidden', {}, error);
-    }
-    throw error;
-  }
 }
 
 /** The original request's raw path (never nginx's normalized $uri) → store + canonical key. */

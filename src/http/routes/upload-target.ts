@@ -6,7 +6,7 @@
 //     encrypts and writes it (the auth answer carries the worker's ticket).
 // The paths are the contract's (src/contract/nginx-locations.ts).
 import type { Context, Middleware, Next } from 'koa';
-import { notFound, PublicError } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { Store } from '../../storage/types.js';
 import type { AccessState } from '../middleware/access-state.js';
 import { rawPathOf, storeTargetOf } from '../request-target.js';
@@ -27,14 +27,4 @@ export function resolveUploadTarget(routes: ReadonlyMap<string, ReadonlyMap<stri
     state.action = 'write';
     await next();
   };
-}
-
-/** auth_request knows only 2xx, 401 and 403: every other refusal the client caused becomes 403. */
-export async function onlyAuthRequestStatuses(_ctx: Context, next: Next): Promise<void> {
-  try {
-    await next();
-  } catch (error) {
-    if (error instanceof PublicError && error.status !== 401 && error.status < 500) throw new PublicError(403, 'forbidden', {}, error);
-    throw error;
-  }
 }
