@@ -13,6 +13,7 @@ import { createPolicyEngine } from './policy/engine.js';
 import { openSharedState } from './state/shared-state.js';
 import { createAccessControl } from './http/access-control.js';
 import { createStores } from './storage/registry.js';
+import type { Store } from './storage/types.js';
 import { withEncryptedDelivery } from './crypto/app-store.js';
 import { drain } from './http/drain.js';
 import { appAddress, exposedAppWarning } from './nginx/app-address.js';
@@ -37,7 +38,7 @@ export interface StartOptions {
 
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createBufferedLogger(config.logLevel);
-  const stores = withEncryptedDelivery(await createStores(config), config);
+  const stores = withoutResultStore(withEncryptedDelivery(await createStores(config), config), config);
   const tokenAuthenticator = await createJwtAuthenticator(config.auth);
   // Redis (url, Sentinel or Cluster) or memory; waits once for Redis to be ready.
   const state = await openSharedState(config, logger);
@@ -90,4 +91,14 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
       await flushLogger(logger); // no audit line of a finished request is lost on shutdown
     },
   };
+}
+
+/**
+ * The result store (transform.resultStore) holds private derivatives that only the worker reaches,
+ * after the app allowed the image URL: no route of the app serves it, whatever the rules say.
+ */
+function withoutResultStore(stores: ReadonlyMap<string, Store>, config: SluiceConfig): ReadonlyMap<string, Store> {
+  const name = config.transform.resultStore?.store;
+  if (name === undefined) return stores;
+  return new Map([...stores].filter(([storeName]) => storeName !== name));
 }

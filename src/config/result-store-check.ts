@@ -1,7 +1,7 @@
 // Cross-setting checks of transform.resultStore (start-up): results are private derivatives of
 // private sources, so the store holding them must be plain (nginx reads it directly) and must not
-// be reachable any other way. An explicit way in is refused; a `*` rule only warrants a warning,
-// because its key patterns may well keep the result prefix out (see docs/transforms.md).
+// be reachable any other way: a rule naming it is refused, and the app serves no route for it
+// (server.ts), so rules for every store (`*`) do not reach it either.
 
 /** What the checks read: a structural slice of SluiceConfig (no import of the full schema). */
 export interface ResultStoreCheckInput {
@@ -33,15 +33,4 @@ export function resultStoreIssues(config: ResultStoreCheckInput): ResultStoreIss
       issues.push({ path: ['rules', index, 'store'], message: `names the result store "${settings.store}": results are private, no rule may reach them` });
   }
   return issues;
-}
-
-/** Worth a start-up warning: rules for every store (`*`) also apply to the result store. */
-export function resultStoreWarnings(config: ResultStoreCheckInput): string[] {
-  const settings = config.transform.resultStore;
-  if (settings === undefined) return [];
-  const wide = config.rules.filter((rule) => rule.store === '*').map((rule, index) => rule.id ?? `#${index}`);
-  if (wide.length === 0) return [];
-  return [
-    `transform.resultStore: rules for every store (${wide.join(', ')}) also apply to store "${settings.store}"; give the result store a store of its own that no rule reaches, or make sure their key patterns cannot match "${settings.prefix}"`,
-  ];
 }

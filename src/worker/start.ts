@@ -25,7 +25,6 @@ import { openSharedState } from '../state/shared-state.js';
 import { createRenderBudget } from './transform/budget.js';
 import { createResultStore } from './transform/result-store.js';
 import { renderSettingsDigest } from '../transform/result-key.js';
-import { resultStoreWarnings } from '../config/result-store-check.js';
 
 export interface RunningWorker {
   readonly address: string;
@@ -73,7 +72,6 @@ export async function startWorker(config: SluiceConfig, options: WorkerStartOpti
   const state = await openSharedState(config, logger);
   const budget = createRenderBudget(createRateLimiter(budgetSettings(worker), state), logger, () => metrics.refused.inc({ reason: 'budget' }));
   const resultStore = await createResultStore(config);
-  for (const warning of resultStoreWarnings(config)) logger.warn(warning);
   const app = createWorkerApp({
     secret,
     requestTimeoutMs: worker.requestTimeoutMs,

@@ -221,7 +221,11 @@ describe('a result in the shared result store × a user without access', () => {
       {
         stores: { photos: { type: 'fs', root: path.join(base, 'photos') }, results: { type: 'fs', root: resultsRoot } },
         auth: testAuthConfig,
-        rules: [{ id: 'staff-transforms', store: 'photos', key: '*rest', actions: ['transform'], when: [{ claim: 'groups', contains: 'staff' }] }],
+        rules: [
+          { id: 'staff-transforms', store: 'photos', key: '*rest', actions: ['transform'], when: [{ claim: 'groups', contains: 'staff' }] },
+          // A rule for every store: it must still not open the result store.
+          { id: 'admins-everything', store: '*', key: '*rest', when: [{ claim: 'groups', contains: 'admin' }] },
+        ],
         transform: { enabled: true, keys: [KEY], salts: [SALT], resultStore: { store: 'results' } },
         worker: { secret: 'attack-worker-secret-0123456789abcdef0123', concurrency: 1, negotiate: false },
       },
@@ -253,7 +257,15 @@ describe('a result in the shared result store × a user without access', () => {
     // The store's internal locations are not reachable from outside, nor through the download route.
     const internal = await request(shared.port, `/_sluice/img-result-fs/${shards[0]}/${stored[0]}`);
     assert.equal(internal.status, 404);
-    assert.equal((await request(shared.port, `/files/results/results/${shards[0]}/${stored[0]}`, { headers: outsider })).status, 403);
+    assert.equal((await request(shared.port, `/files/results/results/${shards[0]}/${stored[0]}`, { headers: outsider })).status, 404);
+    // Not even a rule for every store reaches it: the app serves no route for the result store.
+    const admin = await bearer('root', { groups: ['admin'] });
+    const storedPath = `/files/results/results/${shards[0]}/${stored[0]}`;
+    for (const method of ['GET', 'HEAD']) {
+      const res = await request(shared.port, storedPath, { method, headers: admin });
+      assert.equal(res.status, 404, `${method} ${res.text()}`);
+      assert.ok(!res.body.includes(allowed.body.subarray(0, 64)), 'no image bytes');
+    }
     assert.equal(await shared.worker?.renderRequests(), requests, 'the worker was never asked');
     assert.equal(await storeHits(), hits);
 

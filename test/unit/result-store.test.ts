@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
-import { resultStoreWarnings } from '../../src/config/result-store-check.js';
 import { renderInput } from '../../src/cli/nginx-files.js';
 import { renderServerInclude } from '../../src/nginx/render.js';
 import { cacheKey, signTicket, verifyTicket } from '../../src/transform/internal-token.js';
@@ -149,12 +148,6 @@ describe('transform.resultStore settings', () => {
       configError(() => config({ resultStore: { store: 'results', prefix: 'no-slash' } })),
       /transform\.resultStore\.prefix/,
     );
-  });
-
-  it('warns (does not refuse) when rules for every store exist', () => {
-    const wide = config({ resultStore: { store: 'results' } }, [{ id: 'everyone', key: 'public/*rest', actions: ['read'] }]);
-    assert.match(resultStoreWarnings(wide).join('\n'), /everyone.*"results"/);
-    assert.deepEqual(resultStoreWarnings(config({ resultStore: { store: 'results' } }, [{ store: 'media', key: '*rest', actions: ['read'] }])), []);
   });
 
   it("renders the result locations; without the setting nginx ignores the worker's X-Accel-Redirect as before", async () => {
