@@ -11,19 +11,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { buildApp, startColdPathStack, type ColdPathStack, type ColdRun, type TokenKind } from './lib/cold-path.js';
 import { median } from './lib/stats.js';
+import { flag, option, runShape } from './lib/args.js';
 
-const arg = (name: string): string | undefined => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? process.argv[index + 1] : undefined;
-};
-const seconds = Number(arg('--seconds') ?? 5);
-const reps = Number(arg('--reps') ?? 3);
-const connections = Number(arg('--connections') ?? 16);
-const profileDir = arg('--cpu-prof');
-const baseline = arg('--baseline');
-const kinds = (arg('--kinds') ?? 'HS256,ES256').split(',') as TokenKind[];
+const { seconds, reps, connections } = runShape();
+const profileDir = option('--cpu-prof');
+const baseline = option('--baseline');
+const kinds = (option('--kinds') ?? 'HS256,ES256').split(',') as TokenKind[];
 
-const built = process.argv.includes('--built');
+const built = flag('--built');
 const buildDir = built ? await mkdtemp(path.join(os.tmpdir(), 'sluice-build-')) : undefined;
 if (buildDir !== undefined) {
   process.stderr.write('compiling this tree (tsc)…\n');
@@ -37,7 +32,7 @@ stacks.set(
     ...(buildDir !== undefined && { appRoot: buildDir, built: true }),
   }),
 );
-if (process.argv.includes('--floor')) stacks.set('koa floor', await startColdPathStack({ appScript: ['bench/lib/koa-floor-app.ts'] }));
+if (flag('--floor')) stacks.set('koa floor', await startColdPathStack({ appScript: ['bench/lib/koa-floor-app.ts'] }));
 for (const dir of baseline?.split(',') ?? []) stacks.set(path.basename(dir), await startColdPathStack({ appRoot: path.resolve(dir), built }));
 const runs: (ColdRun & { app: string })[] = [];
 try {

@@ -8,15 +8,10 @@ import path from 'node:path';
 import { buildApp, startColdPathStack, type Workload } from './lib/cold-path.js';
 import { treeCpuSeconds } from './lib/proc.js';
 import { median } from './lib/stats.js';
+import { flag, runShape } from './lib/args.js';
 
-const arg = (name: string): string | undefined => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? process.argv[index + 1] : undefined;
-};
-const seconds = Number(arg('--seconds') ?? 5);
-const reps = Number(arg('--reps') ?? 3);
-const connections = Number(arg('--connections') ?? 16);
-const built = process.argv.includes('--built');
+const { seconds, reps, connections } = runShape();
+const built = flag('--built');
 const buildDir = built ? await mkdtemp(path.join(os.tmpdir(), 'sluice-build-')) : undefined;
 if (buildDir !== undefined) await buildApp(buildDir);
 const WORKLOADS: Record<string, Workload> = {

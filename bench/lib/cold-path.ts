@@ -345,12 +345,11 @@ async function readFrom(file: string, offset: number): Promise<string> {
   }
 }
 
-/** A few users re-reading their own gallery, and seeking in a video with Range requests. */
-function warmScript(paths: readonly string[], tokens: readonly string[], video: string, videoBytes: number): string {
+/** The Lua both wrk scripts start with: the path and token tables, and a seed per wrk thread. */
+function luaPrelude(paths: readonly string[], tokens: readonly string[]): string {
   const list = (items: readonly string[]): string => `{\n${items.map((s) => `  ${JSON.stringify(s)},`).join('\n')}\n}`;
-  const slices = Math.max(1, Math.floor(videoBytes / RANGE_BYTES));
   return `local paths = ${list(paths)}
-local tokens = ${list(tokens.slice(0, WARM_USERS))}
+local tokens = ${list(tokens)}
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -358,7 +357,13 @@ function setup(thread)
 end
 function init(args)
   math.randomseed(os.time() * 1000 + (seed or 0))
-end
+end`;
+}
+
+/** A few users re-reading their own gallery, and seeking in a video with Range requests. */
+function warmScript(paths: readonly string[], tokens: readonly string[], video: string, videoBytes: number): string {
+  const slices = Math.max(1, Math.floor(videoBytes / RANGE_BYTES));
+  return `${luaPrelude(paths, tokens.slice(0, WARM_USERS))}
 function request()
   local u = math.random(#tokens)
   local headers = { ["Authorization"] = "Bearer " .. tokens[u] }
@@ -375,17 +380,7 @@ end
 
 /** Every request a random (path, token) pair; each wrk thread seeds its own generator. */
 function wrkScript(paths: readonly string[], tokens: readonly string[]): string {
-  const list = (items: readonly string[]): string => `{\n${items.map((s) => `  ${JSON.stringify(s)},`).join('\n')}\n}`;
-  return `local paths = ${list(paths)}
-local tokens = ${list(tokens)}
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("seed", counter)
-end
-function init(args)
-  math.randomseed(os.time() * 1000 + (seed or 0))
-end
+  return `${luaPrelude(paths, tokens)}
 function request()
   local p = paths[math.random(#paths)]
   local t = tokens[math.random(#tokens)]

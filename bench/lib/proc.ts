@@ -33,14 +33,22 @@ export interface Sampler {
 
 /** Samples `pid` every `intervalMs` until stopped (first sample immediately). */
 export function sampleProcess(pid: number, intervalMs = 100): Sampler {
+  return sampleEvery(intervalMs, () => {
+    try {
+      return readProc(pid);
+    } catch {
+      return undefined; // The process went away: the series simply ends.
+    }
+  });
+}
+
+/** Calls `read` now, every `intervalMs`, and once more on stop; undefined readings are skipped. */
+function sampleEvery(intervalMs: number, read: () => Omit<ProcSample, 't'> | undefined): Sampler {
   const started = performance.now();
   const samples: ProcSample[] = [];
   const take = (): void => {
-    try {
-      samples.push({ t: performance.now() - started, ...readProc(pid) });
-    } catch {
-      // The process went away: the series simply ends.
-    }
+    const reading = read();
+    if (reading !== undefined) samples.push({ t: performance.now() - started, ...reading });
   };
   take();
   const timer = setInterval(take, intervalMs);
@@ -151,20 +159,7 @@ export function treeRssBytes(pid: number): number {
 
 /** Samples a process tree (CPU from schedstat, RSS summed) every `intervalMs` until stopped. */
 export function sampleTree(pid: number, intervalMs = 100): Sampler {
-  const started = performance.now();
-  const samples: ProcSample[] = [];
-  const take = (): void => {
-    samples.push({ t: performance.now() - started, cpuSeconds: treeCpuSeconds(pid), rssBytes: treeRssBytes(pid) });
-  };
-  take();
-  const timer = setInterval(take, intervalMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return samples;
-    },
-  };
+  return sampleEvery(intervalMs, () => ({ cpuSeconds: treeCpuSeconds(pid), rssBytes: treeRssBytes(pid) }));
 }
 
 /** Like idleCpuRate, for a process tree read with treeCpuSeconds. */
