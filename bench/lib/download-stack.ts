@@ -7,7 +7,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, type Stack } from '../../test/helpers/stack.js';
-import { s3ClientFor, startSwiftS3, type S3TestServer } from '../../test/helpers/swift.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer, s3StoreAccess } from '../../test/helpers/swift.js';
 import { makeTokens, writeRandomFile, type BenchTokens } from './fixtures.js';
 import type { Context } from './types.js';
 
@@ -80,10 +80,7 @@ export async function startDownloadStack(ctx: Context, withS3: boolean): Promise
       type: 's3',
       delivery,
       bucket: BUCKET,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
+      ...s3StoreAccess(s3),
     };
   const stores: Record<string, unknown> = { files: { type: 'fs', root: data.root } };
   if (s3 !== undefined) {

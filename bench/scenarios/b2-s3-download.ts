@@ -12,7 +12,7 @@ import { atLeast, atMost } from '../lib/goals.js';
 import { deltaOf, idleTreeCpuRate, sampleTree, type ProcSample } from '../lib/proc.js';
 import { formatSpread, median, ratio, spread } from '../lib/stats.js';
 import type { Chart, Scenario } from '../lib/types.js';
-import { s3ClientFor } from '../../test/helpers/swift.js';
+import { s3ClientFor, s3StoreAccess } from '../../test/helpers/swift.js';
 
 const MODES = ['nginx', 'presigned', 'stream', 'redirect'] as const;
 type Mode = (typeof MODES)[number];
@@ -36,10 +36,7 @@ export const b2: Scenario = {
       type: 's3',
       delivery,
       bucket: BUCKET,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
+      ...s3StoreAccess(s3),
     });
     const stack = await startColdPathStack({
       ...(await appUnderTest(ctx)),

@@ -11,7 +11,7 @@ import { createKeyring, openKeyring } from '../../src/crypto/keyring.js';
 import { ciphertextSize } from '../../src/crypto/format.js';
 import { encryptStream } from '../../src/crypto/stream.js';
 import { startStack } from '../../test/helpers/stack.js';
-import { s3ClientFor } from '../../test/helpers/swift.js';
+import { s3ClientFor, s3StoreAccess } from '../../test/helpers/swift.js';
 import { curlGet } from '../lib/clients.js';
 import { BIG, BUCKET, downloadData, s3WithBigFile } from '../lib/download-stack.js';
 import { makeTokens } from '../lib/fixtures.js';
@@ -56,10 +56,7 @@ export const b9: Scenario = {
     const s3Store = {
       type: 's3',
       bucket: BUCKET,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
+      ...s3StoreAccess(s3),
     };
     const stack = await startStack(
       {

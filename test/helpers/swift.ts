@@ -50,6 +50,11 @@ const START_TIMEOUT_MS = 40_000;
 const STOP_GRACE_MS = 5_000;
 const START_ATTEMPTS = 2;
 
+/** The endpoint and credentials of an s3 store on this test server (spread into a store's settings). */
+export function s3StoreAccess(server: S3TestServer): { endpoint: string; forcePathStyle: true; accessKeyId: string; secretAccessKey: string } {
+  return { endpoint: server.endpoint, forcePathStyle: true, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+}
+
 export function s3ClientFor(server: S3TestServer): S3Client {
   return new S3Client({
     endpoint: server.endpoint,

@@ -10,7 +10,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { request } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 
 const SECRET = 'TOP-SECRET-3f9c1b';
@@ -117,10 +117,7 @@ before(async () => {
   const s3Store = {
     type: 's3',
     bucket: 'media',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
+    ...s3StoreAccess(s3),
   };
   stack = await startStack({
     stores: { docs: { type: 'fs', root }, media: s3Store, streamed: { ...s3Store, delivery: 'stream' } },

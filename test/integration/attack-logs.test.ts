@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { mintToken } from '../../src/auth/mint.js';
 import { request, type RawResponse } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { TEST_SECRET, testAuthConfig } from '../helpers/tokens.js';
 import { signImgproxyPath } from '../helpers/worker.js';
 
@@ -55,10 +55,7 @@ before(async () => {
   const s3Store = {
     type: 's3',
     bucket: 'media',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
+    ...s3StoreAccess(s3),
   };
   stack = await startStack(
     {

@@ -16,7 +16,7 @@ import { startSluice, type RunningSluice } from '../../src/server.js';
 import { request, type RawResponse } from '../helpers/http.js';
 import { startRedis, type RedisTestServer } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { s3ClientFor, startSwiftS3, type S3TestServer } from '../helpers/swift.js';
+import { s3ClientFor, startSwiftS3, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { TEST_SECRET, testAuthConfig } from '../helpers/tokens.js';
 
 const TTL = 2;
@@ -422,10 +422,7 @@ describe('decision cache, S3 store (Swift s3api)', () => {
     const store = {
       type: 's3',
       bucket: 'media',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
+      ...s3StoreAccess(s3),
     };
     stack = await startStack({
       stores: { media: { ...store, decisionCache: { ttlSeconds: TTL } }, plain: store },

@@ -17,7 +17,7 @@ import { download, request } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type RedisTestServer } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 import { sampleProcess } from '../../bench/lib/proc.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker.js';
@@ -57,10 +57,7 @@ before(async () => {
       cloud: {
         type: 's3',
         bucket: BUCKET,
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
+        ...s3StoreAccess(s3),
         encrypted: true,
       },
     },

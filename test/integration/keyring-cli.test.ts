@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseHeader } from '../../src/crypto/format.js';
 import { spawnSluice } from '../helpers/cli-process.js';
-import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 
 const PASSWORD = 'operator master password';
 let dir: string;
@@ -43,10 +43,7 @@ before(async () => {
         cloud: {
           type: 's3',
           bucket: 'vault',
-          endpoint: s3.endpoint,
-          forcePathStyle: true,
-          accessKeyId: s3.accessKeyId,
-          secretAccessKey: s3.secretAccessKey,
+          ...s3StoreAccess(s3),
           encrypted: true,
         },
         plain: { type: 'fs', root: dir },

@@ -14,7 +14,7 @@ import { auditBucket } from '../../src/ops/audit/audit.js';
 import { bucketForPeriod } from '../../src/config/dynamic-bucket.js';
 import { request } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 
 const LEGACY_BUCKET = 'media-legacy';
@@ -56,10 +56,7 @@ before(async () => {
           bucket: LEGACY_BUCKET,
           bucketTemplate: TEMPLATE,
           bucketSecret: BUCKET_SECRET,
-          endpoint: s3.endpoint,
-          forcePathStyle: true,
-          accessKeyId: s3.accessKeyId,
-          secretAccessKey: s3.secretAccessKey,
+          ...s3StoreAccess(s3),
         },
       },
       auth: testAuthConfig,

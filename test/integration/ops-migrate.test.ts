@@ -14,7 +14,7 @@ import { migrate, type Progress } from '../../src/ops/migrate/engine.js';
 import { readManifest } from '../../src/ops/migrate/manifest.js';
 import { progressLine } from '../../src/ops/migrate/progress.js';
 import { verifyMigration } from '../../src/ops/migrate/verify.js';
-import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 
 const BUCKET = 'migrated';
 const SMALL_FILES = 600;
@@ -357,10 +357,7 @@ describe('the `sluice migrate` command', () => {
     const s3Settings = {
       type: 's3',
       bucket: 'cli',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
+      ...s3StoreAccess(s3),
     };
     const config = validateConfig({ stores: { src: { type: 'fs', root: path.join(base, 'cli') }, vault: { ...s3Settings, encrypted: true } } });
     await assert.rejects(

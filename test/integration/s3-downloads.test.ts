@@ -12,7 +12,7 @@ import { download, keyPath, request } from '../helpers/http.js';
 import { contentFor, TRICKY_KEYS } from '../helpers/fixtures.js';
 import { assertConditionalRequests, assertRangesAndHead, RANGE_FIXTURE } from '../helpers/http-semantics.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { startSwiftS3, s3ClientFor, type S3TestServer } from '../helpers/swift.js';
+import { startSwiftS3, s3ClientFor, type S3TestServer, s3StoreAccess } from '../helpers/swift.js';
 import { bearer, testAuthConfig } from '../helpers/tokens.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -31,10 +31,7 @@ function s3Store(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     type: 's3',
     bucket: BUCKET,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
+    ...s3StoreAccess(s3),
     ...extra,
   };
 }
