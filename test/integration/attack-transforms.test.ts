@@ -227,6 +227,8 @@ describe('a result in the shared result store × a user without access', () => {
           { id: 'admins-everything', store: '*', key: '*rest', when: [{ claim: 'groups', contains: 'admin' }] },
         ],
         transform: { enabled: true, keys: [KEY], salts: [SALT], resultStore: { store: 'results' } },
+        // For the revocation API: a revoked token must not reach a stored result either.
+        sharing: { keys: [{ kid: 'k1', secret: 'attack-transforms-link-secret-0123456789' }] },
         worker: { secret: 'attack-worker-secret-0123456789abcdef0123', concurrency: 1, negotiate: false },
       },
       { worker: true },
@@ -274,5 +276,15 @@ describe('a result in the shared result store × a user without access', () => {
     assert.equal(again.status, 200, again.text());
     assert.ok(again.body.equals(allowed.body));
     assert.equal(await storeHits(), hits + 1);
+
+    // A staff token revoked after the result was stored: refused at once, the store is not reached.
+    const revoked = await bearer('mallory', { groups: ['staff'], jti: 'mallory-stored-1' });
+    assert.equal((await request(shared.port, `${url}&fn=mallory`, { headers: revoked })).status, 200);
+    const hitsBefore = await storeHits();
+    assert.equal((await request(shared.port, '/files/_share/tokens/mallory-stored-1', { method: 'DELETE', headers: revoked })).status, 204);
+    const refused = await request(shared.port, `${url}&fn=mallory-again`, { headers: revoked });
+    assert.equal(refused.status, 401, refused.text());
+    assert.ok(!refused.body.includes(allowed.body.subarray(0, 64)), 'no image bytes');
+    assert.equal(await storeHits(), hitsBefore, 'the store was not reached');
   });
 });
