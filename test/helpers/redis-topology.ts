@@ -13,10 +13,22 @@ import { startRedis } from './redis.js';
 
 export type RedisTopologyKind = 'standalone' | 'cluster' | 'sentinel';
 
+/**
+ * Roomier than the product defaults (1 s per command, 250 ms for a replica's WAIT confirmation):
+ * on a loaded 2-core test machine a slow acknowledgement must not turn an expected 410 into a
+ * 503. The guarantees under test do not depend on these bounds; fail-closed is tested with
+ * Redis gone, where connections are refused at once.
+ */
+interface TestTimeouts {
+  readonly commandTimeoutMs: number;
+  readonly waitTimeoutMs: number;
+}
+const TEST_TIMEOUTS: TestTimeouts = { commandTimeoutMs: 5000, waitTimeoutMs: 3000 };
+
 export interface RedisTopology {
   readonly kind: RedisTopologyKind;
   /** The value for the config's `redis` setting. */
-  readonly settings: { url: string } | { sentinels: string[]; name: string } | { nodes: string[] };
+  readonly settings: ({ url: string } | { sentinels: string[]; name: string } | { nodes: string[] }) & TestTimeouts;
   /** sentinel: make the replica the primary (SENTINEL FAILOVER) and resolve once sentinels report the new primary; other kinds: throw. */
   failover(): Promise<void>;
   stop(): Promise<void>;
@@ -42,7 +54,7 @@ async function startStandalone(): Promise<RedisTopology> {
   const server = await startRedis();
   return {
     kind: 'standalone',
-    settings: { url: server.url },
+    settings: { url: server.url, ...TEST_TIMEOUTS },
     failover: () => Promise.reject(new Error('a standalone Redis has no replica to fail over to')),
     stop: () => server.stop(),
   };
@@ -84,7 +96,7 @@ async function startCluster(dir: string): Promise<RedisTopology> {
     );
     return {
       kind: 'cluster',
-      settings: { nodes },
+      settings: { nodes, ...TEST_TIMEOUTS },
       failover: () => Promise.reject(new Error('the test cluster has no replicas to fail over to')),
       stop: () => stopAll(processes),
     };
@@ -146,7 +158,7 @@ async function startSentinel(dir: string): Promise<RedisTopology> {
     let current = { primary: primaryPort, replica: replicaPort };
     return {
       kind: 'sentinel',
-      settings: { sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`), name: MASTER_NAME },
+      settings: { sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`), name: MASTER_NAME, ...TEST_TIMEOUTS },
       async failover() {
         const next = { primary: current.replica, replica: current.primary };
         // Refused (NOGOODSLAVE) until the sentinel has seen the replica in sync, by its own INFO
